@@ -1,0 +1,33 @@
+// Names of environments, stages and services (DESIGN §3) and "did you mean" suggestions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace depctl {
+
+inline constexpr std::size_t k_max_name_length = 100;
+
+// Trims and checks a user-given name; throws Error{Refused} naming the problem.
+// `what` is the kind of object, e.g. "stage", used in the message.
+std::string checked_name(std::string_view raw, std::string_view what);
+
+// Returns an empty string when the name is fine, else why it is not.
+std::string name_problem(std::string_view name);
+
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view text);
+std::string trim(std::string_view text);
+
+// Close matches of `wanted` among `candidates`, best first (edit distance, prefix, substring).
+std::vector<std::string> close_matches(std::string_view wanted,
+                                       const std::vector<std::string>& candidates);
+
+// "did you mean \"A\" or \"B\"?" / known names list, or empty.
+std::string suggestion_hint(std::string_view wanted, const std::vector<std::string>& candidates);
+
+// Renders a name for messages: quoted, control characters escaped, long names shortened.
+std::string show_name(std::string_view name);
+
+}  // namespace depctl

@@ -1,0 +1,89 @@
+// Where the state lives. Every caller goes through StateStore, so the etcd backend can
+// replace the file backend without changing a caller (DESIGN §2, §7).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "depctl/model.hpp"
+
+namespace depctl {
+
+// Who holds a lock: shown to whoever is refused, used by `environment cancel`.
+struct LockHolder {
+    std::string user;
+    std::string host;
+    int pid = 0;
+    std::string since;          // ISO 8601 UTC
+    std::string deployment_id;  // when the lock is a deployment lock
+    std::string operation;      // "deploy", "stop", ...
+
+    static LockHolder current_process(std::string operation);
+    std::string describe() const;  // "alice@ci-3 (pid 4242, deploy dep_x since ...)"
+    nlohmann::json to_json() const;
+    static LockHolder from_json(const nlohmann::json& j);
+};
+
+// Held while an environment is being deployed or stopped; released by the destructor.
+// The kernel (file backend) or a lease (etcd backend) frees it if the holder dies.
+class EnvironmentLock {
+public:
+    virtual ~EnvironmentLock() = default;
+    virtual const LockHolder& holder() const = 0;
+};
+
+struct StoreOptions {
+    std::chrono::milliseconds lock_timeout{10000};
+};
+
+enum class LockWait { no, yes };
+
+class StateStore {
+public:
+    virtual ~StateStore() = default;
+
+    // Human-readable location for messages: a path or an etcd URL.
+    virtual std::string location() const = 0;
+    // Creates the state; refuses (Error{Refused}) if one exists there already.
+    virtual void initialize(const State& state) = 0;
+    virtual State load() = 0;
+    // Read-modify-write under the exclusive state lock: runs `change` on the current state,
+    // validates the result and commits it atomically. Nothing is written if `change` throws
+    // or leaves the state as it was. Returns the committed state.
+    virtual State transact(const std::function<void(State&)>& change) = 0;
+
+    // One deployment (or stop) per environment at a time. Throws Error{Busy} naming the
+    // holder, or waits for it when `wait` is yes.
+    virtual std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,
+                                                              const LockHolder& me, LockWait wait) = 0;
+    virtual std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) = 0;
+
+    // Append-only deployment history, one JSON record per deployment, oldest first.
+    virtual void append_history(const std::string& environment_id, const nlohmann::json& record) = 0;
+    virtual std::vector<nlohmann::json> list_history(const std::string& environment_id) = 0;
+
+    // Step logs stay on the machine that ran them, under this directory.
+    virtual std::filesystem::path log_root() const = 0;
+    // Base directory for services' relative workdirs.
+    virtual std::filesystem::path project_dir() const = 0;
+};
+
+// Where a command's state lives: `--state`, else DEPCTL_STATE, else the nearest
+// `.depctl/state.json` walking up from `cwd` (like git). With `for_init`, the default is
+// `cwd/.depctl/state.json` without searching.
+std::string resolve_state_location(const std::optional<std::string>& flag, const std::filesystem::path& cwd,
+                                   bool for_init);
+
+std::unique_ptr<StateStore> open_store(const std::string& location, const StoreOptions& options);
+
+// ISO 8601 UTC timestamp of now, with milliseconds.
+std::string now_iso8601();
+
+}  // namespace depctl

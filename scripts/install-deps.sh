@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package depctl needs to build, run and test.
+# Idempotent; needs root (or sudo). No network downloads besides apt.
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config git
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libcurl4-openssl-dev catch2
+  python3 sqlite3 procps util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

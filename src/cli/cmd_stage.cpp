@@ -1,0 +1,188 @@
+// `environment stage list/create/edit/delete/move/reorder/skip/unskip`.
+#include <iostream>
+
+#include "commands.hpp"
+#include "depctl/context.hpp"
+#include "depctl/error.hpp"
+#include "depctl/names.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/views.hpp"
+#include "table.hpp"
+
+namespace depctl::cli {
+namespace {
+
+// The seed's format: "# deployment stage N: "NAME"", description, then the table.
+std::string render_stage_list(const Environment& env) {
+    std::string out;
+    for (std::size_t i = 0; i < env.stages.size(); ++i) {
+        const Stage& stage = env.stages[i];
+        if (i > 0) out += "\n\n";
+        out += "# deployment stage " + std::to_string(i + 1) + ": \"" + stage.name + "\"\n";
+        out += stage.description + "\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& s : env.services) {
+            if (s.stage_id == stage.id) rows.push_back({std::string(to_string(s.type)), s.name + (s.skipped ? " (skipped)" : "")});
+        }
+        out += rows.empty() ? "<no service>\n" : render_table({"Type", "Name"}, rows);
+    }
+    if (env.stages.empty()) out += "<no stage>\n";
+    return out;
+}
+
+Placement placement_from(const std::string& before, const std::string& after, int position) {
+    const int given = (!before.empty()) + (!after.empty()) + (position != 0);
+    if (given > 1) throw Error(ErrorKind::Usage, "give only one of --before, --after and --position");
+    if (!before.empty()) return {Placement::Kind::before, before, 0};
+    if (!after.empty()) return {Placement::Kind::after, after, 0};
+    if (position != 0) return {Placement::Kind::position, {}, position};
+    return {};
+}
+
+struct StageArgs {
+    std::string name;
+    std::string description;
+    std::string stage;
+    std::string before;
+    std::string after;
+    int position = 0;
+    std::optional<std::string> new_name;
+    std::optional<std::string> new_description;
+    std::optional<std::string> move_to;
+};
+
+// Runs a stage mutation on the selected environment and prints `message` (or the stage list as JSON).
+int mutate(Invocation& inv, const std::function<std::string(Environment&)>& change) {
+    auto store = open_state(inv.options);
+    std::string env_id;
+    std::string message;
+    const State state = store->transact([&](State& s) {
+        Environment& env = selected_environment(s, inv.options);
+        env_id = env.id;
+        message = change(env);
+    });
+    if (json_output(inv.options)) {
+        print_json(stage_list_view(*state.find_environment_by_id(env_id)));
+    } else {
+        say(inv.options, message);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void register_stage(CLI::App& environment, Invocation& inv) {
+    auto* cmd = environment.add_subcommand("stage", "Manage the deployment stages of an environment");
+    cmd->require_subcommand(1);
+    auto args = std::make_shared<StageArgs>();
+
+    auto* list = cmd->add_subcommand("list", "List stages in deployment order with their services");
+    add_json_flag(*list, inv.options);
+    set_examples(*list, "  depctl environment stage list\n  depctl environment stage list -e staging --json");
+    on_run(*list, inv, [&inv] {
+        auto store = open_state(inv.options);
+        const State state = store->load();
+        const Environment& env = select_environment(state, inv.options.environment);
+        if (json_output(inv.options)) {
+            print_json(stage_list_view(env));
+        } else {
+            std::cout << render_stage_list(env);
+        }
+        return 0;
+    });
+
+    auto* create = cmd->add_subcommand("create", "Add a stage (at the end unless --before/--after)");
+    create->add_option("-n,--name", args->name, "Stage name")->required();
+    create->add_option("-d,--description", args->description, "Stage description");
+    create->add_option("--before", args->before, "Insert before this stage");
+    create->add_option("--after", args->after, "Insert after this stage");
+    set_examples(*create, "  depctl environment stage create -n \"fifth stage\" -d \"workers\"\n"
+                          "  depctl environment stage create -n migrations --before \"second stage\"");
+    on_run(*create, inv, [&inv, args] {
+        const Placement where = placement_from(args->before, args->after, 0);
+        return mutate(inv, [&](Environment& env) {
+            const Stage& stage = create_stage(env, args->name, args->description, where);
+            return "Stage " + show_name(stage.name) + " created at position " + std::to_string(env.stage_index(stage.id) + 1);
+        });
+    });
+
+    auto* edit = cmd->add_subcommand("edit", "Rename a stage or change its description");
+    edit->add_option("-n,--name", args->name, "Stage name")->required();
+    edit->add_option_function<std::string>("--new-name", [args](const std::string& v) { args->new_name = v; }, "New name");
+    edit->add_option_function<std::string>("--new-description",
+                                           [args](const std::string& v) { args->new_description = v; },
+                                           "New description (\"\" clears it)");
+    set_examples(*edit, "  depctl environment stage edit -n \"DATABASE DEFAULT\" --new-name \"first stage\"");
+    on_run(*edit, inv, [&inv, args] {
+        return mutate(inv, [&](Environment& env) {
+            edit_stage(env, args->name, args->new_name, args->new_description);
+            return std::string("Stage updated successfully");
+        });
+    });
+
+    auto* del = cmd->add_subcommand("delete", "Delete a stage; refused while it holds services");
+    del->add_option("-n,--name", args->name, "Stage name")->required();
+    del->add_option_function<std::string>("--move-services-to", [args](const std::string& v) { args->move_to = v; },
+                                          "Move the stage's services here first");
+    set_examples(*del, "  depctl environment stage delete -n \"fifth stage\"\n"
+                       "  depctl environment stage delete -n legacy --move-services-to \"fourth stage\"");
+    on_run(*del, inv, [&inv, args] {
+        return mutate(inv, [&](Environment& env) {
+            const std::string name = find_stage(env, args->name).name;
+            const auto moved = delete_stage(env, args->name, args->move_to);
+            std::string message = "Stage " + show_name(name) + " deleted";
+            if (!moved.empty()) {
+                message += "; " + std::to_string(moved.size()) + " services moved to " + show_name(find_stage(env, *args->move_to).name);
+            }
+            return message;
+        });
+    });
+
+    auto* move = cmd->add_subcommand("move", "Move a service into a stage");
+    move->add_option("-n,--name", args->name, "Service name")->required();
+    move->add_option("-s,--stage", args->stage, "Target stage")->required();
+    set_examples(*move, "  depctl environment stage move -n Backend -s \"third stage\"");
+    on_run(*move, inv, [&inv, args] {
+        return mutate(inv, [&](Environment& env) {
+            const Stage& stage = move_service(env, args->name, args->stage);
+            return "Service " + show_name(find_service(env, args->name).name) + " moved into stage " + show_name(stage.name);
+        });
+    });
+
+    auto* reorder = cmd->add_subcommand("reorder", "Move a stage to another place in the pipeline");
+    reorder->add_option("-n,--name", args->name, "Stage name")->required();
+    auto* before = reorder->add_option("--before", args->before, "Place it before this stage");
+    auto* after = reorder->add_option("--after", args->after, "Place it after this stage");
+    auto* position = reorder->add_option("--position", args->position, "Place it at this 1-based position");
+    before->excludes(after)->excludes(position);
+    after->excludes(position);
+    set_examples(*reorder, "  depctl environment stage reorder -n migrations --before \"first stage\"\n"
+                           "  depctl environment stage reorder -n workers --position 2");
+    on_run(*reorder, inv, [&inv, args] {
+        const Placement where = placement_from(args->before, args->after, args->position);
+        if (where.kind == Placement::Kind::end) {
+            throw Error(ErrorKind::Usage, "reorder needs one of --before, --after or --position");
+        }
+        return mutate(inv, [&](Environment& env) {
+            reorder_stage(env, args->name, where);
+            const Stage& stage = find_stage(env, args->name);
+            return "Stage " + show_name(stage.name) + " is now at position " + std::to_string(env.stage_index(stage.id) + 1);
+        });
+    });
+
+    for (const bool skip : {true, false}) {
+        auto* toggle = cmd->add_subcommand(skip ? "skip" : "unskip",
+                                           skip ? "Leave a service out of deployments" : "Deploy a skipped service again");
+        toggle->add_option("-n,--name", args->name, "Service name")->required();
+        set_examples(*toggle, std::string("  depctl environment stage ") + (skip ? "skip" : "unskip") + " -n Frontend");
+        on_run(*toggle, inv, [&inv, args, skip] {
+            return mutate(inv, [&](Environment& env) {
+                set_skipped(env, args->name, skip);
+                return "Service " + show_name(find_service(env, args->name).name) +
+                       (skip ? " will be skipped by deployments" : " will be deployed again");
+            });
+        });
+    }
+}
+
+}  // namespace depctl::cli

@@ -1,0 +1,19 @@
+// One registration function per command group, all wired in main.cpp.
+#pragma once
+
+#include "common.hpp"
+
+namespace depctl::cli {
+
+void register_init(CLI::App& app, Invocation& invocation);
+void register_context(CLI::App& app, Invocation& invocation);
+void register_project(CLI::App& app, Invocation& invocation);
+// Returns the `environment` command so that stage (and deploy) commands nest under it.
+CLI::App& register_environment(CLI::App& app, Invocation& invocation);
+void register_stage(CLI::App& environment, Invocation& invocation);
+void register_service(CLI::App& app, Invocation& invocation);
+
+// The selected environment of a mutable state (-e, DEPCTL_ENVIRONMENT, context).
+Environment& selected_environment(State& state, const Options& options);
+
+}  // namespace depctl::cli

@@ -1,0 +1,57 @@
+#include "common.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "depctl/error.hpp"
+
+namespace depctl::cli {
+
+void add_global_options(CLI::App& app, Options& options) {
+    app.add_option("--state", options.state, "State file path or etcd://HOST:PORT/PREFIX (env: DEPCTL_STATE)");
+    app.add_option("-e,--environment", options.environment, "Environment to work on (env: DEPCTL_ENVIRONMENT)");
+    app.add_option("-o,--output", options.output, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->default_str("text");
+    app.add_flag("--no-color", options.no_color, "Disable colour (also NO_COLOR)");
+    app.add_flag("-q,--quiet", options.quiet, "Print only results and errors");
+    app.add_flag("-v,--verbose", options.verbose, "More detail; repeat for more");
+    app.add_option("--lock-timeout", options.lock_timeout_s, "Seconds to wait for the state lock")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->default_str("10");
+}
+
+void add_json_flag(CLI::App& command, Options& options) {
+    command.add_flag_callback("--json", [&options] { options.output = "json"; }, "Same as -o json");
+}
+
+void on_run(CLI::App& command, Invocation& invocation, std::function<int()> action) {
+    command.callback([&invocation, action = std::move(action)] { invocation.action = action; });
+}
+
+void set_examples(CLI::App& command, const std::string& examples) {
+    command.footer("\nExamples:\n" + examples);
+}
+
+std::unique_ptr<StateStore> open_state(const Options& options, bool for_init) {
+    StoreOptions store_options;
+    store_options.lock_timeout =
+        std::chrono::milliseconds(static_cast<long long>(std::llround(options.lock_timeout_s * 1000)));
+    const std::optional<std::string> flag =
+        options.state.empty() ? std::nullopt : std::optional<std::string>(options.state);
+    return open_store(resolve_state_location(flag, std::filesystem::current_path(), for_init), store_options);
+}
+
+bool json_output(const Options& options) { return options.output == "json"; }
+
+void print_json(const nlohmann::json& value) {
+    // Invalid UTF-8 in a name must not turn a read command into a crash.
+    std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void say(const Options& options, const std::string& line) {
+    if (!options.quiet) std::cout << line << '\n';
+}
+
+}  // namespace depctl::cli

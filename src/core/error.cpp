@@ -1,0 +1,11 @@
+#include "depctl/error.hpp"
+
+#include <cstring>
+
+namespace depctl {
+
+void throw_errno(const std::string& what, int err) {
+    throw Error(ErrorKind::Store, what + ": " + std::strerror(err));
+}
+
+}  // namespace depctl

@@ -1,0 +1,145 @@
+#include "depctl/file_store.hpp"
+
+#include "depctl/error.hpp"
+#include "depctl/file_util.hpp"
+#include "depctl/names.hpp"
+#include "depctl/validate.hpp"
+
+namespace depctl {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* k_history_header = R"({"depctl_history":1})";
+
+bool valid_id(const std::string& id) {
+    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos && id.find("..") == std::string::npos;
+}
+
+class FileEnvironmentLock final : public EnvironmentLock {
+public:
+    FileEnvironmentLock(FileLock lock, LockHolder holder) : m_lock(std::move(lock)), m_holder(std::move(holder)) {}
+    ~FileEnvironmentLock() override {
+        m_lock.write_note("");
+    }
+    const LockHolder& holder() const override { return m_holder; }
+
+private:
+    FileLock m_lock;
+    LockHolder m_holder;
+};
+
+std::optional<LockHolder> read_holder(const fs::path& path) {
+    const auto text = read_file(path);
+    if (!text || text->empty()) return std::nullopt;
+    const auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+    return LockHolder::from_json(doc);
+}
+
+}  // namespace
+
+FileStore::FileStore(fs::path state_file, StoreOptions options)
+    : m_state_file(std::move(state_file)), m_dir(m_state_file.parent_path()), m_options(options) {}
+
+fs::path FileStore::project_dir() const {
+    return m_dir.filename() == ".depctl" ? m_dir.parent_path() : m_dir;
+}
+
+std::string FileStore::read_state_bytes() const {
+    auto bytes = read_file(m_state_file);
+    if (!bytes) {
+        throw Error(ErrorKind::Store, "no state at " + m_state_file.string(),
+                    "run `depctl init` to create one, or check --state / DEPCTL_STATE");
+    }
+    return std::move(*bytes);
+}
+
+void FileStore::initialize(const State& state) {
+    ensure_directory(m_dir);
+    FileLock lock = FileLock::acquire(m_dir / "state.lock", m_options.lock_timeout);
+    if (!lock.locked()) throw Error(ErrorKind::Busy, "state " + m_state_file.string() + " is locked by another depctl process");
+    if (fs::exists(m_state_file)) {
+        throw Error(ErrorKind::Refused, "a depctl state already exists at " + m_state_file.string(),
+                    "use it as it is, or remove it first");
+    }
+    write_file_atomic(m_state_file, serialize_state(state));
+}
+
+State FileStore::load() {
+    // No lock needed: commits replace the file by rename, so a reader sees old or new.
+    return parse_state(read_state_bytes(), m_state_file.string());
+}
+
+State FileStore::transact(const std::function<void(State&)>& change) {
+    if (!fs::exists(m_state_file)) read_state_bytes();  // throws the "no state" error
+    FileLock lock = FileLock::acquire(m_dir / "state.lock", m_options.lock_timeout);
+    if (!lock.locked()) {
+        throw Error(ErrorKind::Busy,
+                    "state " + m_state_file.string() + " is locked by another depctl process (waited " +
+                        std::to_string(m_options.lock_timeout.count()) + " ms)",
+                    "try again, or raise --lock-timeout");
+    }
+    const std::string before = read_state_bytes();
+    State state = parse_state(before, m_state_file.string());
+    change(state);
+    validate_state(state, ErrorKind::Refused);
+    const std::string after = serialize_state(state);
+    if (after != before) write_file_atomic(m_state_file, after);
+    return state;
+}
+
+std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& environment_id, const LockHolder& me,
+                                                             LockWait wait) {
+    if (!valid_id(environment_id)) throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    ensure_directory(m_dir / "locks");
+    const fs::path path = m_dir / "locks" / (environment_id + ".lock");
+    FileLock lock = wait == LockWait::yes ? FileLock::acquire(path, std::nullopt) : FileLock::try_acquire(path);
+    if (!lock.locked()) {
+        const auto holder = read_holder(path);
+        throw Error(ErrorKind::Busy,
+                    "environment is already being deployed by " + (holder ? holder->describe() : std::string("another process")),
+                    "wait for it with --wait, or stop it with `depctl environment cancel`");
+    }
+    lock.write_note(me.to_json().dump());
+    return std::make_unique<FileEnvironmentLock>(std::move(lock), me);
+}
+
+std::optional<LockHolder> FileStore::environment_lock_holder(const std::string& environment_id) {
+    if (!valid_id(environment_id)) return std::nullopt;
+    const fs::path path = m_dir / "locks" / (environment_id + ".lock");
+    if (!fs::exists(path)) return std::nullopt;
+    FileLock probe = FileLock::try_acquire(path);
+    if (probe.locked()) return std::nullopt;  // nobody holds it
+    return read_holder(path);
+}
+
+void FileStore::append_history(const std::string& environment_id, const nlohmann::json& record) {
+    if (!valid_id(environment_id)) throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    ensure_directory(m_dir / "history");
+    append_line_durable(m_dir / "history" / (environment_id + ".jsonl"), k_history_header, record.dump());
+}
+
+std::vector<nlohmann::json> FileStore::list_history(const std::string& environment_id) {
+    std::vector<nlohmann::json> records;
+    if (!valid_id(environment_id)) return records;
+    const auto text = read_file(m_dir / "history" / (environment_id + ".jsonl"));
+    if (!text) return records;
+    std::size_t start = 0;
+    bool header = true;
+    while (start < text->size()) {
+        const std::size_t end = text->find('\n', start);
+        if (end == std::string::npos) break;  // a torn last record: keep the valid prefix
+        const std::string_view line(text->data() + start, end - start);
+        start = end + 1;
+        if (header) {
+            header = false;
+            continue;
+        }
+        auto record = nlohmann::json::parse(line, nullptr, false);
+        if (!record.is_discarded() && record.is_object()) records.push_back(std::move(record));
+    }
+    return records;
+}
+
+}  // namespace depctl

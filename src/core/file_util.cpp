@@ -1,0 +1,185 @@
+#include "depctl/file_util.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "depctl/error.hpp"
+
+namespace depctl {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Closes a descriptor on scope exit.
+class Fd {
+public:
+    explicit Fd(int fd) : m_fd(fd) {}
+    ~Fd() {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return m_fd; }
+    int release() { return std::exchange(m_fd, -1); }
+
+private:
+    int m_fd;
+};
+
+void write_all(int fd, std::string_view bytes, const fs::path& path) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("cannot write " + path.string(), errno);
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void fsync_directory(const fs::path& dir) {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) throw_errno("cannot open directory " + dir.string(), errno);
+    if (::fsync(fd.get()) != 0) throw_errno("cannot fsync directory " + dir.string(), errno);
+}
+
+// Removes an uncommitted temp file when the write fails half-way.
+class TempFile {
+public:
+    explicit TempFile(fs::path path) : m_path(std::move(path)) {}
+    ~TempFile() {
+        if (!m_committed) ::unlink(m_path.c_str());
+    }
+    void committed() { m_committed = true; }
+    const fs::path& path() const { return m_path; }
+
+private:
+    fs::path m_path;
+    bool m_committed = false;
+};
+
+}  // namespace
+
+std::optional<std::string> read_file(const fs::path& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw_errno("cannot open " + path.string(), errno);
+    }
+    std::string out;
+    struct stat info {};
+    if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) out.reserve(static_cast<std::size_t>(info.st_size));
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("cannot read " + path.string(), errno);
+        }
+        if (n == 0) break;
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
+    const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    TempFile temp(dir / (path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
+                         std::to_string(random() % 1000000)));
+    {
+        Fd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+        if (fd.get() < 0) throw_errno("cannot create " + temp.path().string(), errno);
+        write_all(fd.get(), bytes, temp.path());
+        if (::fsync(fd.get()) != 0) throw_errno("cannot fsync " + temp.path().string(), errno);
+        if (::close(fd.release()) != 0) throw_errno("cannot close " + temp.path().string(), errno);
+    }
+    if (::rename(temp.path().c_str(), path.c_str()) != 0) throw_errno("cannot rename over " + path.string(), errno);
+    temp.committed();
+    fsync_directory(dir);
+}
+
+void append_line_durable(const fs::path& path, std::string_view header, std::string_view line) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (fd.get() < 0) throw_errno("cannot open " + path.string(), errno);
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) throw_errno("cannot stat " + path.string(), errno);
+    std::string record;
+    if (info.st_size == 0 && !header.empty()) {
+        record.append(header).push_back('\n');
+    }
+    record.append(line).push_back('\n');
+    // One write of the whole record: O_APPEND keeps concurrent appenders from interleaving.
+    write_all(fd.get(), record, path);
+    if (::fsync(fd.get()) != 0) throw_errno("cannot fsync " + path.string(), errno);
+    if (info.st_size == 0) fsync_directory(path.parent_path());
+}
+
+void ensure_directory(const fs::path& path, int mode) {
+    if (fs::is_directory(path)) return;
+    if (!path.parent_path().empty() && path.parent_path() != path) ensure_directory(path.parent_path(), 0755);
+    if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
+        throw_errno("cannot create directory " + path.string(), errno);
+    }
+}
+
+FileLock FileLock::try_acquire(const fs::path& path) {
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (fd.get() < 0) throw_errno("cannot open lock file " + path.string(), errno);
+    for (;;) {
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return FileLock(fd.release());
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return FileLock();
+        throw_errno("cannot lock " + path.string(), errno);
+    }
+}
+
+FileLock FileLock::acquire(const fs::path& path, std::optional<std::chrono::milliseconds> timeout) {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = timeout ? clock::now() + *timeout : clock::time_point::max();
+    // flock has no timed wait; back off from 1 ms to 50 ms until the deadline.
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+        FileLock lock = try_acquire(path);
+        if (lock.locked()) return lock;
+        const auto now = clock::now();
+        if (now >= deadline) return FileLock();
+        std::this_thread::sleep_for(std::min<clock::duration>(pause, deadline - now));
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+    if (this != &other) {
+        release();
+        m_fd = std::exchange(other.m_fd, -1);
+    }
+    return *this;
+}
+
+FileLock::~FileLock() { release(); }
+
+void FileLock::write_note(std::string_view text) {
+    if (m_fd < 0) return;
+    if (::ftruncate(m_fd, 0) != 0) return;  // advisory content; the lock itself is what counts
+    ssize_t ignored = ::pwrite(m_fd, text.data(), text.size(), 0);
+    (void)ignored;
+}
+
+void FileLock::release() {
+    if (m_fd >= 0) {
+        ::close(m_fd);  // closing the last descriptor drops the flock
+        m_fd = -1;
+    }
+}
+
+}  // namespace depctl

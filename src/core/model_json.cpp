@@ -1,0 +1,261 @@
+// JSON (de)serialisation of the state. Optional and empty fields are left out on write
+// so the file stays small and diffs stay readable.
+#include <sstream>
+
+#include "depctl/error.hpp"
+#include "depctl/model.hpp"
+#include "depctl/validate.hpp"
+
+namespace depctl {
+
+using nlohmann::json;
+
+namespace {
+
+void put_if(json& j, const char* key, const std::string& value) {
+    if (!value.empty()) j[key] = value;
+}
+
+template <typename T>
+void put_if(json& j, const char* key, const std::optional<T>& value) {
+    if (value) j[key] = *value;
+}
+
+std::string get_string(const json& j, const char* key, bool required = false) {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+        if (required) throw Error(ErrorKind::Store, std::string("missing field \"") + key + "\"");
+        return {};
+    }
+    if (!it->is_string()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a string");
+    return it->get<std::string>();
+}
+
+bool get_bool(const json& j, const char* key) {
+    const auto it = j.find(key);
+    if (it == j.end()) return false;
+    if (!it->is_boolean()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a boolean");
+    return it->get<bool>();
+}
+
+template <typename T>
+std::optional<T> get_number(const json& j, const char* key) {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    if (!it->is_number()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a number");
+    return it->get<T>();
+}
+
+const json& get_array(const json& j, const char* key) {
+    static const json k_empty = json::array();
+    const auto it = j.find(key);
+    if (it == j.end()) return k_empty;
+    if (!it->is_array()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an array");
+    return *it;
+}
+
+const json& get_object(const json& j, const char* key) {
+    static const json k_empty = json::object();
+    const auto it = j.find(key);
+    if (it == j.end()) return k_empty;
+    if (!it->is_object()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an object");
+    return *it;
+}
+
+void require_object(const json& j, const std::string& what) {
+    if (!j.is_object()) throw Error(ErrorKind::Store, what + " is not an object");
+}
+
+Stage stage_from_json(const json& j) {
+    require_object(j, "a stage");
+    return Stage{get_string(j, "id", true), get_string(j, "name", true), get_string(j, "description")};
+}
+
+HealthCheck health_from_json(const json& j) {
+    require_object(j, "a health check");
+    HealthCheck h;
+    h.http = get_string(j, "http");
+    h.cmd = get_string(j, "cmd");
+    h.attempts = get_number<int>(j, "attempts");
+    h.interval_s = get_number<double>(j, "interval_s");
+    h.connect_timeout_s = get_number<double>(j, "connect_timeout_s");
+    h.timeout_s = get_number<double>(j, "timeout_s");
+    h.expect = get_string(j, "expect");
+    return h;
+}
+
+Service service_from_json(const json& j) {
+    require_object(j, "a service");
+    Service s;
+    s.id = get_string(j, "id", true);
+    s.name = get_string(j, "name", true);
+    const std::string type = get_string(j, "type", true);
+    const auto parsed = parse_service_type(type);
+    if (!parsed) throw Error(ErrorKind::Store, "unknown service type \"" + type + "\"");
+    s.type = *parsed;
+    s.stage_id = get_string(j, "stage_id", true);
+    s.skipped = get_bool(j, "skipped");
+    s.workdir = get_string(j, "workdir");
+    s.build = get_string(j, "build");
+    s.release = get_string(j, "release");
+    s.deploy = get_string(j, "deploy");
+    s.stop = get_string(j, "stop");
+    s.health = health_from_json(get_object(j, "health"));
+    for (const auto& [key, value] : get_object(j, "env").items()) {
+        if (!value.is_string()) throw Error(ErrorKind::Store, "env value of \"" + key + "\" is not a string");
+        s.env[key] = value.get<std::string>();
+    }
+    for (const auto& secret : get_array(j, "secrets")) {
+        require_object(secret, "a secret");
+        s.secrets.push_back({get_string(secret, "key", true), get_string(secret, "source", true)});
+    }
+    s.build_timeout_s = get_number<int>(j, "build_timeout_s");
+    s.deploy_timeout_s = get_number<int>(j, "deploy_timeout_s");
+    s.retries = get_number<int>(j, "retries");
+    for (const auto& dep : get_array(j, "depends_on")) {
+        if (!dep.is_string()) throw Error(ErrorKind::Store, "a depends_on entry is not a string");
+        s.depends_on.push_back(dep.get<std::string>());
+    }
+    const json& current = get_object(j, "current");
+    s.current = {get_string(current, "version"), get_string(current, "status"),
+                 get_string(current, "updated_at"), get_string(current, "deployment_id")};
+    return s;
+}
+
+Environment environment_from_json(const json& j) {
+    require_object(j, "an environment");
+    Environment e;
+    e.id = get_string(j, "id", true);
+    e.name = get_string(j, "name", true);
+    const std::string type = get_string(j, "type");
+    if (!type.empty()) {
+        const auto parsed = parse_environment_type(type);
+        if (!parsed) throw Error(ErrorKind::Store, "unknown environment type \"" + type + "\"");
+        e.type = *parsed;
+    }
+    e.require_approval = get_bool(j, "require_approval");
+    e.pre_deploy = get_string(j, "pre_deploy");
+    e.post_deploy = get_string(j, "post_deploy");
+    for (const auto& stage : get_array(j, "stages")) e.stages.push_back(stage_from_json(stage));
+    for (const auto& [type_name, stage_id] : get_object(j, "default_stages").items()) {
+        if (!parse_service_type(type_name) || !stage_id.is_string()) {
+            throw Error(ErrorKind::Store, "bad default_stages entry \"" + type_name + "\"");
+        }
+        e.default_stages[type_name] = stage_id.get<std::string>();
+    }
+    for (const auto& service : get_array(j, "services")) e.services.push_back(service_from_json(service));
+    return e;
+}
+
+}  // namespace
+
+json to_json(const Stage& stage) {
+    json j = {{"id", stage.id}, {"name", stage.name}};
+    put_if(j, "description", stage.description);
+    return j;
+}
+
+json to_json(const Service& s) {
+    json j = {{"id", s.id}, {"name", s.name}, {"type", to_string(s.type)}, {"stage_id", s.stage_id}};
+    if (s.skipped) j["skipped"] = true;
+    put_if(j, "workdir", s.workdir);
+    put_if(j, "build", s.build);
+    put_if(j, "release", s.release);
+    put_if(j, "deploy", s.deploy);
+    put_if(j, "stop", s.stop);
+    json health = json::object();
+    put_if(health, "http", s.health.http);
+    put_if(health, "cmd", s.health.cmd);
+    put_if(health, "attempts", s.health.attempts);
+    put_if(health, "interval_s", s.health.interval_s);
+    put_if(health, "connect_timeout_s", s.health.connect_timeout_s);
+    put_if(health, "timeout_s", s.health.timeout_s);
+    put_if(health, "expect", s.health.expect);
+    if (!health.empty()) j["health"] = health;
+    if (!s.env.empty()) j["env"] = s.env;
+    if (!s.secrets.empty()) {
+        json secrets = json::array();
+        for (const auto& secret : s.secrets) secrets.push_back({{"key", secret.key}, {"source", secret.source}});
+        j["secrets"] = secrets;
+    }
+    put_if(j, "build_timeout_s", s.build_timeout_s);
+    put_if(j, "deploy_timeout_s", s.deploy_timeout_s);
+    put_if(j, "retries", s.retries);
+    if (!s.depends_on.empty()) j["depends_on"] = s.depends_on;
+    if (!s.current.empty()) {
+        json current = json::object();
+        put_if(current, "version", s.current.version);
+        put_if(current, "status", s.current.status);
+        put_if(current, "updated_at", s.current.updated_at);
+        put_if(current, "deployment_id", s.current.deployment_id);
+        j["current"] = current;
+    }
+    return j;
+}
+
+json to_json(const State& state) {
+    json project = {{"id", state.project.id}, {"name", state.project.name}};
+    if (!state.project.enforced_order.empty()) project["enforced_order"] = state.project.enforced_order;
+    json environments = json::array();
+    for (const auto& e : state.environments) {
+        json env = {{"id", e.id}, {"name", e.name}, {"type", to_string(e.type)}};
+        if (e.require_approval) env["require_approval"] = true;
+        put_if(env, "pre_deploy", e.pre_deploy);
+        put_if(env, "post_deploy", e.post_deploy);
+        json stages = json::array();
+        for (const auto& stage : e.stages) stages.push_back(to_json(stage));
+        env["stages"] = stages;
+        env["default_stages"] = e.default_stages;
+        json services = json::array();
+        for (const auto& service : e.services) services.push_back(to_json(service));
+        env["services"] = services;
+        environments.push_back(std::move(env));
+    }
+    return {{"schema_version", state.schema_version}, {"project", project}, {"environments", environments}};
+}
+
+State state_from_json(const json& doc) {
+    require_object(doc, "the document");
+    const auto version = get_number<int>(doc, "schema_version");
+    if (!version) throw Error(ErrorKind::Store, "missing field \"schema_version\"");
+    if (*version > k_schema_version) {
+        throw Error(ErrorKind::Store,
+                    "state has schema_version " + std::to_string(*version) + ", newer than this depctl supports (" +
+                        std::to_string(k_schema_version) + ")",
+                    "upgrade depctl");
+    }
+    if (*version < 1) throw Error(ErrorKind::Store, "invalid schema_version " + std::to_string(*version));
+    State state;
+    state.schema_version = k_schema_version;  // older versions are migrated on write
+    const json& project = doc.at("project");
+    require_object(project, "the project");
+    state.project.id = get_string(project, "id", true);
+    state.project.name = get_string(project, "name", true);
+    for (const auto& id : get_array(project, "enforced_order")) {
+        if (!id.is_string()) throw Error(ErrorKind::Store, "an enforced_order entry is not a string");
+        state.project.enforced_order.push_back(id.get<std::string>());
+    }
+    for (const auto& env : get_array(doc, "environments")) state.environments.push_back(environment_from_json(env));
+    return state;
+}
+
+std::string serialize_state(const State& state) { return to_json(state).dump(2) + "\n"; }
+
+State parse_state(std::string_view bytes, std::string_view origin) {
+    const std::string prefix = "state " + std::string(origin) + " is unreadable: ";
+    try {
+        json doc = json::parse(bytes.begin(), bytes.end());
+        State state = state_from_json(doc);
+        validate_state(state, ErrorKind::Store);
+        return state;
+    } catch (const json::exception& e) {
+        throw Error(ErrorKind::Store, prefix + e.what(),
+                    "the file was left as it is; restore it from a backup or fix it by hand");
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Store) throw;
+        throw Error(ErrorKind::Store, prefix + e.what(),
+                    e.hint().empty() ? "the file was left as it is; restore it from a backup or fix it by hand" : e.hint());
+    }
+}
+
+}  // namespace depctl

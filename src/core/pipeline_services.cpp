@@ -1,0 +1,218 @@
+// Service operations and the checks on every service option.
+#include <algorithm>
+#include <cmath>
+
+#include "depctl/error.hpp"
+#include "depctl/names.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/validate.hpp"
+
+namespace depctl {
+namespace {
+
+constexpr int k_max_timeout_s = 7 * 24 * 3600;
+constexpr int k_max_retries = 100;
+constexpr int k_max_attempts = 100000;
+
+[[noreturn]] void refuse(std::string what, std::string hint = {}) {
+    throw Error(ErrorKind::Refused, std::move(what), std::move(hint));
+}
+
+void require_unique_service(const Environment& env, const std::string& name, const Service* self) {
+    for (const auto& service : env.services) {
+        if (&service != self && iequals(service.name, name)) {
+            refuse("a service named " + show_name(service.name) + " already exists in environment " + show_name(env.name),
+                   "names are compared without regard to letter case");
+        }
+    }
+}
+
+std::string checked_text(const std::string& text, const char* what) {
+    if (text.find('\0') != std::string::npos) refuse(std::string(what) + " contains a NUL byte");
+    if (text.size() > 64 * 1024) refuse(std::string(what) + " is longer than 64 KiB");
+    return text;
+}
+
+bool is_variable_name(std::string_view key) {
+    if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0]))) return false;
+    return std::all_of(key.begin(), key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+}
+
+std::string checked_variable(std::string_view key, const char* what) {
+    if (!is_variable_name(key)) {
+        refuse(std::string("invalid ") + what + " name " + show_name(key),
+               "use letters, digits and _, not starting with a digit");
+    }
+    if (key.rfind("DEPCTL_", 0) == 0) {
+        refuse(std::string(what) + " name " + show_name(key) + " is reserved", "DEPCTL_* variables are set by depctl");
+    }
+    return std::string(key);
+}
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, const char* flag) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos) refuse(std::string(flag) + " " + show_name(text) + " is not KEY=VALUE");
+    return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+void check_secret_source(const std::string& key, const std::string& source) {
+    const bool env_source = source.rfind("env:", 0) == 0 && is_variable_name(source.substr(4));
+    const bool file_source = source.rfind("file:", 0) == 0 && source.size() > 5;
+    if (!env_source && !file_source) {
+        refuse("secret " + show_name(key) + " has an invalid source " + show_name(source),
+               "use --secret KEY=env:VARIABLE or --secret KEY=file:PATH");
+    }
+}
+
+int checked_range(int value, int low, int high, const char* what) {
+    if (value < low || value > high) {
+        refuse(std::string(what) + " " + std::to_string(value) + " is out of range",
+               "allowed: " + std::to_string(low) + " to " + std::to_string(high));
+    }
+    return value;
+}
+
+double checked_seconds(double value, const char* what) {
+    if (!std::isfinite(value) || value <= 0 || value > k_max_timeout_s) {
+        refuse(std::string(what) + " must be a positive number of seconds (at most 7 days)");
+    }
+    return value;
+}
+
+void check_url(const std::string& url) {
+    const bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    const std::size_t host_start = url.find("//") + 2;
+    if (!scheme || url.size() <= host_start || url[host_start] == '/' ||
+        url.find_first_of(" \t\r\n") != std::string::npos) {
+        refuse("invalid health URL " + show_name(url), "expected http://HOST[:PORT]/PATH or https://...");
+    }
+}
+
+void check_expect(const std::string& expect) {
+    // "200-399" or "200": three-digit statuses, low <= high.
+    const auto is_status = [](std::string_view s) {
+        return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) && s[0] >= '1' && s[0] <= '5';
+    };
+    const auto dash = expect.find('-');
+    const std::string low = expect.substr(0, dash);
+    const std::string high = dash == std::string::npos ? low : expect.substr(dash + 1);
+    if (!is_status(low) || !is_status(high) || low > high) {
+        refuse("invalid --health-expect " + show_name(expect), "expected a status or range such as 200-399");
+    }
+}
+
+void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
+    if (c.new_name) {
+        const std::string name = checked_name(*c.new_name, "service");
+        require_unique_service(env, name, &s);
+        s.name = name;
+    }
+    if (c.type) s.type = *c.type;
+    if (c.stage) s.stage_id = find_stage(env, *c.stage).id;
+    if (c.workdir) s.workdir = checked_text(*c.workdir, "workdir");
+    if (c.build) s.build = checked_text(*c.build, "build command");
+    if (c.release) s.release = checked_text(*c.release, "release command");
+    if (c.deploy) s.deploy = checked_text(*c.deploy, "deploy command");
+    if (c.stop) s.stop = checked_text(*c.stop, "stop command");
+    if (c.health_http) {
+        if (!c.health_http->empty()) check_url(*c.health_http);
+        s.health.http = *c.health_http;
+    }
+    if (c.health_cmd) s.health.cmd = checked_text(*c.health_cmd, "health command");
+    if (!s.health.http.empty() && !s.health.cmd.empty()) {
+        refuse("service " + show_name(s.name) + " cannot have both --health-http and --health-cmd",
+               "clear one with --health-http '' or --health-cmd ''");
+    }
+    if (c.health_attempts) s.health.attempts = checked_range(*c.health_attempts, 1, k_max_attempts, "--health-attempts");
+    if (c.health_interval_s) s.health.interval_s = checked_seconds(*c.health_interval_s, "--health-interval");
+    if (c.health_connect_timeout_s) s.health.connect_timeout_s = checked_seconds(*c.health_connect_timeout_s, "--health-connect-timeout");
+    if (c.health_timeout_s) s.health.timeout_s = checked_seconds(*c.health_timeout_s, "--health-timeout");
+    if (c.health_expect) {
+        if (!c.health_expect->empty()) check_expect(*c.health_expect);
+        s.health.expect = *c.health_expect;
+    }
+    if (c.build_timeout_s) s.build_timeout_s = checked_range(*c.build_timeout_s, 1, k_max_timeout_s, "--build-timeout");
+    if (c.deploy_timeout_s) s.deploy_timeout_s = checked_range(*c.deploy_timeout_s, 1, k_max_timeout_s, "--deploy-timeout");
+    if (c.retries) s.retries = checked_range(*c.retries, 0, k_max_retries, "--retries");
+    for (const auto& key : c.env_unset) {
+        if (s.env.erase(key) == 0) refuse("service " + show_name(s.name) + " has no variable " + show_name(key));
+    }
+    for (const auto& assignment : c.env_set) {
+        auto [key, value] = split_assignment(assignment, "--env");
+        s.env[checked_variable(key, "variable")] = checked_text(value, "variable value");
+    }
+    for (const auto& key : c.secret_unset) {
+        const auto removed = std::erase_if(s.secrets, [&](const SecretRef& r) { return r.key == key; });
+        if (removed == 0) refuse("service " + show_name(s.name) + " has no secret " + show_name(key));
+    }
+    for (const auto& assignment : c.secret_set) {
+        auto [key, source] = split_assignment(assignment, "--secret");
+        checked_variable(key, "secret");
+        check_secret_source(key, source);
+        if (s.env.count(key)) refuse("secret " + show_name(key) + " has the name of a plain variable of the service");
+        std::erase_if(s.secrets, [&](const SecretRef& r) { return r.key == key; });
+        s.secrets.push_back({key, source});
+    }
+    for (const auto& [key, value] : s.env) {
+        for (const auto& secret : s.secrets) {
+            if (secret.key == key) refuse("variable " + show_name(key) + " is also a secret of service " + show_name(s.name));
+        }
+    }
+}
+
+}  // namespace
+
+Service& create_service(Environment& env, std::string_view name, ServiceType type,
+                        const ServiceChanges& options) {
+    Service service;
+    service.id = new_id("svc_");
+    service.name = checked_name(name, "service");
+    service.type = type;
+    require_unique_service(env, service.name, nullptr);
+    service.stage_id = default_stage_for(env, type).id;
+    env.services.push_back(std::move(service));
+    Service& stored = env.services.back();
+    apply_changes(env, stored, options);
+    return stored;
+}
+
+void edit_service(Environment& env, std::string_view name, const ServiceChanges& changes) {
+    Service& service = find_service(env, name);
+    apply_changes(env, service, changes);
+    validate_dependencies(env, ErrorKind::Refused);
+}
+
+void delete_service(Environment& env, std::string_view name) {
+    const Service& service = find_service(env, name);
+    const auto dependents = dependents_of(env, service.id);
+    if (!dependents.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < dependents.size(); ++i) list += (i ? ", " : "") + dependents[i];
+        refuse("service " + show_name(service.name) + " is a dependency of " + list,
+               "remove those edges first with `depctl service undepend NAME --on " + service.name + "`");
+    }
+    const std::string id = service.id;
+    std::erase_if(env.services, [&](const Service& s) { return s.id == id; });
+}
+
+void add_dependency(Environment& env, std::string_view service_name, std::string_view on) {
+    Service& service = find_service(env, service_name);
+    const Service& other = find_service(env, on);
+    if (std::find(service.depends_on.begin(), service.depends_on.end(), other.id) != service.depends_on.end()) {
+        refuse("service " + show_name(service.name) + " already depends on " + show_name(other.name));
+    }
+    service.depends_on.push_back(other.id);
+    validate_dependencies(env, ErrorKind::Refused);
+}
+
+void remove_dependency(Environment& env, std::string_view service_name, std::string_view on) {
+    Service& service = find_service(env, service_name);
+    const Service& other = find_service(env, on);
+    if (std::erase(service.depends_on, other.id) == 0) {
+        refuse("service " + show_name(service.name) + " does not depend on " + show_name(other.name));
+    }
+}
+
+}  // namespace depctl

@@ -1,0 +1,144 @@
+#include "depctl/validate.hpp"
+
+#include <functional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "depctl/names.hpp"
+
+namespace depctl {
+namespace {
+
+void check_name(const std::string& name, const char* what, ErrorKind kind) {
+    const std::string problem = name_problem(name);
+    if (!problem.empty()) throw Error(kind, std::string(what) + " name " + show_name(name) + " " + problem);
+    if (name != trim(name)) throw Error(kind, std::string(what) + " name " + show_name(name) + " has surrounding blanks");
+}
+
+// Names unique case-insensitively within one scope.
+class NameScope {
+public:
+    NameScope(const char* what, std::string scope, ErrorKind kind)
+        : m_what(what), m_scope(std::move(scope)), m_kind(kind) {}
+    void add(const std::string& name) {
+        check_name(name, m_what, m_kind);
+        if (!m_seen.insert(to_lower(name)).second) {
+            throw Error(m_kind, std::string("duplicate ") + m_what + " name " + show_name(name) + m_scope);
+        }
+    }
+
+private:
+    const char* m_what;
+    std::string m_scope;
+    ErrorKind m_kind;
+    std::unordered_set<std::string> m_seen;
+};
+
+void check_id(std::unordered_set<std::string>& ids, const std::string& id, const char* prefix, ErrorKind kind) {
+    if (id.rfind(prefix, 0) != 0 || id.size() <= std::string_view(prefix).size()) {
+        throw Error(kind, "malformed id " + show_name(id) + " (expected " + prefix + "...)");
+    }
+    if (!ids.insert(id).second) throw Error(kind, "duplicate id " + show_name(id));
+}
+
+}  // namespace
+
+void validate_dependencies(const Environment& env, ErrorKind kind) {
+    std::unordered_map<std::string, const Service*> by_id;
+    for (const auto& s : env.services) by_id.emplace(s.id, &s);
+    for (const auto& s : env.services) {
+        const std::size_t own = env.stage_index(s.stage_id);
+        std::unordered_set<std::string> seen;
+        for (const auto& dep_id : s.depends_on) {
+            const auto it = by_id.find(dep_id);
+            if (it == by_id.end()) {
+                throw Error(kind, "service " + show_name(s.name) + " depends on unknown service id " + show_name(dep_id));
+            }
+            if (!seen.insert(dep_id).second) {
+                throw Error(kind, "service " + show_name(s.name) + " lists " + show_name(it->second->name) + " twice in depends_on");
+            }
+            if (dep_id == s.id) throw Error(kind, "service " + show_name(s.name) + " depends on itself");
+            const std::size_t other = env.stage_index(it->second->stage_id);
+            if (other > own) {
+                throw Error(kind,
+                            "service " + show_name(s.name) + " (stage " + std::to_string(own + 1) + " " +
+                                show_name(env.stages[own].name) + ") would depend on " + show_name(it->second->name) +
+                                " in the later stage " + std::to_string(other + 1) + " " + show_name(env.stages[other].name),
+                            "a service may depend only on services of its own or an earlier stage");
+            }
+        }
+    }
+    // Cross-stage edges always point backwards, so a cycle can only live inside one stage;
+    // a depth-first search over all edges still finds it and names every member.
+    enum class Mark { none, active, done };
+    std::unordered_map<std::string, Mark> marks;
+    std::vector<const Service*> path;
+    std::function<void(const Service&)> visit = [&](const Service& s) {
+        marks[s.id] = Mark::active;
+        path.push_back(&s);
+        for (const auto& dep_id : s.depends_on) {
+            const Service& dep = *by_id.at(dep_id);
+            const Mark mark = marks[dep.id];
+            if (mark == Mark::active) {
+                std::string cycle;
+                bool in_cycle = false;
+                for (const Service* p : path) {
+                    if (p == &dep) in_cycle = true;
+                    if (in_cycle) cycle += show_name(p->name) + " -> ";
+                }
+                throw Error(kind, "dependency cycle: " + cycle + show_name(dep.name),
+                            "remove one of these edges with `depctl service undepend`");
+            }
+            if (mark == Mark::none) visit(dep);
+        }
+        path.pop_back();
+        marks[s.id] = Mark::done;
+    };
+    for (const auto& s : env.services) {
+        if (marks[s.id] == Mark::none) visit(s);
+    }
+}
+
+void validate_state(const State& state, ErrorKind kind) {
+    std::unordered_set<std::string> ids;
+    check_id(ids, state.project.id, "prj_", kind);
+    check_name(state.project.name, "project", kind);
+    NameScope env_names("environment", "", kind);
+    for (const auto& env : state.environments) {
+        check_id(ids, env.id, "env_", kind);
+        env_names.add(env.name);
+        const std::string scope = " in environment " + show_name(env.name);
+        NameScope stage_names("stage", scope, kind);
+        for (const auto& stage : env.stages) {
+            check_id(ids, stage.id, "stg_", kind);
+            stage_names.add(stage.name);
+            if (stage.description.size() > 1000 || stage.description.find('\0') != std::string::npos) {
+                throw Error(kind, "description of stage " + show_name(stage.name) + " is too long or binary");
+            }
+        }
+        for (const auto& [type, stage_id] : env.default_stages) {
+            if (!env.find_stage_by_id(stage_id)) {
+                throw Error(kind, "default stage of " + type + scope + " refers to unknown stage id " + show_name(stage_id));
+            }
+        }
+        NameScope service_names("service", scope, kind);
+        for (const auto& service : env.services) {
+            check_id(ids, service.id, "svc_", kind);
+            service_names.add(service.name);
+            if (!env.find_stage_by_id(service.stage_id)) {
+                throw Error(kind, "service " + show_name(service.name) + " refers to unknown stage id " + show_name(service.stage_id));
+            }
+        }
+        validate_dependencies(env, kind);
+    }
+    std::set<std::string> ordered;
+    for (const auto& env_id : state.project.enforced_order) {
+        if (!state.find_environment_by_id(env_id)) {
+            throw Error(kind, "enforced order refers to unknown environment id " + show_name(env_id));
+        }
+        if (!ordered.insert(env_id).second) throw Error(kind, "enforced order lists an environment twice");
+    }
+}
+
+}  // namespace depctl
