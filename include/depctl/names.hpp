@@ -16,6 +16,10 @@ std::string checked_name(std::string_view raw, std::string_view what);
 // Returns an empty string when the name is fine, else why it is not.
 std::string name_problem(std::string_view name);
 
+// Length in characters (UTF-8 code points), as names are limited in characters.
+std::size_t display_length(std::string_view text);
+
+// Letter case is folded for ASCII letters only (documented in docs/decisions.md).
 bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view text);
 std::string trim(std::string_view text);

@@ -90,6 +90,8 @@ struct ServiceChanges {
     std::vector<std::string> env_unset;
     std::vector<std::string> secret_set;  // "K=env:VAR" | "K=file:PATH"
     std::vector<std::string> secret_unset;
+
+    bool empty() const;
 };
 Service& create_service(Environment& env, std::string_view name, ServiceType type,
                         const ServiceChanges& options);

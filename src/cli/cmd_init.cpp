@@ -50,7 +50,11 @@ void register_context(CLI::App& app, Invocation& inv) {
         const State state = store->load();
         const Environment& env = find_environment(state, inv.options.environment);
         set_context_environment(state.project.id, env.id);
-        say(inv.options, "Current environment is now " + show_name(env.name));
+        if (json_output(inv.options)) {
+            print_json({{"project", state.project.name}, {"environment", env.name}});
+        } else {
+            say(inv.options, "Current environment is now " + show_name(env.name));
+        }
         return 0;
     });
     auto* show = cmd->add_subcommand("show", "Show the project, state location and current environment");
@@ -59,14 +63,15 @@ void register_context(CLI::App& app, Invocation& inv) {
         auto store = open_state(inv.options);
         const State state = store->load();
         std::string env_name;
-        std::string source;
-        try {
+        const char* from_env = std::getenv("DEPCTL_ENVIRONMENT");
+        const std::string source = !inv.options.environment.empty() ? "flag"
+                                   : from_env && *from_env         ? "DEPCTL_ENVIRONMENT"
+                                                                   : "context";
+        // No environment selected is a normal answer for `show`; a wrong name is not.
+        if (source != "context") {
             env_name = select_environment(state, inv.options.environment).name;
-            source = !inv.options.environment.empty() ? "flag"
-                     : std::getenv("DEPCTL_ENVIRONMENT") && *std::getenv("DEPCTL_ENVIRONMENT") ? "DEPCTL_ENVIRONMENT"
-                                                                                              : "context";
-        } catch (const Error&) {
-            // No environment selected is a normal answer for `show`.
+        } else if (const auto id = context_environment(state.project.id)) {
+            if (const Environment* env = state.find_environment_by_id(*id)) env_name = env->name;
         }
         if (json_output(inv.options)) {
             print_json({{"project", state.project.name},

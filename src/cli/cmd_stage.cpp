@@ -30,12 +30,12 @@ std::string render_stage_list(const Environment& env) {
     return out;
 }
 
-Placement placement_from(const std::string& before, const std::string& after, int position) {
-    const int given = (!before.empty()) + (!after.empty()) + (position != 0);
+Placement placement_from(const std::string& before, const std::string& after, std::optional<int> position) {
+    const int given = (!before.empty()) + (!after.empty()) + position.has_value();
     if (given > 1) throw Error(ErrorKind::Usage, "give only one of --before, --after and --position");
     if (!before.empty()) return {Placement::Kind::before, before, 0};
     if (!after.empty()) return {Placement::Kind::after, after, 0};
-    if (position != 0) return {Placement::Kind::position, {}, position};
+    if (position) return {Placement::Kind::position, {}, *position};
     return {};
 }
 
@@ -45,7 +45,7 @@ struct StageArgs {
     std::string stage;
     std::string before;
     std::string after;
-    int position = 0;
+    std::optional<int> position;
     std::optional<std::string> new_name;
     std::optional<std::string> new_description;
     std::optional<std::string> move_to;
@@ -99,7 +99,7 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     set_examples(*create, "  depctl environment stage create -n \"fifth stage\" -d \"workers\"\n"
                           "  depctl environment stage create -n migrations --before \"second stage\"");
     on_run(*create, inv, [&inv, args] {
-        const Placement where = placement_from(args->before, args->after, 0);
+        const Placement where = placement_from(args->before, args->after, std::nullopt);
         return mutate(inv, [&](Environment& env) {
             const Stage& stage = create_stage(env, args->name, args->description, where);
             return "Stage " + show_name(stage.name) + " created at position " + std::to_string(env.stage_index(stage.id) + 1);
@@ -132,7 +132,8 @@ void register_stage(CLI::App& environment, Invocation& inv) {
             const auto moved = delete_stage(env, args->name, args->move_to);
             std::string message = "Stage " + show_name(name) + " deleted";
             if (!moved.empty()) {
-                message += "; " + std::to_string(moved.size()) + " services moved to " + show_name(find_stage(env, *args->move_to).name);
+                message += "; " + std::to_string(moved.size()) + (moved.size() == 1 ? " service" : " services") +
+                           " moved to " + show_name(find_stage(env, *args->move_to).name);
             }
             return message;
         });
@@ -153,7 +154,8 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     reorder->add_option("-n,--name", args->name, "Stage name")->required();
     auto* before = reorder->add_option("--before", args->before, "Place it before this stage");
     auto* after = reorder->add_option("--after", args->after, "Place it after this stage");
-    auto* position = reorder->add_option("--position", args->position, "Place it at this 1-based position");
+    auto* position = reorder->add_option_function<int>(
+        "--position", [args](const int& v) { args->position = v; }, "Place it at this 1-based position");
     before->excludes(after)->excludes(position);
     after->excludes(position);
     set_examples(*reorder, "  depctl environment stage reorder -n migrations --before \"first stage\"\n"

@@ -19,7 +19,12 @@ fs::path context_file() {
 namespace {
 
 nlohmann::json read_context() {
-    const auto text = read_file(context_file());
+    std::optional<std::string> text;
+    try {
+        text = read_file(context_file());
+    } catch (const Error&) {
+        return nlohmann::json::object();  // no config directory: simply no remembered context
+    }
     if (!text) return nlohmann::json::object();
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     // A damaged context file only loses the remembered choice; it never blocks a command.

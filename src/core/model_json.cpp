@@ -227,6 +227,7 @@ State state_from_json(const json& doc) {
     if (*version < 1) throw Error(ErrorKind::Store, "invalid schema_version " + std::to_string(*version));
     State state;
     state.schema_version = k_schema_version;  // older versions are migrated on write
+    if (!doc.contains("project")) throw Error(ErrorKind::Store, "missing field \"project\"");
     const json& project = doc.at("project");
     require_object(project, "the project");
     state.project.id = get_string(project, "id", true);

@@ -78,15 +78,22 @@ std::string show_name(std::string_view name) {
     }
     out += '"';
     if (shown == k_shown && name.size() > k_shown) {
-        out += " (" + std::to_string(name.size()) + " characters)";
+        out += " (" + std::to_string(display_length(name)) + " characters)";
     }
     return out;
 }
 
+std::size_t display_length(std::string_view text) {
+    // UTF-8 continuation bytes do not start a character.
+    std::size_t count = 0;
+    for (unsigned char c : text) count += (c & 0xC0) != 0x80;
+    return count;
+}
+
 std::string name_problem(std::string_view name) {
     if (name.empty()) return "is empty";
-    if (name.size() > k_max_name_length) {
-        return "is " + std::to_string(name.size()) + " characters long (at most " +
+    if (display_length(name) > k_max_name_length) {
+        return "is " + std::to_string(display_length(name)) + " characters long (at most " +
                std::to_string(k_max_name_length) + ")";
     }
     for (unsigned char c : name) {
@@ -99,9 +106,9 @@ std::string checked_name(std::string_view raw, std::string_view what) {
     std::string name = trim(raw);
     const std::string problem = name_problem(name);
     if (!problem.empty()) {
-        const std::string shown = name.empty() ? std::string("the ") + std::string(what) + " name"
-                                               : std::string(what) + " name " + show_name(name);
-        throw Error(ErrorKind::Refused, "invalid " + shown + ": it " + problem,
+        const std::string message = name.empty() ? "the " + std::string(what) + " name is empty"
+                                                 : "invalid " + std::string(what) + " name " + show_name(name) + ": it " + problem;
+        throw Error(ErrorKind::Refused, message,
                     "names are 1-100 characters, without control characters");
     }
     return name;

@@ -164,6 +164,13 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
 
 }  // namespace
 
+bool ServiceChanges::empty() const {
+    return !new_name && !type && !stage && !workdir && !build && !release && !deploy && !stop && !health_http &&
+           !health_cmd && !health_attempts && !health_interval_s && !health_connect_timeout_s && !health_timeout_s &&
+           !health_expect && !build_timeout_s && !deploy_timeout_s && !retries && env_set.empty() &&
+           env_unset.empty() && secret_set.empty() && secret_unset.empty();
+}
+
 Service& create_service(Environment& env, std::string_view name, ServiceType type,
                         const ServiceChanges& options) {
     Service service;
@@ -180,6 +187,7 @@ Service& create_service(Environment& env, std::string_view name, ServiceType typ
 
 void edit_service(Environment& env, std::string_view name, const ServiceChanges& changes) {
     Service& service = find_service(env, name);
+    if (changes.empty()) throw Error(ErrorKind::Usage, "nothing to change", "see `depctl service edit --help`");
     apply_changes(env, service, changes);
     validate_dependencies(env, ErrorKind::Refused);
 }
@@ -191,7 +199,7 @@ void delete_service(Environment& env, std::string_view name) {
         std::string list;
         for (std::size_t i = 0; i < dependents.size(); ++i) list += (i ? ", " : "") + dependents[i];
         refuse("service " + show_name(service.name) + " is a dependency of " + list,
-               "remove those edges first with `depctl service undepend NAME --on " + service.name + "`");
+               "remove those edges first with `depctl service undepend NAME --on " + show_name(service.name) + "`");
     }
     const std::string id = service.id;
     std::erase_if(env.services, [&](const Service& s) { return s.id == id; });

@@ -88,6 +88,7 @@ std::vector<std::string> delete_stage(Environment& env, std::string_view name,
     for (const auto& service : env.services) {
         if (service.stage_id == id) held.push_back(service.name);
     }
+    if (move_services_to) find_stage(env, *move_services_to);  // a typo is refused even when nothing moves
     if (!held.empty()) {
         if (!move_services_to) {
             std::string list;

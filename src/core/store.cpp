@@ -86,7 +86,10 @@ std::unique_ptr<StateStore> open_store(const std::string& location, const StoreO
         throw Error(ErrorKind::Store, "the etcd backend is not available in this build",
                     "use a state file path for now");
     }
-    return std::make_unique<FileStore>(fs::absolute(location), options);
+    fs::path path = fs::absolute(location);
+    std::error_code ignored;
+    if (fs::is_directory(path, ignored)) path /= "state.json";  // --state DIR means DIR/state.json
+    return std::make_unique<FileStore>(path, options);
 }
 
 }  // namespace depctl

@@ -1,0 +1,81 @@
+"""Shared fixture of the black-box tests: a temp project dir, an isolated user config,
+and helpers to run the real depctl binary and compare state bytes."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+DEPCTL = os.environ.get("DEPCTL_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "depctl")
+
+
+class DepctlTestCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="depctl-test-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("DEPCTL_") and k != "NO_COLOR"}
+        self.env["HOME"] = os.path.join(self.dir, "home")
+        self.env["XDG_CONFIG_HOME"] = os.path.join(self.dir, "home", ".config")
+        os.makedirs(self.env["HOME"])
+        self.project = os.path.join(self.dir, "project")
+        os.makedirs(self.project)
+
+    # --- running -------------------------------------------------------------------------
+    def run_depctl(self, *args, env=None, cwd=None, timeout=60, stdin=subprocess.DEVNULL):
+        full_env = dict(self.env)
+        if env:
+            full_env.update(env)
+        return subprocess.run([DEPCTL, *args], cwd=cwd or self.project, env=full_env,
+                              stdin=stdin, capture_output=True, text=True, timeout=timeout)
+
+    def ok(self, *args, **kwargs):
+        result = self.run_depctl(*args, **kwargs)
+        self.assertEqual(result.returncode, 0,
+                         f"depctl {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def fails(self, code, *args, message=None, **kwargs):
+        """Runs a command that must be refused with `code` and leave the state untouched."""
+        before = self.state_bytes()
+        result = self.run_depctl(*args, **kwargs)
+        self.assertEqual(result.returncode, code,
+                         f"depctl {' '.join(args)}: expected exit {code}, got {result.returncode}\n"
+                         f"stdout: {result.stdout}\nstderr: {result.stderr}")
+        self.assertTrue(result.stderr.startswith("error: "), result.stderr)
+        if message is not None:
+            self.assertIn(message, result.stderr)
+        self.assertEqual(self.state_bytes(), before, "refused input changed the state")
+        return result
+
+    def json(self, *args, **kwargs):
+        return json.loads(self.ok(*args, "-o", "json", **kwargs).stdout)
+
+    # --- state -----------------------------------------------------------------------------
+    @property
+    def state_path(self):
+        return os.path.join(self.project, ".depctl", "state.json")
+
+    def state_bytes(self):
+        try:
+            with open(self.state_path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def state(self):
+        with open(self.state_path) as f:
+            return json.load(f)
+
+    def init_environment(self, name="production"):
+        self.ok("init", "--project", "demo")
+        self.ok("environment", "create", name)
+        self.ok("context", "set", "-e", name)
+
+    def stages(self):
+        """[(stage name, [service names, skipped marked])] from the JSON stage list."""
+        return [(s["name"], [svc["name"] + (" (skipped)" if svc["skipped"] else "")
+                             for svc in s["services"]])
+                for s in self.json("environment", "stage", "list")]

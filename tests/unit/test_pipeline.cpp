@@ -1,0 +1,141 @@
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include "depctl/error.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/validate.hpp"
+
+using namespace depctl;
+
+namespace {
+
+State seeded() {
+    State state = new_state("demo");
+    create_environment(state, {"production", EnvironmentType::production, std::nullopt});
+    Environment& env = state.environments.back();
+    create_service(env, "DB", ServiceType::database, {});
+    create_service(env, "Rabbitmq", ServiceType::container, {});
+    create_service(env, "Backend", ServiceType::application, {});
+    create_service(env, "Chart", ServiceType::helm, {});
+    return state;
+}
+
+std::vector<std::string> stage_names(const Environment& env) {
+    std::vector<std::string> names;
+    for (const auto& s : env.stages) names.push_back(s.name);
+    return names;
+}
+
+ErrorKind kind_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.kind();
+    }
+    FAIL("no error thrown");
+    return ErrorKind::Failed;
+}
+
+}  // namespace
+
+TEST_CASE("a new environment has the four default stages") {
+    State state = seeded();
+    const Environment& env = state.environments.front();
+    CHECK(stage_names(env) == std::vector<std::string>{"DATABASE DEFAULT", "JOB DEFAULT", "CONTAINER DEFAULT", "APPLICATION DEFAULT"});
+    CHECK(env.stages[0].description == k_default_stage_description);
+    CHECK(find_service(env, "db").stage_id == env.stages[0].id);
+    CHECK(find_service(env, "Chart").stage_id == env.stages[3].id);  // HELM -> APPLICATION
+    validate_state(state, ErrorKind::Refused);
+}
+
+TEST_CASE("defaults follow renames and fall back to the last stage") {
+    State state = seeded();
+    Environment& env = state.environments.front();
+    edit_stage(env, "JOB DEFAULT", std::string("jobs"), std::nullopt);
+    create_service(env, "Cron", ServiceType::job, {});
+    CHECK(env.find_stage_by_id(find_service(env, "Cron").stage_id)->name == "jobs");
+    delete_stage(env, "jobs", std::string("DATABASE DEFAULT"));
+    create_service(env, "Cron2", ServiceType::job, {});
+    CHECK(find_service(env, "Cron2").stage_id == env.stages.back().id);
+}
+
+TEST_CASE("stage placement: create before/after, reorder by position") {
+    State state = seeded();
+    Environment& env = state.environments.front();
+    create_stage(env, "first", "", {Placement::Kind::before, "DATABASE DEFAULT", 0});
+    create_stage(env, "last", "", {});
+    create_stage(env, "mid", "", {Placement::Kind::after, "JOB DEFAULT", 0});
+    CHECK(stage_names(env) == std::vector<std::string>{"first", "DATABASE DEFAULT", "JOB DEFAULT", "mid", "CONTAINER DEFAULT", "APPLICATION DEFAULT", "last"});
+    reorder_stage(env, "first", {Placement::Kind::after, "last", 0});
+    CHECK(env.stages.back().name == "first");
+    reorder_stage(env, "first", {Placement::Kind::position, "", 2});
+    CHECK(env.stages[1].name == "first");
+    reorder_stage(env, "last", {Placement::Kind::before, "DATABASE DEFAULT", 0});
+    CHECK(env.stages[0].name == "last");
+    CHECK(kind_of([&] { reorder_stage(env, "last", {Placement::Kind::before, "last", 0}); }) == ErrorKind::Refused);
+}
+
+TEST_CASE("dependencies: same or earlier stage, no cycles") {
+    State state = seeded();
+    Environment& env = state.environments.front();
+    add_dependency(env, "Backend", "DB");
+    // Operations may leave their input half-changed when they refuse (the store discards
+    // the copy), so each refusal runs on a copy.
+    auto refused = [&](const std::function<void(Environment&)>& op) {
+        Environment copy = env;
+        return kind_of([&] { op(copy); });
+    };
+    CHECK(refused([](Environment& e) { add_dependency(e, "DB", "Backend"); }) == ErrorKind::Refused);
+    create_service(env, "Api", ServiceType::application, {});
+    add_dependency(env, "Api", "Backend");
+    CHECK(refused([](Environment& e) { add_dependency(e, "Backend", "Api"); }) == ErrorKind::Refused);
+    remove_dependency(env, "Api", "Backend");
+    add_dependency(env, "Backend", "Api");
+    CHECK(refused([](Environment& e) { delete_service(e, "Api"); }) == ErrorKind::Refused);
+    create_stage(env, "late", "", {});
+    CHECK(refused([](Environment& e) { move_service(e, "DB", "late"); }) == ErrorKind::Refused);
+}
+
+TEST_CASE("clone copies stages, services and edges with fresh ids") {
+    State state = seeded();
+    add_dependency(state.environments.front(), "Backend", "DB");
+    Environment& copy = create_environment(state, {"staging", EnvironmentType::staging, std::string("PRODUCTION")});
+    const Environment& source = state.environments.front();
+    REQUIRE(copy.services.size() == source.services.size());
+    CHECK(copy.stages.front().id != source.stages.front().id);
+    const Service& backend = find_service(copy, "Backend");
+    REQUIRE(backend.depends_on.size() == 1);
+    CHECK(copy.find_service_by_id(backend.depends_on.front())->name == "DB");
+    validate_state(state, ErrorKind::Refused);
+}
+
+TEST_CASE("service options are checked") {
+    State state = seeded();
+    Environment& env = state.environments.front();
+    ServiceChanges changes;
+    changes.env_set = {"PORT=8080", "EMPTY="};
+    changes.secret_set = {"TOKEN=env:API_TOKEN", "KEY=file:/run/key"};
+    changes.health_http = "http://127.0.0.1:8080/health";
+    changes.health_expect = "200-399";
+    edit_service(env, "Backend", changes);
+    const Service& backend = find_service(env, "Backend");
+    CHECK(backend.env.at("PORT") == "8080");
+    CHECK(backend.env.at("EMPTY").empty());
+    CHECK(backend.secrets.size() == 2);
+    ServiceChanges bad;
+    bad.health_expect = "399-200";
+    CHECK(kind_of([&] { edit_service(env, "Backend", bad); }) == ErrorKind::Refused);
+    ServiceChanges clash;
+    clash.env_set = {"TOKEN=x"};
+    CHECK(kind_of([&] { edit_service(env, "Backend", clash); }) == ErrorKind::Refused);
+}
+
+TEST_CASE("deleting an environment removes it from the enforced order") {
+    State state = seeded();
+    create_environment(state, {"staging", EnvironmentType::staging, std::nullopt});
+    set_enforced_order(state, {"staging", "production"});
+    delete_environment(state, "staging");
+    CHECK(state.project.enforced_order.size() == 1);
+    validate_state(state, ErrorKind::Refused);
+}
