@@ -1,0 +1,48 @@
+// Running one shell command in its own process group, with timeout and cancellation.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "depctl/cancel.hpp"
+
+namespace depctl {
+
+struct ProcessSpec {
+    std::string command;                                   // run as /bin/sh -c COMMAND
+    std::filesystem::path workdir;                         // empty = inherit
+    std::vector<std::pair<std::string, std::string>> env;  // added to / overriding environ
+    std::chrono::milliseconds timeout{0};                  // 0 = none
+    std::chrono::milliseconds grace{10000};  // SIGTERM -> SIGKILL delay on timeout/cancel
+};
+
+enum class ProcessEnd { exited, signaled, timed_out, canceled, spawn_failed };
+
+struct ProcessResult {
+    ProcessEnd end;
+    // Exit status; 128+n for signal n; for timed_out/canceled the code it died with;
+    // 127 for spawn_failed; 130 when canceled before it was started.
+    int exit_code;
+    // Human text for spawn_failed/timed_out/canceled, e.g. "timed out after 5s".
+    std::string error;
+    std::chrono::milliseconds duration;
+};
+
+// Called with each chunk of output as it arrives (stdout and stderr merged through one
+// pipe, at most 64 KiB per call). May be empty. If it throws, the process group is
+// killed and reaped before the exception propagates.
+using OutputSink = std::function<void(std::string_view chunk)>;
+
+// Runs spec.command and waits for it. Thread-safe: no global state. A normal exit leaves
+// background processes of the group alone (a deploy may start a server); a timed-out or
+// canceled command takes its whole process group down with it. cancel may be null.
+// Throws depctl::Error only when the parent itself runs out of resources (pipe, pidfd).
+ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
+                          const CancelSignal* cancel);
+
+}  // namespace depctl
