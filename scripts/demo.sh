@@ -4,4 +4,4 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh"
-PATH="${DEPCTL_BUILD_DIR:-$root/build}:$PATH" bash "$root/examples/qovery-session/run.sh"
+PATH="${DEPCTL_BUILD_DIR:-$root/build}:$PATH" bash "$root/examples/quickstart/run.sh"

@@ -12,6 +12,9 @@ void register_project(CLI::App& app, Invocation& invocation);
 CLI::App& register_environment(CLI::App& app, Invocation& invocation);
 void register_stage(CLI::App& environment, Invocation& invocation);
 void register_service(CLI::App& app, Invocation& invocation);
+// `environment deploy/status` (under the environment command).
+void register_deploy(CLI::App& environment, Invocation& invocation);
+void register_deployment(CLI::App& app, Invocation& invocation);
 
 // The selected environment of a mutable state (-e, DEPCTL_ENVIRONMENT, context).
 Environment& selected_environment(State& state, const Options& options);

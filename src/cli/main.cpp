@@ -70,7 +70,9 @@ int run(int argc, char** argv) {
     depctl::cli::register_project(app, invocation);
     CLI::App& environment = depctl::cli::register_environment(app, invocation);
     depctl::cli::register_stage(environment, invocation);
+    depctl::cli::register_deploy(environment, invocation);
     depctl::cli::register_service(app, invocation);
+    depctl::cli::register_deployment(app, invocation);
 
     try {
         app.parse(argc, argv);

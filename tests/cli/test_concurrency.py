@@ -1,4 +1,5 @@
 """No lost update between concurrent processes, and no torn state after SIGKILL."""
+import fcntl
 import json
 import os
 import random
@@ -30,12 +31,11 @@ class Concurrency(DepctlTestCase):
     def test_lock_timeout_exits_4(self):
         self.init_environment()
         lock_path = os.path.join(self.project, ".depctl", "state.lock")
-        holder = subprocess.Popen(["flock", "-x", lock_path, "sleep", "30"])
-        self.addCleanup(holder.wait)
-        self.addCleanup(holder.kill)
-        time.sleep(0.3)
-        self.fails(4, "service", "create", "late", "--type", "job", "--lock-timeout", "0.2",
-                   message="locked by another depctl process")
+        with open(lock_path, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # another holder of the state lock
+            self.fails(4, "service", "create", "late", "--type", "job", "--lock-timeout", "0.2",
+                       message="locked by another depctl process")
+        self.ok("service", "create", "late", "--type", "job", "--lock-timeout", "0.2")
 
     def test_sigkill_at_random_moments_never_tears_the_state(self):
         """300 mutations, each killed at a random moment. After each: the state parses and

@@ -1,0 +1,85 @@
+// The deploy narrative (DESIGN §5): lock -> plan -> pre-hook -> execute -> post-hook ->
+// record history and status -> release the lock.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "depctl/cancel.hpp"
+#include "depctl/plan.hpp"
+#include "depctl/store.hpp"
+
+namespace depctl {
+
+// Deployment status values of history records and of services' current status.
+inline constexpr const char* k_status_deployed = "DEPLOYED";
+inline constexpr const char* k_status_build_error = "BUILD_ERROR";
+inline constexpr const char* k_status_deployment_error = "DEPLOYMENT_ERROR";
+inline constexpr const char* k_status_canceled = "CANCELED";
+
+struct DeployRequest {
+    std::string environment_id;
+    std::optional<std::string> version;  // else DEPCTL_VERSION, else git rev-parse HEAD
+    std::vector<std::string> services;   // subset by name; empty = all
+    int parallelism = 4;
+    LockWait wait = LockWait::no;
+    std::chrono::milliseconds grace{10000};
+    std::string trigger = "cli";
+};
+
+// What happened to one step, as reported to observers and written to history.
+struct StepReport {
+    std::string status;  // SUCCEEDED, FAILED, TIMED_OUT, CANCELED, NOT_STARTED
+    int exit_code = 0;
+    std::chrono::milliseconds duration{0};
+    std::string error;
+    std::string log_path;
+    int attempts = 0;
+};
+
+// Receives the progress of a deployment. Calls about steps come from worker threads but
+// never concurrently with each other (the executor serialises events); step_output may
+// come concurrently from several steps and must synchronise itself.
+class DeployObserver {
+public:
+    virtual ~DeployObserver() = default;
+    virtual void deployment_started(const Plan&, const std::string& /*deployment_id*/, const std::string& /*version*/) {}
+    virtual void step_started(const Plan&, std::size_t /*step*/) {}
+    virtual void step_finished(const Plan&, std::size_t /*step*/, const StepReport&) {}
+    virtual void hook_finished(const std::string& /*name*/, const StepReport&) {}
+    // Complete lines of a step's output; only called when wants_output() is true.
+    virtual bool wants_output() const { return false; }
+    virtual void step_output(const Plan&, std::size_t /*step*/, std::string_view /*line*/) {}
+    virtual void cancel_requested(CancelLevel) {}
+};
+
+struct DeployOutcome {
+    nlohmann::json record;
+    std::string status;
+    int exit_code = 0;  // 0 deployed, 1 failed, 130 canceled
+};
+
+// The version to deploy: explicit, else DEPCTL_VERSION, else `git rev-parse HEAD` in
+// `project_dir`; throws Error{Refused} with the way out when none is found.
+std::string resolve_version(const std::optional<std::string>& explicit_version,
+                            const std::filesystem::path& project_dir);
+
+// Dry run: the plan and the version that a deploy would use; runs and writes nothing.
+struct DeployPreview {
+    Plan plan;
+    std::string version;  // empty when it cannot be resolved
+    std::string version_problem;
+    nlohmann::json to_json() const;
+    std::string to_text() const;
+};
+DeployPreview preview_deployment(StateStore& store, const DeployRequest& request);
+
+DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                                 DeployObserver& observer);
+
+}  // namespace depctl

@@ -1,0 +1,68 @@
+// From an environment and options to a deployment plan: a DAG of steps with build-ahead,
+// barriers between non-empty stages, and depends_on edges (DESIGN §5). Also renders the
+// plan for `--dry-run` as text and JSON.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "depctl/model.hpp"
+
+namespace depctl {
+
+enum class StepKind { build, release, deploy, health, barrier };
+std::string_view to_string(StepKind kind);
+std::optional<StepKind> parse_step_kind(std::string_view text);
+
+inline constexpr std::size_t k_no_step = static_cast<std::size_t>(-1);
+
+struct PlanStep {
+    StepKind kind;
+    std::size_t service = k_no_step;  // index into Plan::services; k_no_step for barriers
+    std::vector<std::size_t> deps;    // indices into Plan::steps
+    double priority = 0;              // length of the longest path from here to the end
+    bool reused = false;              // a build whose result is reused
+};
+
+struct PlannedService {
+    Service service;  // a snapshot: the deploy runs what was planned even if the state changes
+    std::size_t stage = 0;  // index into Plan::stages
+    std::size_t steps[4] = {k_no_step, k_no_step, k_no_step, k_no_step};  // by StepKind
+    std::size_t first_rollout_step() const;  // release, else deploy, else health
+    std::size_t last_step() const;
+};
+
+struct PlannedStage {
+    std::string id;
+    std::string name;
+    std::size_t position = 0;              // 1-based position in the environment
+    std::vector<std::size_t> services;     // indices into Plan::services
+    std::vector<std::string> left_out;     // skipped or not selected, with the reason
+};
+
+struct Plan {
+    std::string environment_id;
+    std::string environment_name;
+    std::vector<PlannedStage> stages;
+    std::vector<PlannedService> services;
+    std::vector<PlanStep> steps;
+};
+
+struct PlanOptions {
+    std::vector<std::string> services;  // subset by name; empty = all
+};
+
+// Throws Error{Refused} for unknown service names in the subset.
+Plan make_plan(const Environment& env, const PlanOptions& options);
+
+// Critical-path priorities from per-step duration estimates (seconds; default 1 each).
+void assign_priorities(Plan& plan, const std::vector<double>& estimates = {});
+
+nlohmann::json plan_to_json(const Plan& plan);
+std::string render_plan_text(const Plan& plan);
+
+}  // namespace depctl

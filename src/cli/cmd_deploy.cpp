@@ -1,0 +1,135 @@
+// `environment deploy` and `environment status`.
+#include <unistd.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "depctl/context.hpp"
+#include "depctl/deploy.hpp"
+#include "depctl/error.hpp"
+#include "depctl/history.hpp"
+#include "depctl/names.hpp"
+#include "progress.hpp"
+#include "signals.hpp"
+#include "table.hpp"
+
+namespace depctl::cli {
+namespace {
+
+struct DeployArgs {
+    bool dry_run = false;
+    std::string services;
+    std::optional<std::string> version;
+    int parallelism = 4;
+    bool yes = false;
+    bool wait = false;
+    bool follow = false;
+    double grace_s = 10;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    for (std::string item; std::getline(stream, item, ',');) {
+        if (!trim(item).empty()) items.push_back(trim(item));
+    }
+    return items;
+}
+
+ProgressOptions progress_options(const Options& options, bool follow) {
+    ProgressOptions out;
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    out.mode = json_output(options) ? ProgressMode::json : (tty && !follow) ? ProgressMode::live : ProgressMode::lines;
+    out.follow = follow;
+    out.color = tty && !options.no_color;
+    out.quiet = options.quiet;
+    return out;
+}
+
+int run_deploy(Invocation& inv, const DeployArgs& args) {
+    auto store = open_state(inv.options);
+    const State state = store->load();
+    const Environment& env = select_environment(state, inv.options.environment);
+    DeployRequest request;
+    request.environment_id = env.id;
+    request.version = args.version;
+    request.services = split_list(args.services);
+    request.parallelism = args.parallelism;
+    request.wait = args.wait ? LockWait::yes : LockWait::no;
+    request.grace = std::chrono::milliseconds(static_cast<long long>(args.grace_s * 1000));
+    request.trigger = std::getenv("CI") ? "ci" : "cli";
+
+    if (args.dry_run) {
+        const DeployPreview preview = preview_deployment(*store, request);
+        if (json_output(inv.options)) {
+            print_json(preview.to_json());
+        } else {
+            std::cout << preview.to_text();
+        }
+        return 0;
+    }
+
+    // Signals are blocked before the worker threads start, so only the watcher sees them.
+    CancelSignal cancel;
+    Progress progress(progress_options(inv.options, args.follow));
+    SignalWatcher watcher(cancel, [&progress](CancelLevel level) { progress.cancel_requested(level); });
+    const DeployOutcome outcome = deploy_environment(*store, request, cancel, progress);
+    progress.deployment_finished(outcome);
+    return outcome.exit_code;
+}
+
+void print_status(const nlohmann::json& view) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : view["services"]) {
+        rows.push_back({s["name"].get<std::string>() + (s["skipped"].get<bool>() ? " (skipped)" : ""),
+                        s["stage"].get<std::string>(), s["version"].is_null() ? "-" : s["version"].get<std::string>(),
+                        s["status"].get<std::string>(), s["updated_at"].get<std::string>().empty() ? "-" : s["updated_at"].get<std::string>()});
+    }
+    std::cout << "Environment \"" << view["environment"].get<std::string>() << "\": " << view["summary"].get<std::string>()
+              << "\n\n";
+    if (rows.empty()) {
+        std::cout << "<no service>\n";
+        return;
+    }
+    std::cout << render_table({"Service", "Stage", "Version", "Status", "Since"}, rows);
+}
+
+}  // namespace
+
+void register_deploy(CLI::App& environment, Invocation& inv) {
+    auto args = std::make_shared<DeployArgs>();
+    auto* deploy = environment.add_subcommand("deploy", "Deploy the environment: stage after stage, builds ahead");
+    deploy->add_flag("--dry-run", args->dry_run, "Print the plan; run and write nothing");
+    deploy->add_option("--services", args->services, "Deploy only these services (comma-separated)");
+    deploy->add_option_function<std::string>("--version", [args](const std::string& v) { args->version = v; },
+                                             "Version to deploy (default: DEPCTL_VERSION, else git HEAD)");
+    deploy->add_option("--parallelism,-j", args->parallelism, "Steps running at once (default 4)")
+        ->check(CLI::Range(1, 1024));
+    deploy->add_flag("--yes,-y", args->yes, "Do not ask for approval (needed without a TTY)");
+    deploy->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
+    deploy->add_flag("--follow,-f", args->follow, "Stream every step's output, prefixed by service and step");
+    deploy->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
+        ->check(CLI::Range(0.0, 3600.0));
+    set_examples(*deploy, "  depctl environment deploy --version 1.4.2\n"
+                          "  depctl environment deploy --dry-run -o json\n"
+                          "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
+    on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args); });
+
+    auto* status = environment.add_subcommand("status", "What runs where: each service's version and last status");
+    add_json_flag(*status, inv.options);
+    set_examples(*status, "  depctl environment status\n  depctl environment status -e production -o json");
+    on_run(*status, inv, [&inv] {
+        auto store = open_state(inv.options);
+        const State state = store->load();
+        const auto view = environment_status_view(select_environment(state, inv.options.environment));
+        if (json_output(inv.options)) {
+            print_json(view);
+        } else {
+            print_status(view);
+        }
+        return 0;
+    });
+}
+
+}  // namespace depctl::cli

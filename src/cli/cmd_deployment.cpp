@@ -1,0 +1,152 @@
+// `deployment list/show/logs`.
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "depctl/context.hpp"
+#include "depctl/error.hpp"
+#include "depctl/file_util.hpp"
+#include "depctl/history.hpp"
+#include "depctl/names.hpp"
+#include "depctl/plan.hpp"
+#include "table.hpp"
+
+namespace depctl::cli {
+namespace {
+
+std::string ms_text(long long ms) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1fs", static_cast<double>(ms) / 1000.0);
+    return buffer;
+}
+
+void print_record(const nlohmann::json& r) {
+    std::cout << "Deployment:  " << r.value("id", "") << '\n'
+              << "Environment: " << r.value("environment", "") << '\n'
+              << "Version:     " << r.value("version", "") << '\n'
+              << "Status:      " << r.value("status", "") << '\n'
+              << "By:          " << r.value("user", "") << '@' << r.value("host", "") << " (" << r.value("trigger", "")
+              << ")\n"
+              << "Started:     " << r.value("started_at", "") << '\n'
+              << "Finished:    " << r.value("finished_at", "") << " (" << ms_text(r.value("duration_ms", 0LL)) << ")\n";
+    if (!r["failed_step"].is_null()) {
+        const auto& f = r["failed_step"];
+        std::cout << "Failed step: " << f.value("service", "") << ' ' << f.value("step", "") << ", exit code "
+                  << f.value("exit_code", 0) << " (log " << f.value("log", "") << ")\n";
+    }
+    for (const auto& stage : r.value("stages", nlohmann::json::array())) {
+        std::cout << "\n# deployment stage " << stage.value("position", 0) << ": \"" << stage.value("name", "") << "\"\n";
+        if (stage["services"].empty()) std::cout << "<no service>\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& svc : stage["services"]) {
+            std::string steps;
+            for (const auto& step : svc["steps"]) {
+                steps += (steps.empty() ? "" : ", ") + step.value("step", "") + " " + step.value("status", "");
+                if (step.value("status", "") != "NOT_STARTED") steps += " " + ms_text(step.value("duration_ms", 0LL));
+                if (step.value("status", "") != "SUCCEEDED" && step.value("status", "") != "NOT_STARTED") {
+                    steps += " (exit " + std::to_string(step.value("exit_code", 0)) + ")";
+                }
+            }
+            rows.push_back({svc.value("name", ""), svc.value("status", ""), steps.empty() ? "-" : steps});
+        }
+        if (!rows.empty()) std::cout << render_table({"Service", "Status", "Steps"}, rows);
+        for (const auto& left : stage.value("left_out", nlohmann::json::array())) {
+            std::cout << "  " << left.get<std::string>() << '\n';
+        }
+    }
+}
+
+struct DeploymentArgs {
+    std::string id;
+    std::size_t limit = 20;
+    std::string status;
+    std::string service;
+    std::string step;
+};
+
+}  // namespace
+
+void register_deployment(CLI::App& app, Invocation& inv) {
+    auto* cmd = app.add_subcommand("deployment", "Deployment history: list, show, logs");
+    cmd->require_subcommand(1);
+    auto args = std::make_shared<DeploymentArgs>();
+
+    auto* list = cmd->add_subcommand("list", "Deployments of the environment, newest first");
+    list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)");
+    list->add_option("--status", args->status, "Only this status: DEPLOYED, BUILD_ERROR, DEPLOYMENT_ERROR, CANCELED");
+    add_json_flag(*list, inv.options);
+    set_examples(*list, "  depctl deployment list\n  depctl deployment list --status DEPLOYED --limit 1 --json");
+    on_run(*list, inv, [&inv, args] {
+        auto store = open_state(inv.options);
+        const State state = store->load();
+        const Environment& env = select_environment(state, inv.options.environment);
+        const auto records = list_deployments(*store, env, {args->limit, args->status});
+        nlohmann::json summaries = nlohmann::json::array();
+        for (const auto& r : records) summaries.push_back(deployment_summary(r));
+        if (json_output(inv.options)) {
+            print_json(summaries);
+            return 0;
+        }
+        if (summaries.empty()) {
+            std::cout << "<no deployment>\n";
+            return 0;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& s : summaries) {
+            rows.push_back({s["id"], s["version"], s["status"], s["started_at"], ms_text(s["duration_ms"].get<long long>()),
+                            s["user"]});
+        }
+        std::cout << render_table({"Id", "Version", "Status", "Started", "Duration", "By"}, rows);
+        return 0;
+    });
+
+    auto* show = cmd->add_subcommand("show", "One deployment: every stage, service and step");
+    show->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")->required();
+    set_examples(*show, "  depctl deployment show dep_k2j4h5g6f7d8\n  depctl deployment show dep_k2j4h5 -o json");
+    on_run(*show, inv, [&inv, args] {
+        auto store = open_state(inv.options);
+        const State state = store->load();
+        const auto record = find_deployment(*store, state, args->id);
+        if (json_output(inv.options)) {
+            print_json(record);
+        } else {
+            print_record(record);
+        }
+        return 0;
+    });
+
+    auto* logs = cmd->add_subcommand("logs", "Print the logs of a deployment's steps");
+    logs->add_option("id", args->id, "Deployment id")->required();
+    logs->add_option("--service", args->service, "Only this service");
+    logs->add_option("--step", args->step, "Only this step: build, release, deploy, health (or a hook name)");
+    set_examples(*logs, "  depctl deployment logs dep_k2j4h5g6f7d8\n"
+                        "  depctl deployment logs dep_k2j4h5g6f7d8 --service Backend --step deploy");
+    on_run(*logs, inv, [&inv, args] {
+        if (!args->step.empty() && !parse_step_kind(args->step) && args->step != "pre-deploy" &&
+            args->step != "post-deploy") {
+            throw Error(ErrorKind::Usage, "unknown step " + show_name(args->step),
+                        "use build, release, deploy, health, pre-deploy or post-deploy");
+        }
+        auto store = open_state(inv.options);
+        const State state = store->load();
+        const auto record = find_deployment(*store, state, args->id);
+        const auto files = deployment_logs(record, args->service, to_lower(args->step));
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& file : files) {
+            const auto content = read_file(file.path);
+            if (json_output(inv.options)) {
+                out.push_back({{"service", file.service}, {"step", file.step}, {"path", file.path},
+                               {"content", content ? nlohmann::json(*content) : nlohmann::json(nullptr)}});
+                continue;
+            }
+            std::cout << "==> " << (file.service.empty() ? "hook" : file.service) << ' ' << file.step << " ("
+                      << file.path << ") <==\n";
+            std::cout << (content ? *content : std::string("(log not found on this machine)\n"));
+            if (content && !content->empty() && content->back() != '\n') std::cout << '\n';
+        }
+        if (json_output(inv.options)) print_json(out);
+        return 0;
+    });
+}
+
+}  // namespace depctl::cli

@@ -1,0 +1,214 @@
+#include "step_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+
+#include "depctl/error.hpp"
+#include "depctl/file_util.hpp"
+#include "depctl/process.hpp"
+
+namespace depctl {
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+namespace {
+
+milliseconds seconds(double s) { return milliseconds(static_cast<long long>(std::llround(s * 1000))); }
+
+const char* status_of(const ProcessResult& result) {
+    switch (result.end) {
+        case ProcessEnd::exited: return result.exit_code == 0 ? "SUCCEEDED" : "FAILED";
+        case ProcessEnd::signaled: return "FAILED";
+        case ProcessEnd::timed_out: return "TIMED_OUT";
+        case ProcessEnd::canceled: return "CANCELED";
+        case ProcessEnd::spawn_failed: return "FAILED";
+    }
+    return "FAILED";
+}
+
+// Waits up to `delay` unless cancellation comes first; returns false when canceled.
+bool pause_unless_canceled(milliseconds delay, const CancelSignal& cancel) {
+    pollfd fd{cancel.fd(), POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() + delay;
+    for (;;) {
+        if (cancel.level() != CancelLevel::none) return false;
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return true;
+        const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno != EINTR) return true;
+    }
+}
+
+// Appends a step's output to its log and cuts it into lines for a following observer.
+class OutputRouter {
+public:
+    OutputRouter(const fs::path& log_path, DeployObserver& observer, const Plan& plan, std::size_t step)
+        : m_observer(observer), m_plan(plan), m_step(step), m_follow(observer.wants_output()) {
+        m_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (m_fd < 0) throw_errno("cannot open log file " + log_path.string(), errno);
+    }
+    ~OutputRouter() {
+        flush();
+        ::close(m_fd);
+    }
+    OutputRouter(const OutputRouter&) = delete;
+    OutputRouter& operator=(const OutputRouter&) = delete;
+
+    void write(std::string_view chunk) {
+        std::string_view rest = chunk;
+        while (!rest.empty()) {
+            const ssize_t n = ::write(m_fd, rest.data(), rest.size());
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                break;  // a full disk must not kill the deploy; the step's status still counts
+            }
+            rest.remove_prefix(static_cast<std::size_t>(n));
+        }
+        if (!m_follow) return;
+        m_partial.append(chunk);
+        std::size_t start = 0;
+        for (std::size_t nl; (nl = m_partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+            m_observer.step_output(m_plan, m_step, std::string_view(m_partial).substr(start, nl - start));
+        }
+        m_partial.erase(0, start);
+        if (m_partial.size() > 64 * 1024) flush();  // a line without end must not grow forever
+    }
+    void note(const std::string& text) { write(text); }
+
+private:
+    void flush() {
+        if (m_follow && !m_partial.empty()) m_observer.step_output(m_plan, m_step, m_partial);
+        m_partial.clear();
+    }
+    DeployObserver& m_observer;
+    const Plan& m_plan;
+    std::size_t m_step;
+    bool m_follow;
+    int m_fd = -1;
+    std::string m_partial;
+};
+
+}  // namespace
+
+std::string log_file_stem(std::string_view service_name) {
+    std::string stem;
+    for (unsigned char c : service_name) {
+        stem += (std::isalnum(c) || c == '-' || c == '_' || c == '.') ? static_cast<char>(c) : '_';
+    }
+    if (stem.empty() || stem[0] == '.') stem.insert(0, "_");
+    return stem;
+}
+
+StepRunner::StepRunner(const Plan& plan, StepRunContext context, DeployObserver& observer)
+    : m_plan(plan), m_context(std::move(context)), m_observer(observer) {}
+
+fs::path StepRunner::workdir_of(const Service& service) const {
+    if (service.workdir.empty()) return m_context.project_dir;
+    const fs::path dir(service.workdir);
+    return dir.is_absolute() ? dir : m_context.project_dir / dir;
+}
+
+fs::path StepRunner::log_path(const PlannedService& ps, StepKind kind) const {
+    return m_context.log_dir / (log_file_stem(ps.service.name) + "." + std::string(to_string(kind)) + ".log");
+}
+
+std::vector<std::pair<std::string, std::string>> StepRunner::variables(const PlannedService& ps, StepKind kind) const {
+    // Builds get nothing environment-specific (as on Divio), so a build can be reused by
+    // any environment that deploys the same version.
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"DEPCTL_PROJECT", m_context.project},
+        {"DEPCTL_SERVICE", ps.service.name},
+        {"DEPCTL_VERSION", m_context.version},
+        {"DEPCTL_STEP", std::string(to_string(kind))},
+    };
+    if (kind == StepKind::build) return vars;
+    vars.push_back({"DEPCTL_ENVIRONMENT", m_context.environment});
+    vars.push_back({"DEPCTL_STAGE", m_plan.stages[ps.stage].name});
+    vars.push_back({"DEPCTL_DEPLOYMENT_ID", m_context.deployment_id});
+    for (const auto& [key, value] : ps.service.env) vars.push_back({key, value});
+    return vars;
+}
+
+StepReport StepRunner::run_command(std::size_t step, const std::string& command, const fs::path& workdir,
+                                   std::vector<std::pair<std::string, std::string>> env, milliseconds timeout,
+                                   const fs::path& log_path, const CancelSignal& cancel) {
+    OutputRouter output(log_path, m_observer, m_plan, step);
+    ProcessSpec spec{command, workdir, std::move(env), timeout, m_context.grace};
+    const ProcessResult result = run_process(spec, [&](std::string_view chunk) { output.write(chunk); }, &cancel);
+    StepReport report;
+    report.status = status_of(result);
+    report.exit_code = result.exit_code;
+    report.duration = result.duration;
+    report.error = result.error;
+    report.log_path = log_path.string();
+    report.attempts = 1;
+    if (!result.error.empty()) output.note("depctl: " + result.error + "\n");
+    return report;
+}
+
+StepReport StepRunner::run(std::size_t step_index, const CancelSignal& cancel) {
+    const PlanStep& step = m_plan.steps[step_index];
+    const PlannedService& ps = m_plan.services[step.service];
+    const Service& s = ps.service;
+    switch (step.kind) {
+        case StepKind::build:
+            return run_command(step_index, s.build, workdir_of(s), variables(ps, StepKind::build),
+                               seconds(s.build_timeout_s.value_or(k_default_build_timeout_s)),
+                               log_path(ps, StepKind::build), cancel);
+        case StepKind::release:
+            return run_command(step_index, s.release, workdir_of(s), variables(ps, StepKind::release),
+                               seconds(s.deploy_timeout_s.value_or(k_default_deploy_timeout_s)),
+                               log_path(ps, StepKind::release), cancel);
+        case StepKind::deploy:
+            return run_command(step_index, s.deploy, workdir_of(s), variables(ps, StepKind::deploy),
+                               seconds(s.deploy_timeout_s.value_or(k_default_deploy_timeout_s)),
+                               log_path(ps, StepKind::deploy), cancel);
+        case StepKind::health: return run_health(step_index, cancel);
+        case StepKind::barrier: break;
+    }
+    return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0};
+}
+
+StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& cancel) {
+    const PlannedService& ps = m_plan.services[m_plan.steps[step_index].service];
+    const HealthCheck& health = ps.service.health;
+    const int attempts = health.attempts.value_or(300);
+    const milliseconds interval = seconds(health.interval_s.value_or(0.5));
+    const milliseconds timeout = seconds(health.timeout_s.value_or(20));
+    const auto started = std::chrono::steady_clock::now();
+    StepReport report;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+        report = run_command(step_index, health.cmd, workdir_of(ps.service), variables(ps, StepKind::health), timeout,
+                             log_path(ps, StepKind::health), cancel);
+        report.attempts = attempt;
+        if (report.status == "SUCCEEDED" || report.status == "CANCELED") break;
+        if (attempt == attempts) {
+            report.status = "FAILED";
+            report.error = "unhealthy after " + std::to_string(attempts) + " attempts (last exit code " +
+                           std::to_string(report.exit_code) + ")";
+            break;
+        }
+        if (!pause_unless_canceled(interval, cancel)) {
+            report.status = "CANCELED";
+            break;
+        }
+    }
+    report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    return report;
+}
+
+StepReport StepRunner::run_hook(const std::string& name, const std::string& command, const CancelSignal& cancel) {
+    std::vector<std::pair<std::string, std::string>> env = {
+        {"DEPCTL_PROJECT", m_context.project},   {"DEPCTL_ENVIRONMENT", m_context.environment},
+        {"DEPCTL_VERSION", m_context.version},   {"DEPCTL_DEPLOYMENT_ID", m_context.deployment_id},
+        {"DEPCTL_STEP", name},
+    };
+    return run_command(k_no_step, command, m_context.project_dir, std::move(env),
+                       seconds(k_default_deploy_timeout_s), m_context.log_dir / ("_hook." + name + ".log"), cancel);
+}
+
+}  // namespace depctl

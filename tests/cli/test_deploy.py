@@ -1,0 +1,242 @@
+"""The deploy engine, proven from timestamps the child commands write themselves."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from depctl_test import DEPCTL, DepctlTestCase
+
+
+def stamped(timeline, label, seconds=0.0):
+    """A shell command that records its start and end in `timeline` around a sleep."""
+    return (f'echo "{label} start $(date +%s.%N)" >> {timeline}; sleep {seconds}; '
+            f'echo "{label} end $(date +%s.%N)" >> {timeline}')
+
+
+class Deploy(DepctlTestCase):
+    def setUp(self):
+        super().setUp()
+        self.init_environment("dev")
+        self.timeline = os.path.join(self.dir, "timeline")
+
+    def add(self, name, kind, build=None, deploy=None, *extra):
+        args = ["service", "create", name, "--type", kind]
+        if build is not None:
+            args += ["--build", stamped(self.timeline, f"{name}/build", build)]
+        if deploy is not None:
+            args += ["--deploy", stamped(self.timeline, f"{name}/deploy", deploy)]
+        self.ok(*args, *extra)
+
+    def events(self):
+        """{'Svc/step': (start, end)} from the timeline the commands wrote."""
+        spans = {}
+        with open(self.timeline) as f:
+            for line in f:
+                label, what, at = line.split()
+                start, end = spans.get(label, (None, None))
+                spans[label] = (float(at), end) if what == "start" else (start, float(at))
+        return spans
+
+    def test_stages_barriers_overlap_build_ahead_and_depends_on(self):
+        # Stage 1: two databases; stage 2 (JOB) empty; stage 3: a skipped container;
+        # stage 4: three applications, Web depends on Api inside the stage.
+        self.add("Redis", "database", 0.1, 0.6)
+        self.add("DB", "database", 0.1, 0.6)
+        self.add("Queue", "container", 0.1, 0.1)
+        self.ok("environment", "stage", "skip", "-n", "Queue")
+        self.add("Api", "application", 0.2, 0.5)
+        self.add("Worker", "application", 0.2, 0.5)
+        self.add("Web", "application", 0.2, 0.3)
+        self.ok("service", "depend", "Web", "--on", "Api")
+        result = self.ok("environment", "deploy", "--version", "v1", "--parallelism", "4")
+        spans = self.events()
+
+        stage1 = ["Redis/deploy", "DB/deploy"]
+        stage4 = ["Api/deploy", "Worker/deploy", "Web/deploy"]
+        # Barrier: stage 4's deploys start only after every stage-1 deploy ended.
+        last_stage1_end = max(spans[s][1] for s in stage1)
+        for s in stage4:
+            self.assertGreaterEqual(spans[s][0], last_stage1_end, s)
+        # Services of one stage overlap in time.
+        self.assertLess(spans["Redis/deploy"][0], spans["DB/deploy"][1])
+        self.assertLess(spans["DB/deploy"][0], spans["Redis/deploy"][1])
+        self.assertLess(spans["Api/deploy"][0], spans["Worker/deploy"][1])
+        # Build-ahead: later stages' builds start before stage 1 finished deploying.
+        for s in ["Api/build", "Worker/build", "Web/build"]:
+            self.assertLess(spans[s][0], last_stage1_end, s)
+        # depends_on inside one stage.
+        self.assertGreaterEqual(spans["Web/deploy"][0], spans["Api/deploy"][1])
+        # The skipped service never ran; the empty stage did not hold anything up.
+        self.assertNotIn("Queue/build", spans)
+        self.assertNotIn("Queue/deploy", spans)
+        self.assertIn("DEPLOYED", result.stdout)
+        status = self.json("environment", "status")
+        versions = {s["name"]: s["version"] for s in status["services"]}
+        self.assertEqual(versions, {"Redis": "v1", "DB": "v1", "Queue": None, "Api": "v1", "Worker": "v1", "Web": "v1"})
+        self.assertFalse(status["mixed_versions"])
+
+    def test_dry_run_runs_and_writes_nothing(self):
+        self.add("DB", "database", 0, 0)
+        self.add("Api", "application", 0, 0)
+        self.ok("environment", "stage", "skip", "-n", "Api")
+        before = self.state_bytes()
+        listing_before = sorted(os.listdir(os.path.join(self.project, ".depctl")))
+        plan = self.json("environment", "deploy", "--dry-run", "--version", "v9")
+        self.assertFalse(os.path.exists(self.timeline))
+        self.assertEqual(self.state_bytes(), before)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.project, ".depctl"))), listing_before)
+        self.assertTrue(plan["dry_run"])
+        self.assertEqual(plan["version"], "v9")
+        self.assertEqual([s["name"] for s in plan["stages"][0]["services"]], ["DB"])
+        self.assertEqual(plan["stages"][0]["services"][0]["steps"], ["build", "deploy"])
+        self.assertTrue(plan["stages"][1]["skipped"])
+        self.assertEqual(plan["stages"][3]["left_out"], ["Api (skipped)"])
+        text = self.ok("environment", "deploy", "--dry-run", "--version", "v9").stdout
+        self.assertIn("Api (skipped)", text)
+        self.assertIn("Nothing was run", text)
+
+    def test_services_subset(self):
+        self.add("DB", "database", 0, 0)
+        self.add("Api", "application", 0, 0)
+        self.ok("environment", "deploy", "--version", "v1", "--services", "api")
+        self.assertEqual(set(self.events()), {"Api/build", "Api/deploy"})
+        self.fails(3, "environment", "deploy", "--version", "v1", "--services", "Apx", message="not found")
+
+    def test_failure_in_stage_one_stops_the_pipeline(self):
+        self.ok("service", "create", "DB", "--type", "database",
+                "--deploy", "echo 'migrating...'; sleep 0.3; echo 'boom' >&2; exit 7")
+        self.add("Cache", "database", None, 1.0)
+        self.add("Api", "application", 0, 0)
+        result = self.run_depctl("environment", "deploy", "--version", "v1")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        spans = self.events()
+        self.assertNotIn("Api/deploy", spans)  # later stages never ran
+        self.assertIsNotNone(spans["Cache/deploy"][1])  # a running deploy is allowed to finish
+        record = self.json("deployment", "list")[0]
+        self.assertEqual(record["status"], "DEPLOYMENT_ERROR")
+        full = self.json("deployment", "show", record["id"])
+        self.assertEqual(full["failed_step"]["service"], "DB")
+        self.assertEqual(full["failed_step"]["step"], "deploy")
+        self.assertEqual(full["failed_step"]["exit_code"], 7)
+        with open(full["failed_step"]["log"]) as f:
+            self.assertEqual(f.read(), "migrating...\nboom\n")
+        api = [s for st in full["stages"] for s in st["services"] if s["name"] == "Api"][0]
+        self.assertEqual({s["step"]: s["status"] for s in api["steps"]}, {"build": "SUCCEEDED", "deploy": "NOT_STARTED"})
+        logs = self.ok("deployment", "logs", record["id"], "--service", "db", "--step", "deploy").stdout
+        self.assertIn("boom", logs)
+        status = self.json("environment", "status")
+        by_name = {s["name"]: s for s in status["services"]}
+        self.assertEqual(by_name["DB"]["status"], "DEPLOYMENT_ERROR")
+        self.assertEqual(by_name["Cache"]["version"], "v1")
+        self.assertIsNone(by_name["Api"]["version"])
+
+    def test_step_timeout_kills_grandchildren(self):
+        pidfile = os.path.join(self.dir, "grandchild.pid")
+        self.ok("service", "create", "Slow", "--type", "application", "--deploy-timeout", "1",
+                "--deploy", f"sh -c 'sleep 120 & echo $! > {pidfile}; wait'")
+        started = time.monotonic()
+        result = self.run_depctl("environment", "deploy", "--version", "v1", "--grace", "1")
+        self.assertEqual(result.returncode, 1)
+        self.assertLess(time.monotonic() - started, 30)
+        with open(pidfile) as f:
+            grandchild = int(f.read())
+        self.assertFalse(process_alive(grandchild), "the step's grandchild survived its timeout")
+        record = self.json("deployment", "show", self.json("deployment", "list")[0]["id"])
+        self.assertEqual(record["failed_step"]["status"], "TIMED_OUT")
+
+    def test_second_concurrent_deploy_exits_4_naming_the_first(self):
+        self.ok("service", "create", "Slow", "--type", "application", "--deploy", "sleep 3")
+        first = subprocess.Popen([DEPCTL, "environment", "deploy", "--version", "v1"], cwd=self.project,
+                                 env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(first.communicate)
+        wait_for(lambda: os.path.exists(os.path.join(self.project, ".depctl", "locks")) and
+                 any(os.path.getsize(os.path.join(self.project, ".depctl", "locks", f)) > 0
+                     for f in os.listdir(os.path.join(self.project, ".depctl", "locks"))))
+        second = self.run_depctl("environment", "deploy", "--version", "v2")
+        self.assertEqual(second.returncode, 4, second.stderr)
+        self.assertIn("already being deployed by", second.stderr)
+        self.assertIn(f"pid {first.pid}", second.stderr)
+        self.assertEqual(first.wait(timeout=60), 0)
+
+    def test_sigint_cancels_ten_sleeping_services_and_leaves_no_process(self):
+        marker = f"depctl-cancel-{os.getpid()}-{time.monotonic_ns()}"
+        for i in range(10):
+            command = f"sleep 60 # {marker}" if i % 2 else f"sh -c 'sleep 60 # {marker}' # {marker}"
+            self.ok("service", "create", f"svc{i}", "--type", "application", "--deploy", command)
+        proc = subprocess.Popen([DEPCTL, "environment", "deploy", "--version", "v1", "--parallelism", "10",
+                                 "--grace", "2"], cwd=self.project, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: len(processes_with(marker)) >= 10)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertLess(time.monotonic() - started, 2 + 5)
+        wait_for(lambda: not processes_with(marker), timeout=5)
+        self.assertEqual(processes_with(marker), [])
+        record = self.json("deployment", "list")[0]
+        self.assertEqual(record["status"], "CANCELED")
+
+    def test_progress_formats(self):
+        self.add("DB", "database", 0, 0)
+        lines = self.ok("environment", "deploy", "--version", "v1", "-o", "json").stdout.splitlines()
+        events = [json.loads(line) for line in lines]
+        self.assertEqual(events[0]["event"], "deployment_started")
+        self.assertEqual(events[-1]["event"], "deployment_finished")
+        self.assertEqual(events[-1]["record"]["status"], "DEPLOYED")
+        self.assertIn({"service": "DB", "step": "build", "status": "SUCCEEDED"},
+                      [{k: e.get(k) for k in ("service", "step", "status")} for e in events
+                       if e["event"] == "step_finished"])
+        followed = self.ok("environment", "deploy", "--version", "v2", "--follow").stdout
+        self.assertIn("DB build started", followed)
+
+    def test_version_resolution(self):
+        self.add("DB", "database", 0, 0)
+        self.fails(3, "environment", "deploy", message="cannot tell which version to deploy")
+        self.ok("environment", "deploy", env={"DEPCTL_VERSION": "from-env"})
+        self.assertEqual(self.json("environment", "status")["services"][0]["version"], "from-env")
+        subprocess.run(["git", "init", "-q"], cwd=self.project, check=True)
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+                        "-m", "x"], cwd=self.project, check=True)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.project, capture_output=True,
+                              text=True).stdout.strip()
+        self.ok("environment", "deploy")
+        self.assertEqual(self.json("environment", "status")["services"][0]["version"], head)
+
+
+def process_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def processes_with(marker):
+    """Pids whose command line holds `marker`, read from /proc (not depctl's word)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if marker.encode() in f.read() and process_alive(int(entry)):
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+def wait_for(predicate, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+if __name__ == "__main__":
+    unittest.main()
