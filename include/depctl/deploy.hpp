@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ inline constexpr const char* k_status_deployed = "DEPLOYED";
 inline constexpr const char* k_status_build_error = "BUILD_ERROR";
 inline constexpr const char* k_status_deployment_error = "DEPLOYMENT_ERROR";
 inline constexpr const char* k_status_canceled = "CANCELED";
+inline constexpr const char* k_status_stopped = "STOPPED";
+inline constexpr const char* k_status_stop_error = "STOP_ERROR";
 
 struct DeployRequest {
     std::string environment_id;
@@ -30,6 +33,8 @@ struct DeployRequest {
     LockWait wait = LockWait::no;
     std::chrono::milliseconds grace{10000};
     std::string trigger = "cli";
+    bool force_build = false;  // build again even when a reusable build exists
+    bool assume_yes = false;   // --yes: approval given up front
 };
 
 // What happened to one step, as reported to observers and written to history.
@@ -58,6 +63,12 @@ public:
     virtual void cancel_requested(CancelLevel) {}
 };
 
+struct DeployPreview;
+
+// Asked when the environment requires approval and --yes was not given: shows the plan
+// and returns the user's answer. Null when nobody can be asked (no TTY).
+using ApprovalPrompt = std::function<bool(const DeployPreview&)>;
+
 struct DeployOutcome {
     nlohmann::json record;
     std::string status;
@@ -80,6 +91,11 @@ struct DeployPreview {
 DeployPreview preview_deployment(StateStore& store, const DeployRequest& request);
 
 DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                                 DeployObserver& observer);
+                                 DeployObserver& observer, const ApprovalPrompt& approve = {});
+
+// `environment stop`: each service's stop command, stages in reverse order; recorded in
+// history (STOPPED / STOP_ERROR / CANCELED) and sets the services' status to STOPPED.
+DeployOutcome stop_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                               DeployObserver& observer);
 
 }  // namespace depctl

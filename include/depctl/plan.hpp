@@ -14,7 +14,8 @@
 
 namespace depctl {
 
-enum class StepKind { build, release, deploy, health, barrier };
+enum class StepKind { build, release, deploy, health, stop, barrier };
+inline constexpr int k_service_step_kinds = 5;  // build .. stop: the kinds a service can have
 std::string_view to_string(StepKind kind);
 std::optional<StepKind> parse_step_kind(std::string_view text);
 
@@ -31,8 +32,8 @@ struct PlanStep {
 struct PlannedService {
     Service service;  // a snapshot: the deploy runs what was planned even if the state changes
     std::size_t stage = 0;  // index into Plan::stages
-    std::size_t steps[4] = {k_no_step, k_no_step, k_no_step, k_no_step};  // by StepKind
-    std::size_t first_rollout_step() const;  // release, else deploy, else health
+    std::size_t steps[k_service_step_kinds] = {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step};  // by StepKind
+    std::size_t first_rollout_step() const;  // release, else deploy, else health, else stop
     std::size_t last_step() const;
 };
 
@@ -58,6 +59,10 @@ struct PlanOptions {
 
 // Throws Error{Refused} for unknown service names in the subset.
 Plan make_plan(const Environment& env, const PlanOptions& options);
+
+// `environment stop`: one stop step per service that has a stop command, stages in
+// reverse order (parallel within a stage), each stage after the previous has stopped.
+Plan make_stop_plan(const Environment& env, const PlanOptions& options);
 
 // Critical-path priorities from per-step duration estimates (seconds; default 1 each).
 void assign_priorities(Plan& plan, const std::vector<double>& estimates = {});

@@ -19,6 +19,7 @@ struct ProcessSpec {
     std::vector<std::pair<std::string, std::string>> env;  // added to / overriding environ
     std::chrono::milliseconds timeout{0};                  // 0 = none
     std::chrono::milliseconds grace{10000};  // SIGTERM -> SIGKILL delay on timeout/cancel
+    std::vector<std::string> unset;          // removed from the inherited environ (not from env)
 };
 
 enum class ProcessEnd { exited, signaled, timed_out, canceled, spawn_failed };

@@ -1,5 +1,8 @@
 // `environment deploy` and `environment status`.
+#include <poll.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <iostream>
 #include <sstream>
@@ -25,8 +28,31 @@ struct DeployArgs {
     bool yes = false;
     bool wait = false;
     bool follow = false;
+    bool force_build = false;
     double grace_s = 10;
 };
+
+// Reads the answer to the approval question; Ctrl-C (the cancel signal) ends the wait.
+bool ask_approval(const DeployPreview& preview, const CancelSignal& cancel) {
+    std::cout << preview.to_text() << "\nEnvironment \"" << preview.plan.environment_name
+              << "\" requires approval. Deploy version " << preview.version << "?\n"
+              << "Only 'yes' will be accepted: " << std::flush;
+    std::string answer;
+    for (;;) {
+        pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (fds[1].revents) throw Error(ErrorKind::Canceled, "cancelled at the approval prompt", "nothing was run");
+        char c = 0;
+        const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+        if (n <= 0 || c == '\n') break;
+        answer += c;
+    }
+    std::cout << '\n';
+    return trim(answer) == "yes" || trim(answer) == "y";
+}
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> items;
@@ -47,7 +73,7 @@ ProgressOptions progress_options(const Options& options, bool follow) {
     return out;
 }
 
-int run_deploy(Invocation& inv, const DeployArgs& args) {
+int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     auto store = open_state(inv.options);
     const State state = store->load();
     const Environment& env = select_environment(state, inv.options.environment);
@@ -59,6 +85,8 @@ int run_deploy(Invocation& inv, const DeployArgs& args) {
     request.wait = args.wait ? LockWait::yes : LockWait::no;
     request.grace = std::chrono::milliseconds(static_cast<long long>(args.grace_s * 1000));
     request.trigger = std::getenv("CI") ? "ci" : "cli";
+    request.force_build = args.force_build;
+    request.assume_yes = args.yes;
 
     if (args.dry_run) {
         const DeployPreview preview = preview_deployment(*store, request);
@@ -74,7 +102,12 @@ int run_deploy(Invocation& inv, const DeployArgs& args) {
     CancelSignal cancel;
     Progress progress(progress_options(inv.options, args.follow));
     SignalWatcher watcher(cancel, [&progress](CancelLevel level) { progress.cancel_requested(level); });
-    const DeployOutcome outcome = deploy_environment(*store, request, cancel, progress);
+    ApprovalPrompt prompt;
+    if (::isatty(STDIN_FILENO) == 1 && !json_output(inv.options)) {
+        prompt = [&cancel](const DeployPreview& preview) { return ask_approval(preview, cancel); };
+    }
+    const DeployOutcome outcome = stop ? stop_environment(*store, request, cancel, progress)
+                                       : deploy_environment(*store, request, cancel, progress, prompt);
     progress.deployment_finished(outcome);
     return outcome.exit_code;
 }
@@ -106,7 +139,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
                                              "Version to deploy (default: DEPCTL_VERSION, else git HEAD)");
     deploy->add_option("--parallelism,-j", args->parallelism, "Steps running at once (default 4)")
         ->check(CLI::Range(1, 1024));
-    deploy->add_flag("--yes,-y", args->yes, "Do not ask for approval (needed without a TTY)");
+    deploy->add_flag("--yes,-y", args->yes, "Approve up front (needed without a TTY when approval is required)");
     deploy->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
     deploy->add_flag("--follow,-f", args->follow, "Stream every step's output, prefixed by service and step");
     deploy->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
@@ -114,7 +147,18 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     set_examples(*deploy, "  depctl environment deploy --version 1.4.2\n"
                           "  depctl environment deploy --dry-run -o json\n"
                           "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
-    on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args); });
+    deploy->add_flag("--force-build", args->force_build, "Build again even when this version was built before");
+    on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
+
+    auto* stop = environment.add_subcommand("stop", "Run every service's stop command, last stage first");
+    stop->add_option("--services", args->services, "Stop only these services (comma-separated)");
+    stop->add_option("--parallelism,-j", args->parallelism, "Steps running at once (default 4)")->check(CLI::Range(1, 1024));
+    stop->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
+    stop->add_flag("--follow,-f", args->follow, "Stream every stop command's output");
+    stop->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
+        ->check(CLI::Range(0.0, 3600.0));
+    set_examples(*stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
+    on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
 
     auto* status = environment.add_subcommand("status", "What runs where: each service's version and last status");
     add_json_flag(*status, inv.options);

@@ -18,7 +18,7 @@ std::string step_label(const Plan& plan, std::size_t step) {
 }
 
 const char* status_color(const std::string& status) {
-    if (status == "SUCCEEDED" || status == "DEPLOYED") return "32";
+    if (status == "SUCCEEDED" || status == "DEPLOYED" || status == "REUSED" || status == "STOPPED") return "32";
     if (status == "CANCELED" || status == "NOT_STARTED") return "33";
     return "31";
 }
@@ -71,7 +71,7 @@ void Progress::step_started(const Plan& plan, std::size_t step) {
                    {"step", to_string(s.kind)}, {"stage", plan.stages[plan.services[s.service].stage].name}});
         return;
     }
-    if (m_options.quiet) return;
+    if (m_options.quiet || s.reused) return;  // a reused build is reported once, as "reused"
     if (m_options.mode == ProgressMode::live) {
         Row& row = m_rows[s.service];
         row.step = std::string(to_string(s.kind));
@@ -101,6 +101,12 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
         row.step = std::string(to_string(s.kind));
         row.status = status;
         redraw();
+        return;
+    }
+    if (status == "REUSED") {
+        std::cout << elapsed() << ' ' << step_label(plan, step) << ' ' << paint("reused", "32")
+                  << " (built before for this version)\n"
+                  << std::flush;
         return;
     }
     std::string line = elapsed() + ' ' + step_label(plan, step) + ' ' + paint(status, status_color(status)) + " in " +

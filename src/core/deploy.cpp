@@ -9,6 +9,8 @@
 #include "depctl/file_util.hpp"
 #include "depctl/names.hpp"
 #include "depctl/process.hpp"
+#include "depctl/secrets.hpp"
+#include "depctl/build_cache.hpp"
 #include "history_record.hpp"
 #include "step_runner.hpp"
 
@@ -27,7 +29,7 @@ std::string resolve_version(const std::optional<std::string>& explicit_version, 
         return resolve_version(std::string(from_env), project_dir);
     }
     std::string output;
-    ProcessSpec git{"git rev-parse HEAD", project_dir, {}, std::chrono::milliseconds(10000), std::chrono::milliseconds(1000)};
+    ProcessSpec git{"git rev-parse HEAD", project_dir, {}, std::chrono::milliseconds(10000), std::chrono::milliseconds(1000), {}};
     const ProcessResult result = run_process(git, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
     const std::string head = trim(output);
     if (result.end == ProcessEnd::exited && result.exit_code == 0 && head.size() == 40) return head;
@@ -64,6 +66,7 @@ DeployPreview preview_deployment(StateStore& store, const DeployRequest& request
     } catch (const Error& e) {
         preview.version_problem = e.what();
     }
+    if (!preview.version.empty() && !request.force_build) mark_reused_builds(preview.plan, store, state, preview.version);
     return preview;
 }
 
@@ -95,6 +98,10 @@ public:
 private:
     StepOutcome run_step(std::size_t i, StepContext& context) {
         if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
+        if (m_plan.steps[i].reused) {
+            m_reports[i] = {"REUSED", 0, std::chrono::milliseconds(0), {}, {}, 0};
+            return StepOutcome::succeeded;
+        }
         StepReport report = m_runner.run(i, context.cancel);
         const StepOutcome outcome = report.status == "SUCCEEDED" ? StepOutcome::succeeded
                                     : report.status == "CANCELED" ? StepOutcome::canceled
@@ -118,56 +125,75 @@ private:
     std::vector<StepReport> m_reports;
 };
 
-}  // namespace
 
-DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                                 DeployObserver& observer) {
+// Everything a deploy or stop shares once the plan is made: lock, hooks, execution,
+// record. `approve` runs under the lock, before anything else happens.
+struct Operation {
+    HistoryRecord::Operation kind;
+    const State& state;
+    const Environment& env;
+    Plan plan;
+    std::string version;
+    std::string pre_hook;
+    std::string post_hook;
+};
+
+DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                            DeployObserver& observer, Operation op,
+                            const std::function<void(const Operation&)>& approve) {
     if (request.parallelism < 1 || request.parallelism > 1024) {
         throw Error(ErrorKind::Refused, "parallelism " + std::to_string(request.parallelism) + " is out of range",
                     "allowed: 1 to 1024");
     }
-    const State state = store.load();
-    const Environment* env = state.find_environment_by_id(request.environment_id);
-    if (!env) throw Error(ErrorKind::Refused, "environment not found");
+    // Secrets are read before the lock: a missing one fails the deploy before any step.
+    StepRunContext context{op.state.project.name, op.env.name, {}, op.version, store.project_dir(), {}, request.grace,
+                           {}, {}, {}};
+    std::vector<std::pair<std::string, std::string>> every_secret;
+    for (const Service& s : op.env.services) {
+        for (const auto& secret : s.secrets) {
+            if (secret.source.rfind("env:", 0) == 0) context.scrub.push_back(secret.source.substr(4));
+        }
+    }
+    for (const PlannedService& ps : op.plan.services) {
+        context.secrets.push_back(resolve_secrets(ps.service));
+        every_secret.insert(every_secret.end(), context.secrets.back().begin(), context.secrets.back().end());
+    }
+    context.mask = mask_patterns(every_secret);
 
-    // Everything that can be refused is checked before the lock, so a refusal costs nothing.
-    const std::string version = resolve_version(request.version, store.project_dir());
-    Plan plan = make_plan(*env, {request.services});
-
-    LockHolder me = LockHolder::current_process("deploy");
+    LockHolder me = LockHolder::current_process(op.kind == HistoryRecord::Operation::stop ? "stop" : "deploy");
     me.deployment_id = new_id("dep_");
-    const auto lock = store.lock_environment(env->id, me, request.wait);
+    const auto lock = store.lock_environment(op.env.id, me, request.wait);
+    if (approve) approve(op);
 
-    const fs::path log_dir = store.log_root() / me.deployment_id;
+    context.deployment_id = me.deployment_id;
+    context.log_dir = store.log_root() / me.deployment_id;
     ensure_directory(store.log_root());
-    ensure_directory(log_dir);
-    HistoryRecord record(plan, state.project.name, version, me, request.trigger, request.parallelism);
-    StepRunner runner(plan, {state.project.name, env->name, me.deployment_id, version, store.project_dir(), log_dir,
-                             request.grace},
-                      observer);
-    observer.deployment_started(plan, me.deployment_id, version);
+    ensure_directory(context.log_dir);
+    HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger, request.parallelism);
+    StepRunner runner(op.plan, context, observer);
+    observer.deployment_started(op.plan, me.deployment_id, op.version);
 
     // The pre-deploy hook runs before any step: it may stop a scheduler or take a backup.
     bool hooks_ok = true;
-    if (!env->pre_deploy.empty()) {
-        const StepReport report = runner.run_hook("pre-deploy", env->pre_deploy, cancel);
+    if (!op.pre_hook.empty()) {
+        const StepReport report = runner.run_hook("pre-deploy", op.pre_hook, cancel);
         observer.hook_finished("pre-deploy", report);
         record.add_hook("pre-deploy", report);
         hooks_ok = report.status == "SUCCEEDED";
     }
 
-    ExecResult result{std::vector<StepState>(plan.steps.size(), StepState::not_started), false, false};
-    std::vector<StepReport> reports(plan.steps.size());
+    ExecResult result{std::vector<StepState>(op.plan.steps.size(), StepState::not_started), false, false};
+    std::vector<StepReport> reports(op.plan.steps.size());
     if (hooks_ok && cancel.level() == CancelLevel::none) {
-        Execution execution(plan, runner, observer);
+        Execution execution(op.plan, runner, observer);
         result = execution.run(request.parallelism, cancel);
         reports = execution.reports();
     }
     if (cancel.level() != CancelLevel::none) result.canceled = true;
 
     // The post-deploy hook runs only after a complete rollout.
-    if (hooks_ok && !result.failed && !result.canceled && !env->post_deploy.empty()) {
-        const StepReport report = runner.run_hook("post-deploy", env->post_deploy, cancel);
+    if (hooks_ok && !result.failed && !result.canceled && !op.post_hook.empty()) {
+        const StepReport report = runner.run_hook("post-deploy", op.post_hook, cancel);
         observer.hook_finished("post-deploy", report);
         record.add_hook("post-deploy", report);
         hooks_ok = report.status == "SUCCEEDED";
@@ -175,14 +201,57 @@ DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
-    store.append_history(env->id, record.json());
+    store.append_history(op.env.id, record.json());
     store.transact([&](State& s) { record.apply_to(s); });
 
     DeployOutcome outcome;
     outcome.record = record.json();
     outcome.status = record.status();
-    outcome.exit_code = outcome.status == k_status_deployed ? 0 : outcome.status == k_status_canceled ? 130 : 1;
+    const bool ok = outcome.status == k_status_deployed || outcome.status == k_status_stopped;
+    outcome.exit_code = ok ? 0 : outcome.status == k_status_canceled ? 130 : 1;
     return outcome;
+}
+
+}  // namespace
+
+DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                                 DeployObserver& observer, const ApprovalPrompt& approve) {
+    const State state = store.load();
+    const Environment* env = state.find_environment_by_id(request.environment_id);
+    if (!env) throw Error(ErrorKind::Refused, "environment not found");
+
+    // Everything that can be refused is checked before the lock, so a refusal costs nothing.
+    const std::string version = resolve_version(request.version, store.project_dir());
+    Plan plan = make_plan(*env, {request.services});
+    if (!request.force_build) mark_reused_builds(plan, store, state, version);
+
+    // Approval (Spryker's Please_approve): under the lock, so the plan shown is the one run.
+    std::function<void(const Operation&)> approval;
+    if (env->require_approval && !request.assume_yes) {
+        approval = [&](const Operation& op) {
+            if (!approve) {
+                throw Error(ErrorKind::Policy, "environment " + show_name(env->name) + " requires approval",
+                            "pass --yes, or run from a terminal to be asked; nothing was run");
+            }
+            DeployPreview preview{op.plan, op.version, {}};
+            if (!approve(preview)) {
+                throw Error(ErrorKind::Policy, "deployment of " + show_name(env->name) + " was not approved",
+                            "nothing was run");
+            }
+        };
+    }
+    Operation op{HistoryRecord::Operation::deploy, state, *env, std::move(plan), version, env->pre_deploy,
+                 env->post_deploy};
+    return run_operation(store, request, cancel, observer, std::move(op), approval);
+}
+
+DeployOutcome stop_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                               DeployObserver& observer) {
+    const State state = store.load();
+    const Environment* env = state.find_environment_by_id(request.environment_id);
+    if (!env) throw Error(ErrorKind::Refused, "environment not found");
+    Operation op{HistoryRecord::Operation::stop, state, *env, make_stop_plan(*env, {request.services}), {}, {}, {}};
+    return run_operation(store, request, cancel, observer, std::move(op), {});
 }
 
 }  // namespace depctl

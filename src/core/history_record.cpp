@@ -1,5 +1,7 @@
 #include "history_record.hpp"
 
+#include "depctl/build_cache.hpp"
+
 namespace depctl {
 namespace {
 
@@ -27,10 +29,12 @@ nlohmann::json report_json(const StepReport& report) {
 
 }  // namespace
 
-HistoryRecord::HistoryRecord(const Plan& plan, const std::string& project, const std::string& version,
-                             const LockHolder& who, const std::string& trigger, int parallelism)
-    : m_plan(plan), m_started(std::chrono::steady_clock::now()) {
+HistoryRecord::HistoryRecord(Operation operation, const Plan& plan, const std::string& project,
+                             const std::string& version, const LockHolder& who, const std::string& trigger,
+                             int parallelism)
+    : m_operation(operation), m_plan(plan), m_started(std::chrono::steady_clock::now()) {
     m_json = {{"id", who.deployment_id},
+              {"operation", operation == Operation::stop ? "stop" : "deploy"},
               {"project", project},
               {"environment_id", plan.environment_id},
               {"environment", plan.environment_name},
@@ -63,23 +67,28 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
             const PlannedService& ps = m_plan.services[index];
             nlohmann::json steps = nlohmann::json::array();
             std::string service_status = k_status_deployed;
-            for (int kind = 0; kind < 4; ++kind) {
+            for (int kind = 0; kind < k_service_step_kinds; ++kind) {
                 const std::size_t i = ps.steps[kind];
                 if (i == k_no_step) continue;
                 StepReport report = reports[i];
                 if (report.status.empty()) report.status = state_name(result.states[i]);
                 nlohmann::json step = report_json(report);
                 step["step"] = std::string(to_string(static_cast<StepKind>(kind)));
+                if (static_cast<StepKind>(kind) == StepKind::build) {
+                    step["build_key"] = build_key(ps.service, m_json["version"].get<std::string>());
+                }
                 steps.push_back(step);
                 if (service_status != k_status_deployed) continue;
-                if (report.status == "SUCCEEDED") continue;
+                if (report.status == "SUCCEEDED" || report.status == "REUSED") continue;
                 const bool build = static_cast<StepKind>(kind) == StepKind::build;
                 if (report.status == "CANCELED") {
                     service_status = k_status_canceled;
                 } else if (report.status == "NOT_STARTED") {
                     service_status = "NOT_STARTED";
                 } else {
-                    service_status = build ? k_status_build_error : k_status_deployment_error;
+                    service_status = m_operation == Operation::stop ? k_status_stop_error
+                                     : build                        ? k_status_build_error
+                                                                    : k_status_deployment_error;
                     if (failed_step.is_null()) {
                         first_failure = service_status;
                         failed_step = {{"service", ps.service.name},
@@ -91,6 +100,7 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                     }
                 }
             }
+            if (m_operation == Operation::stop && service_status == k_status_deployed) service_status = k_status_stopped;
             m_service_status[index] = service_status;
             services.push_back({{"id", ps.service.id},
                                 {"name", ps.service.name},
@@ -106,9 +116,9 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
     } else if (!first_failure.empty()) {
         m_status = first_failure;
     } else if (!hooks_ok || result.failed) {
-        m_status = k_status_deployment_error;
+        m_status = m_operation == Operation::stop ? k_status_stop_error : k_status_deployment_error;
     } else {
-        m_status = k_status_deployed;
+        m_status = m_operation == Operation::stop ? k_status_stopped : k_status_deployed;
     }
     m_json["status"] = m_status;
     m_json["stages"] = stages;
@@ -129,6 +139,7 @@ void HistoryRecord::apply_to(State& state) const {
         // A service keeps the version it last deployed successfully; a failure only changes
         // its status, so `environment status` can show a mixed-version environment honestly.
         if (status == k_status_deployed) service->current.version = m_json["version"];
+        if (status == k_status_stopped && service->current.version.empty()) continue;  // never deployed
         service->current.status = status;
         service->current.updated_at = when;
         service->current.deployment_id = m_json["id"];

@@ -10,8 +10,9 @@ namespace depctl {
 
 class HistoryRecord {
 public:
-    HistoryRecord(const Plan& plan, const std::string& project, const std::string& version, const LockHolder& who,
-                  const std::string& trigger, int parallelism);
+    enum class Operation { deploy, stop };
+    HistoryRecord(Operation operation, const Plan& plan, const std::string& project, const std::string& version,
+                  const LockHolder& who, const std::string& trigger, int parallelism);
     void add_hook(const std::string& name, const StepReport& report);
     void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok, bool canceled);
     // Sets each deployed service's current version and status (by id; renamed or deleted
@@ -21,6 +22,7 @@ public:
     const std::string& status() const { return m_status; }
 
 private:
+    Operation m_operation;
     const Plan& m_plan;
     nlohmann::json m_json;
     std::string m_status;

@@ -11,14 +11,13 @@
 namespace depctl {
 namespace {
 
-constexpr StepKind k_service_steps[] = {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health};
-
 bool has_command(const Service& s, StepKind kind) {
     switch (kind) {
         case StepKind::build: return !s.build.empty();
         case StepKind::release: return !s.release.empty();
         case StepKind::deploy: return !s.deploy.empty();
         case StepKind::health: return !s.health.empty();
+        case StepKind::stop: return !s.stop.empty();
         case StepKind::barrier: return false;
     }
     return false;
@@ -32,46 +31,49 @@ std::string_view to_string(StepKind kind) {
         case StepKind::release: return "release";
         case StepKind::deploy: return "deploy";
         case StepKind::health: return "health";
+        case StepKind::stop: return "stop";
         case StepKind::barrier: return "barrier";
     }
     return "build";
 }
 
 std::optional<StepKind> parse_step_kind(std::string_view text) {
-    for (StepKind kind : k_service_steps) {
+    for (StepKind kind : {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health, StepKind::stop}) {
         if (iequals(text, to_string(kind))) return kind;
     }
     return std::nullopt;
 }
 
 std::size_t PlannedService::first_rollout_step() const {
-    for (StepKind kind : {StepKind::release, StepKind::deploy, StepKind::health}) {
+    for (StepKind kind : {StepKind::release, StepKind::deploy, StepKind::health, StepKind::stop}) {
         if (steps[static_cast<int>(kind)] != k_no_step) return steps[static_cast<int>(kind)];
     }
     return k_no_step;
 }
 
 std::size_t PlannedService::last_step() const {
-    for (int i = 3; i >= 0; --i) {
+    for (int i = k_service_step_kinds - 1; i >= 0; --i) {
         if (steps[i] != k_no_step) return steps[i];
     }
     return k_no_step;
 }
 
-Plan make_plan(const Environment& env, const PlanOptions& options) {
+namespace {
+
+// The services a plan covers, by stage; skipped and unselected ones are listed as left out.
+Plan select_services(const Environment& env, const PlanOptions& options, bool reverse_stages) {
     Plan plan;
     plan.environment_id = env.id;
     plan.environment_name = env.name;
-
     std::unordered_set<std::string> selected;
     for (const auto& name : options.services) selected.insert(find_service(env, name).id);
 
     std::unordered_map<std::string, std::size_t> stage_of;
-    for (std::size_t i = 0; i < env.stages.size(); ++i) {
+    for (std::size_t k = 0; k < env.stages.size(); ++k) {
+        const std::size_t i = reverse_stages ? env.stages.size() - 1 - k : k;
         plan.stages.push_back({env.stages[i].id, env.stages[i].name, i + 1, {}, {}});
-        stage_of.emplace(env.stages[i].id, i);
+        stage_of.emplace(env.stages[i].id, k);
     }
-    std::unordered_map<std::string, std::size_t> planned_of;  // service id -> index
     for (const auto& s : env.services) {
         PlannedStage& stage = plan.stages[stage_of.at(s.stage_id)];
         if (s.skipped) {
@@ -79,17 +81,19 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
         } else if (!selected.empty() && !selected.count(s.id)) {
             stage.left_out.push_back(s.name + " (not selected)");
         } else {
-            planned_of.emplace(s.id, plan.services.size());
             stage.services.push_back(plan.services.size());
-            plan.services.push_back({s, stage_of.at(s.stage_id), {k_no_step, k_no_step, k_no_step, k_no_step}});
+            plan.services.push_back({s, stage_of.at(s.stage_id), {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step}});
         }
     }
+    return plan;
+}
 
-    // Steps of every service, chained build -> release -> deploy -> health.
+// Steps of every service for the given kinds, chained in order.
+void add_service_steps(Plan& plan, std::initializer_list<StepKind> kinds) {
     for (std::size_t i = 0; i < plan.services.size(); ++i) {
         PlannedService& ps = plan.services[i];
         std::size_t previous = k_no_step;
-        for (StepKind kind : k_service_steps) {
+        for (StepKind kind : kinds) {
             if (!has_command(ps.service, kind)) continue;
             PlanStep step{kind, i, {}, 0, false};
             if (previous != k_no_step) step.deps.push_back(previous);
@@ -98,20 +102,20 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
             plan.steps.push_back(std::move(step));
         }
     }
+}
 
-    // Barriers: a rollout starts only when every service of every earlier non-empty stage
-    // has finished. One barrier node per stage keeps the edge count linear.
+// Barriers: a stage's rollout starts only when every service of every earlier non-empty
+// stage has finished. One barrier node per stage keeps the edge count linear.
+void add_stage_barriers(Plan& plan) {
     std::size_t barrier = k_no_step;
     for (const PlannedStage& stage : plan.stages) {
         std::vector<std::size_t> finals;
         for (std::size_t index : stage.services) {
             PlannedService& ps = plan.services[index];
             const std::size_t first = ps.first_rollout_step();
-            if (barrier != k_no_step) {
-                // Without a rollout step, a build is the service's only step: it may run
-                // ahead but still counts as the service's work for the next barrier.
-                if (first != k_no_step) plan.steps[first].deps.push_back(barrier);
-            }
+            // Without a rollout step, a build is the service's only step: it may run ahead
+            // but still counts as the service's work for the next barrier.
+            if (barrier != k_no_step && first != k_no_step) plan.steps[first].deps.push_back(barrier);
             if (ps.last_step() != k_no_step) finals.push_back(ps.last_step());
         }
         if (finals.empty()) continue;  // an empty stage is skipped: no barrier of its own
@@ -119,9 +123,18 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
         barrier = plan.steps.size();
         plan.steps.push_back({StepKind::barrier, k_no_step, std::move(finals), 0, false});
     }
+}
 
+}  // namespace
+
+Plan make_plan(const Environment& env, const PlanOptions& options) {
+    Plan plan = select_services(env, options, false);
+    add_service_steps(plan, {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health});
+    add_stage_barriers(plan);
     // depends_on: the rollout waits until each dependency has finished all its steps.
     // Dependencies outside the plan (skipped or not selected) are taken as already deployed.
+    std::unordered_map<std::string, std::size_t> planned_of;
+    for (std::size_t i = 0; i < plan.services.size(); ++i) planned_of.emplace(plan.services[i].service.id, i);
     for (PlannedService& ps : plan.services) {
         const std::size_t first = ps.first_rollout_step();
         if (first == k_no_step) continue;
@@ -132,6 +145,14 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
             if (last != k_no_step) plan.steps[first].deps.push_back(last);
         }
     }
+    assign_priorities(plan);
+    return plan;
+}
+
+Plan make_stop_plan(const Environment& env, const PlanOptions& options) {
+    Plan plan = select_services(env, options, true);
+    add_service_steps(plan, {StepKind::stop});
+    add_stage_barriers(plan);
     assign_priorities(plan);
     return plan;
 }

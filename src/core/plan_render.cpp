@@ -7,7 +7,7 @@ namespace {
 
 std::vector<std::string> step_names(const Plan& plan, const PlannedService& ps) {
     std::vector<std::string> names;
-    for (int kind = 0; kind < 4; ++kind) {
+    for (int kind = 0; kind < k_service_step_kinds; ++kind) {
         const std::size_t index = ps.steps[kind];
         if (index == k_no_step) continue;
         std::string name(to_string(static_cast<StepKind>(kind)));

@@ -9,7 +9,9 @@
 
 #include "depctl/error.hpp"
 #include "depctl/file_util.hpp"
+#include "depctl/health.hpp"
 #include "depctl/process.hpp"
+#include "depctl/secrets.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -46,19 +48,32 @@ bool pause_unless_canceled(milliseconds delay, const CancelSignal& cancel) {
 // Appends a step's output to its log and cuts it into lines for a following observer.
 class OutputRouter {
 public:
-    OutputRouter(const fs::path& log_path, DeployObserver& observer, const Plan& plan, std::size_t step)
-        : m_observer(observer), m_plan(plan), m_step(step), m_follow(observer.wants_output()) {
+    OutputRouter(const fs::path& log_path, DeployObserver& observer, const Plan& plan, std::size_t step,
+                 const std::vector<std::string>& mask)
+        : m_observer(observer), m_plan(plan), m_step(step), m_follow(observer.wants_output()), m_masker(mask) {
         m_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (m_fd < 0) throw_errno("cannot open log file " + log_path.string(), errno);
     }
     ~OutputRouter() {
+        // Secret values are replaced before a byte reaches the log or the terminal.
+        write_masked(m_masker.finish());
         flush();
         ::close(m_fd);
     }
     OutputRouter(const OutputRouter&) = delete;
     OutputRouter& operator=(const OutputRouter&) = delete;
 
-    void write(std::string_view chunk) {
+    void write(std::string_view raw) {
+        if (m_masker.active()) {
+            write_masked(m_masker.feed(raw));
+        } else {
+            write_masked(raw);
+        }
+    }
+    void note(const std::string& text) { write(text); }
+
+private:
+    void write_masked(std::string_view chunk) {
         std::string_view rest = chunk;
         while (!rest.empty()) {
             const ssize_t n = ::write(m_fd, rest.data(), rest.size());
@@ -77,9 +92,6 @@ public:
         m_partial.erase(0, start);
         if (m_partial.size() > 64 * 1024) flush();  // a line without end must not grow forever
     }
-    void note(const std::string& text) { write(text); }
-
-private:
     void flush() {
         if (m_follow && !m_partial.empty()) m_observer.step_output(m_plan, m_step, m_partial);
         m_partial.clear();
@@ -88,6 +100,7 @@ private:
     const Plan& m_plan;
     std::size_t m_step;
     bool m_follow;
+    SecretMasker m_masker;
     int m_fd = -1;
     std::string m_partial;
 };
@@ -130,14 +143,18 @@ std::vector<std::pair<std::string, std::string>> StepRunner::variables(const Pla
     vars.push_back({"DEPCTL_STAGE", m_plan.stages[ps.stage].name});
     vars.push_back({"DEPCTL_DEPLOYMENT_ID", m_context.deployment_id});
     for (const auto& [key, value] : ps.service.env) vars.push_back({key, value});
+    const std::size_t index = static_cast<std::size_t>(&ps - m_plan.services.data());
+    if (index < m_context.secrets.size()) {
+        for (const auto& secret : m_context.secrets[index]) vars.push_back(secret);
+    }
     return vars;
 }
 
 StepReport StepRunner::run_command(std::size_t step, const std::string& command, const fs::path& workdir,
                                    std::vector<std::pair<std::string, std::string>> env, milliseconds timeout,
                                    const fs::path& log_path, const CancelSignal& cancel) {
-    OutputRouter output(log_path, m_observer, m_plan, step);
-    ProcessSpec spec{command, workdir, std::move(env), timeout, m_context.grace};
+    OutputRouter output(log_path, m_observer, m_plan, step, m_context.mask);
+    ProcessSpec spec{command, workdir, std::move(env), timeout, m_context.grace, m_context.scrub};
     const ProcessResult result = run_process(spec, [&](std::string_view chunk) { output.write(chunk); }, &cancel);
     StepReport report;
     report.status = status_of(result);
@@ -152,52 +169,89 @@ StepReport StepRunner::run_command(std::size_t step, const std::string& command,
 
 StepReport StepRunner::run(std::size_t step_index, const CancelSignal& cancel) {
     const PlanStep& step = m_plan.steps[step_index];
-    const PlannedService& ps = m_plan.services[step.service];
-    const Service& s = ps.service;
+    const Service& s = m_plan.services[step.service].service;
+    const auto deploy_timeout = seconds(s.deploy_timeout_s.value_or(k_default_deploy_timeout_s));
     switch (step.kind) {
         case StepKind::build:
-            return run_command(step_index, s.build, workdir_of(s), variables(ps, StepKind::build),
-                               seconds(s.build_timeout_s.value_or(k_default_build_timeout_s)),
-                               log_path(ps, StepKind::build), cancel);
-        case StepKind::release:
-            return run_command(step_index, s.release, workdir_of(s), variables(ps, StepKind::release),
-                               seconds(s.deploy_timeout_s.value_or(k_default_deploy_timeout_s)),
-                               log_path(ps, StepKind::release), cancel);
-        case StepKind::deploy:
-            return run_command(step_index, s.deploy, workdir_of(s), variables(ps, StepKind::deploy),
-                               seconds(s.deploy_timeout_s.value_or(k_default_deploy_timeout_s)),
-                               log_path(ps, StepKind::deploy), cancel);
+            return run_with_retries(step_index, s.build, StepKind::build,
+                                    seconds(s.build_timeout_s.value_or(k_default_build_timeout_s)), cancel);
+        case StepKind::release: return run_with_retries(step_index, s.release, StepKind::release, deploy_timeout, cancel);
+        case StepKind::deploy: return run_with_retries(step_index, s.deploy, StepKind::deploy, deploy_timeout, cancel);
         case StepKind::health: return run_health(step_index, cancel);
+        case StepKind::stop: {
+            const PlannedService& ps = m_plan.services[step.service];
+            return run_command(step_index, s.stop, workdir_of(s), variables(ps, StepKind::stop), deploy_timeout,
+                               log_path(ps, StepKind::stop), cancel);
+        }
         case StepKind::barrier: break;
     }
     return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0};
 }
 
-StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& cancel) {
+StepReport StepRunner::run_with_retries(std::size_t step_index, const std::string& command, StepKind kind,
+                                        milliseconds timeout, const CancelSignal& cancel) {
     const PlannedService& ps = m_plan.services[m_plan.steps[step_index].service];
-    const HealthCheck& health = ps.service.health;
-    const int attempts = health.attempts.value_or(300);
-    const milliseconds interval = seconds(health.interval_s.value_or(0.5));
-    const milliseconds timeout = seconds(health.timeout_s.value_or(20));
+    const int retries = ps.service.retries.value_or(0);
     const auto started = std::chrono::steady_clock::now();
     StepReport report;
-    for (int attempt = 1; attempt <= attempts; ++attempt) {
-        report = run_command(step_index, health.cmd, workdir_of(ps.service), variables(ps, StepKind::health), timeout,
-                             log_path(ps, StepKind::health), cancel);
+    milliseconds backoff(1000);
+    for (int attempt = 1;; ++attempt) {
+        report = run_command(step_index, command, workdir_of(ps.service), variables(ps, kind), timeout,
+                             log_path(ps, kind), cancel);
         report.attempts = attempt;
-        if (report.status == "SUCCEEDED" || report.status == "CANCELED") break;
-        if (attempt == attempts) {
-            report.status = "FAILED";
-            report.error = "unhealthy after " + std::to_string(attempts) + " attempts (last exit code " +
-                           std::to_string(report.exit_code) + ")";
-            break;
-        }
-        if (!pause_unless_canceled(interval, cancel)) {
+        if (report.status == "SUCCEEDED" || report.status == "CANCELED" || attempt > retries) break;
+        // Backoff 1 s, 2 s, 4 s ... at most 30 s, cut short by cancellation.
+        OutputRouter(log_path(ps, kind), m_observer, m_plan, step_index, m_context.mask)
+            .note("depctl: attempt " + std::to_string(attempt) + " failed (" + report.status + ", exit code " +
+                  std::to_string(report.exit_code) + "); retrying in " + std::to_string(backoff.count() / 1000) + "s\n");
+        if (!pause_unless_canceled(backoff, cancel)) {
             report.status = "CANCELED";
             break;
         }
+        backoff = std::min(backoff * 2, milliseconds(30000));
     }
     report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    return report;
+}
+
+StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& cancel) {
+    const PlannedService& ps = m_plan.services[m_plan.steps[step_index].service];
+    const HealthCheck& health = ps.service.health;
+    const fs::path log = log_path(ps, StepKind::health);
+    const auto started = std::chrono::steady_clock::now();
+    HealthAttempt attempt;
+    if (!health.http.empty()) {
+        attempt = http_health_attempt(health, cancel);
+    } else {
+        const milliseconds timeout = seconds(health.timeout_s.value_or(k_default_health_timeout_s));
+        attempt = [&, timeout](bool& canceled) -> std::string {
+            const StepReport once = run_command(step_index, health.cmd, workdir_of(ps.service),
+                                                variables(ps, StepKind::health), timeout, log, cancel);
+            canceled = once.status == "CANCELED";
+            if (once.status == "SUCCEEDED") return {};
+            return once.error.empty() ? "exit code " + std::to_string(once.exit_code) : once.error;
+        };
+    }
+    const HealthOutcome outcome = run_health_attempts(health, cancel, attempt, [&](std::string_view line) {
+        OutputRouter(log, m_observer, m_plan, step_index, m_context.mask).note(std::string(line));
+    });
+    StepReport report;
+    report.attempts = outcome.attempts;
+    report.log_path = log.string();
+    report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    switch (outcome.result) {
+        case HealthOutcome::Result::healthy: report.status = "SUCCEEDED"; break;
+        case HealthOutcome::Result::canceled:
+            report.status = "CANCELED";
+            report.exit_code = 130;
+            break;
+        case HealthOutcome::Result::unhealthy:
+            report.status = "FAILED";
+            report.exit_code = 1;
+            report.error = "unhealthy after " + std::to_string(outcome.attempts) + " attempts (last: " +
+                           mask_secrets(outcome.last, m_context.mask) + ")";
+            break;
+    }
     return report;
 }
 

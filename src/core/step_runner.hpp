@@ -19,6 +19,12 @@ struct StepRunContext {
     std::filesystem::path project_dir;
     std::filesystem::path log_dir;  // this deployment's log directory
     std::chrono::milliseconds grace{10000};
+    // Resolved secrets per planned service (empty for builds), and every value to mask.
+    std::vector<std::vector<std::pair<std::string, std::string>>> secrets;
+    std::vector<std::string> mask;
+    // Variables that are the sources of secrets (env:VAR): never inherited by any step,
+    // so a secret reaches only the steps it is meant for, under its own key.
+    std::vector<std::string> scrub;
 };
 
 inline constexpr int k_default_build_timeout_s = 1800;
@@ -36,6 +42,8 @@ private:
                            std::vector<std::pair<std::string, std::string>> env, std::chrono::milliseconds timeout,
                            const std::filesystem::path& log_path, const CancelSignal& cancel);
     StepReport run_health(std::size_t step, const CancelSignal& cancel);
+    StepReport run_with_retries(std::size_t step, const std::string& command, StepKind kind,
+                                std::chrono::milliseconds timeout, const CancelSignal& cancel);
     std::filesystem::path workdir_of(const Service& service) const;
     std::vector<std::pair<std::string, std::string>> variables(const PlannedService& ps, StepKind kind) const;
     std::filesystem::path log_path(const PlannedService& ps, StepKind kind) const;

@@ -44,6 +44,14 @@ class Concurrency(DepctlTestCase):
         self.init_environment()
         stages = ["DATABASE DEFAULT", "JOB DEFAULT", "CONTAINER DEFAULT", "APPLICATION DEFAULT"]
         rng = random.Random(int(os.environ.get("DEPCTL_TEST_SEED", "4242")))
+        # Kill delays span one typical mutation, measured here, so that on a slow or busy
+        # machine kills still land before, during and after the commit.
+        samples = []
+        for i in range(5):
+            start = time.monotonic()
+            self.ok("project", "edit", "--new-name", f"demo{i}")
+            samples.append(time.monotonic() - start)
+        typical = sorted(samples)[len(samples) // 2]
         created = []
         allowed = {}  # (service, field) -> values the state may hold
         killed = 0
@@ -61,7 +69,7 @@ class Concurrency(DepctlTestCase):
             if field:
                 allowed[(name, field)].add(value)
             proc = self.spawn(*args)
-            time.sleep(rng.uniform(0, 0.008))
+            time.sleep(rng.uniform(0, 1.5 * typical))
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
             if proc.returncode == -signal.SIGKILL:

@@ -1,0 +1,41 @@
+// Health checks after a deploy (DESIGN §5): HTTP with Divio's defaults, or a command,
+// tried up to N times with a pause between attempts; stops at once on cancel.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "depctl/cancel.hpp"
+#include "depctl/model.hpp"
+
+namespace depctl {
+
+inline constexpr int k_default_health_attempts = 300;
+inline constexpr double k_default_health_interval_s = 0.5;
+inline constexpr double k_default_health_connect_timeout_s = 0.4;
+inline constexpr double k_default_health_timeout_s = 20;
+
+// Healthy by default: any response but a 5xx other than 500 (Divio). With an expect range
+// such as "200-399" (or "204"), exactly the statuses in it.
+bool status_is_healthy(long status, const std::string& expect);
+
+struct HealthOutcome {
+    enum class Result { healthy, unhealthy, canceled } result = Result::unhealthy;
+    int attempts = 0;
+    std::string last;  // "status 503" / "Connection refused" / "exit code 1"
+};
+
+// One attempt of a command check, supplied by the caller (it knows how to run processes
+// with the service's environment): returns "" when healthy, else what went wrong, and
+// sets `canceled` when cancellation stopped it.
+using HealthAttempt = std::function<std::string(bool& canceled)>;
+
+// Runs `attempt` up to check.attempts times; `log` receives one line per attempt.
+HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& cancel, const HealthAttempt& attempt,
+                                  const std::function<void(std::string_view)>& log);
+
+// The HTTP attempt for check.http (libcurl through HttpClient).
+HealthAttempt http_health_attempt(const HealthCheck& check, const CancelSignal& cancel);
+
+}  // namespace depctl

@@ -1,0 +1,53 @@
+#include "depctl/build_cache.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace depctl {
+
+std::string build_key(const Service& service, const std::string& version) {
+    std::uint64_t hash = 1469598103934665603ULL;
+    const auto mix = [&hash](const std::string& part) {
+        for (unsigned char c : part) {
+            hash ^= c;
+            hash *= 1099511628211ULL;
+        }
+        hash ^= 0xff;  // field separator, so ("ab","c") differs from ("a","bc")
+        hash *= 1099511628211ULL;
+    };
+    mix(service.name);
+    mix(version);
+    mix(service.build);
+    mix(service.workdir);
+    char out[17];
+    std::snprintf(out, sizeof out, "%016" PRIx64, hash);
+    return out;
+}
+
+void mark_reused_builds(Plan& plan, StateStore& store, const State& state, const std::string& version) {
+    std::unordered_map<std::string, std::size_t> wanted;  // key -> build step
+    for (const PlannedService& ps : plan.services) {
+        const std::size_t step = ps.steps[static_cast<int>(StepKind::build)];
+        if (step != k_no_step) wanted.emplace(build_key(ps.service, version), step);
+    }
+    if (wanted.empty()) return;
+    for (const Environment& env : state.environments) {
+        for (const auto& record : store.list_history(env.id)) {
+            if (record.value("version", "") != version) continue;
+            for (const auto& stage : record.value("stages", nlohmann::json::array())) {
+                for (const auto& service : stage["services"]) {
+                    for (const auto& step : service["steps"]) {
+                        const std::string status = step.value("status", "");
+                        if (step.value("step", "") != "build" || (status != "SUCCEEDED" && status != "REUSED")) continue;
+                        const auto it = wanted.find(step.value("build_key", ""));
+                        if (it != wanted.end()) plan.steps[it->second].reused = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace depctl
