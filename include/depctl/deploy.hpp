@@ -35,6 +35,7 @@ struct DeployRequest {
     std::string trigger = "cli";
     bool force_build = false;  // build again even when a reusable build exists
     bool assume_yes = false;   // --yes: approval given up front
+    bool rollback = false;     // redeploy an earlier version; skips the enforced order
 };
 
 // What happened to one step, as reported to observers and written to history.
@@ -85,6 +86,8 @@ struct DeployPreview {
     Plan plan;
     std::string version;  // empty when it cannot be resolved
     std::string version_problem;
+    nlohmann::json promotion;  // the enforced-order verdict (PromotionVerdict::to_json)
+    bool rollback = false;
     nlohmann::json to_json() const;
     std::string to_text() const;
 };

@@ -12,6 +12,7 @@
 #include "depctl/deploy.hpp"
 #include "depctl/error.hpp"
 #include "depctl/history.hpp"
+#include "depctl/cancel_deployment.hpp"
 #include "depctl/names.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -29,7 +30,10 @@ struct DeployArgs {
     bool wait = false;
     bool follow = false;
     bool force_build = false;
+    bool rollback = false;
+    bool force = false;  // cancel --force
     double grace_s = 10;
+    double timeout_s = 60;  // cancel: how long to wait for the deployer to finish
 };
 
 // Reads the answer to the approval question; Ctrl-C (the cancel signal) ends the wait.
@@ -87,6 +91,7 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     request.trigger = std::getenv("CI") ? "ci" : "cli";
     request.force_build = args.force_build;
     request.assume_yes = args.yes;
+    request.rollback = args.rollback;
 
     if (args.dry_run) {
         const DeployPreview preview = preview_deployment(*store, request);
@@ -110,6 +115,23 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
                                        : deploy_environment(*store, request, cancel, progress, prompt);
     progress.deployment_finished(outcome);
     return outcome.exit_code;
+}
+
+int run_cancel(Invocation& inv, const DeployArgs& args) {
+    auto store = open_state(inv.options);
+    const State state = store->load();
+    const Environment& env = select_environment(state, inv.options.environment);
+    CancelRequest request{env.id, args.force, std::chrono::milliseconds(static_cast<long long>(args.timeout_s * 1000))};
+    const CancelOutcome outcome = cancel_deployment(*store, request);
+    if (json_output(inv.options)) {
+        print_json(outcome.to_json());
+    } else if (!outcome.was_running) {
+        say(inv.options, "No deployment of " + show_name(env.name) + " is running");
+    } else {
+        say(inv.options, "Deployment " + outcome.deployment_id + " of " + show_name(env.name) + " (" +
+                             outcome.holder.describe() + ") ended with status " + outcome.final_status);
+    }
+    return 0;
 }
 
 void print_status(const nlohmann::json& view) {
@@ -148,6 +170,8 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
                           "  depctl environment deploy --dry-run -o json\n"
                           "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
     deploy->add_flag("--force-build", args->force_build, "Build again even when this version was built before");
+    deploy->add_flag("--rollback", args->rollback,
+                     "Redeploy the previous successful version (or --version V it had); skips the enforced order");
     on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
 
     auto* stop = environment.add_subcommand("stop", "Run every service's stop command, last stage first");
@@ -159,6 +183,13 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
         ->check(CLI::Range(0.0, 3600.0));
     set_examples(*stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
     on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
+
+    auto* cancel = environment.add_subcommand("cancel", "Cancel the running deployment of the environment");
+    cancel->add_flag("--force", args->force, "Kill its steps at once instead of SIGTERM and the grace period");
+    cancel->add_option("--timeout", args->timeout_s, "Seconds to wait for it to record CANCELED (default 60)")
+        ->check(CLI::Range(0.0, 86400.0));
+    set_examples(*cancel, "  depctl environment cancel -e staging\n  depctl environment cancel --force");
+    on_run(*cancel, inv, [&inv, args] { return run_cancel(inv, *args); });
 
     auto* status = environment.add_subcommand("status", "What runs where: each service's version and last status");
     add_json_flag(*status, inv.options);

@@ -11,6 +11,7 @@
 #include "depctl/process.hpp"
 #include "depctl/secrets.hpp"
 #include "depctl/build_cache.hpp"
+#include "depctl/promotion.hpp"
 #include "history_record.hpp"
 #include "step_runner.hpp"
 
@@ -41,6 +42,8 @@ nlohmann::json DeployPreview::to_json() const {
     nlohmann::json out = plan_to_json(plan);
     out["dry_run"] = true;
     out["version"] = version.empty() ? nlohmann::json(nullptr) : nlohmann::json(version);
+    out["rollback"] = rollback;
+    out["enforced_order"] = promotion;
     if (!version_problem.empty()) out["version_problem"] = version_problem;
     return out;
 }
@@ -48,6 +51,16 @@ nlohmann::json DeployPreview::to_json() const {
 std::string DeployPreview::to_text() const {
     std::string out = "Dry run: deploy of environment \"" + plan.environment_name + "\", version " +
                       (version.empty() ? "(unresolved: " + version_problem + ")" : version) + "\n\n";
+    if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
+    if (promotion.value("applies", false)) {
+        if (promotion.value("allowed", false)) {
+            out += "Enforced deployment order: satisfied.\n\n";
+        } else {
+            out += "Enforced deployment order: NOT satisfied, the deploy would be refused:\n";
+            for (const auto& b : promotion["blocking"]) out += "  " + b.get<std::string>() + "\n";
+            out += "\n";
+        }
+    }
     out += render_plan_text(plan);
     std::size_t steps = 0;
     for (const auto& step : plan.steps) steps += step.kind != StepKind::barrier;
@@ -60,9 +73,11 @@ DeployPreview preview_deployment(StateStore& store, const DeployRequest& request
     const State state = store.load();
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
-    DeployPreview preview{make_plan(*env, {request.services}), {}, {}};
+    DeployPreview preview{make_plan(*env, {request.services}), {}, {}, nlohmann::json::object(), request.rollback};
     try {
-        preview.version = resolve_version(request.version, store.project_dir());
+        preview.version = request.rollback ? rollback_version(store, *env, request.version)
+                                           : resolve_version(request.version, store.project_dir());
+        if (!request.rollback) preview.promotion = check_enforced_order(store, state, *env, preview.version).to_json();
     } catch (const Error& e) {
         preview.version_problem = e.what();
     }
@@ -170,6 +185,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     ensure_directory(store.log_root());
     ensure_directory(context.log_dir);
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger, request.parallelism);
+    if (request.rollback) record.set_field("rollback", true);
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 
@@ -221,7 +237,16 @@ DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
 
     // Everything that can be refused is checked before the lock, so a refusal costs nothing.
-    const std::string version = resolve_version(request.version, store.project_dir());
+    const std::string version = request.rollback ? rollback_version(store, *env, request.version)
+                                                 : resolve_version(request.version, store.project_dir());
+    // Promotion order, as in github/branch-deploy: a rollback skips it.
+    if (!request.rollback) {
+        const PromotionVerdict verdict = check_enforced_order(store, state, *env, version);
+        if (!verdict.allowed) {
+            throw Error(ErrorKind::Policy, "cannot deploy " + version + " to " + show_name(env->name) + ": " + verdict.message(),
+                        "deploy " + version + " to the earlier environments first, or use --rollback");
+        }
+    }
     Plan plan = make_plan(*env, {request.services});
     if (!request.force_build) mark_reused_builds(plan, store, state, version);
 
@@ -233,7 +258,7 @@ DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request
                 throw Error(ErrorKind::Policy, "environment " + show_name(env->name) + " requires approval",
                             "pass --yes, or run from a terminal to be asked; nothing was run");
             }
-            DeployPreview preview{op.plan, op.version, {}};
+            DeployPreview preview{op.plan, op.version, {}, nlohmann::json::object(), request.rollback};
             if (!approve(preview)) {
                 throw Error(ErrorKind::Policy, "deployment of " + show_name(env->name) + " was not approved",
                             "nothing was run");

@@ -27,6 +27,18 @@ class Examples(DepctlTestCase):
         self.assertIn('{"version": "1.0.0", "visits": 1}', out)
         self.assertIn("stopped api", out)
 
+    def test_promotion_project(self):
+        out = self.run_example("promotion/run.sh")
+        self.assertIn("refused with exit code 5", out)
+        self.assertIn("Api build reused", out)
+        self.assertIn('Environment "production": all deployed services run version 1.0.0', out)
+
+    def test_github_actions_workflow_uses_yes_and_json(self):
+        with open(os.path.join(ROOT, "examples", "github-actions", "deploy.yml")) as f:
+            workflow = f.read()
+        for needle in ("depctl environment deploy -e production --yes", "-o json", "--rollback"):
+            self.assertIn(needle, workflow)
+
     def test_qovery_session(self):
         out = self.run_example("qovery-session/run.sh")
         self.assertIn('# deployment stage 3: "third stage"', out)

@@ -1,0 +1,32 @@
+// `environment cancel` from another shell: signal the process that holds the environment's
+// deployment lock (the lock names it) and wait until it has recorded the outcome.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "depctl/store.hpp"
+
+namespace depctl {
+
+struct CancelRequest {
+    std::string environment_id;
+    bool force = false;  // SIGQUIT: the deployer kills its steps at once
+    std::chrono::milliseconds timeout{60000};
+};
+
+struct CancelOutcome {
+    bool was_running = false;
+    LockHolder holder;
+    std::string deployment_id;
+    std::string final_status;  // from the history record, e.g. CANCELED
+    nlohmann::json to_json() const;
+};
+
+// Throws Error{Refused} when the deployer runs on another host (it cannot be signalled from
+// here) and Error{Busy} when it did not finish within the timeout.
+CancelOutcome cancel_deployment(StateStore& store, const CancelRequest& request);
+
+}  // namespace depctl

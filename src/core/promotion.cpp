@@ -1,0 +1,86 @@
+#include "depctl/promotion.hpp"
+
+#include "depctl/error.hpp"
+#include "depctl/names.hpp"
+
+namespace depctl {
+namespace {
+
+// The newest deployment record of an environment (stops do not count: they deploy nothing).
+std::optional<nlohmann::json> latest_deployment(StateStore& store, const std::string& environment_id) {
+    auto records = store.list_history(environment_id);
+    for (auto it = records.rbegin(); it != records.rend(); ++it) {
+        if (it->value("operation", "deploy") == "deploy") return *it;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string PromotionVerdict::message() const {
+    if (allowed) return "allowed";
+    std::string text = "enforced deployment order not satisfied: ";
+    for (std::size_t i = 0; i < blocking.size(); ++i) text += (i ? "; " : "") + blocking[i];
+    return text;
+}
+
+nlohmann::json PromotionVerdict::to_json() const {
+    return {{"applies", applies}, {"allowed", allowed}, {"blocking", blocking}};
+}
+
+PromotionVerdict check_enforced_order(StateStore& store, const State& state, const Environment& target,
+                                      const std::string& version) {
+    PromotionVerdict verdict;
+    const auto& order = state.project.enforced_order;
+    std::size_t position = 0;
+    while (position < order.size() && order[position] != target.id) ++position;
+    if (position == order.size() || position == 0) return verdict;  // not listed, or first
+    verdict.applies = true;
+    for (std::size_t i = 0; i < position; ++i) {
+        const Environment* earlier = state.find_environment_by_id(order[i]);
+        if (!earlier) continue;
+        const auto latest = latest_deployment(store, earlier->id);
+        if (!latest) {
+            verdict.blocking.push_back(show_name(earlier->name) + " has never been deployed (needs " + version + ")");
+            continue;
+        }
+        const std::string has = latest->value("version", "");
+        const std::string status = latest->value("status", "");
+        if (has == version && status == "DEPLOYED") continue;
+        verdict.blocking.push_back(show_name(earlier->name) + " has " + has + " (" + status + "), not " + version +
+                                   " DEPLOYED");
+    }
+    verdict.allowed = verdict.blocking.empty();
+    return verdict;
+}
+
+std::string rollback_version(StateStore& store, const Environment& env, const std::optional<std::string>& wanted) {
+    auto records = store.list_history(env.id);
+    std::vector<std::string> deployed;  // newest first, distinct
+    for (auto it = records.rbegin(); it != records.rend(); ++it) {
+        if (it->value("operation", "deploy") != "deploy" || it->value("status", "") != "DEPLOYED") continue;
+        const std::string version = it->value("version", "");
+        if (std::find(deployed.begin(), deployed.end(), version) == deployed.end()) deployed.push_back(version);
+    }
+    if (wanted) {
+        if (std::find(deployed.begin(), deployed.end(), *wanted) != deployed.end()) return *wanted;
+        throw Error(ErrorKind::Refused,
+                    "environment " + show_name(env.name) + " never had version " + show_name(*wanted) + " deployed",
+                    "--rollback --version takes a version from `depctl deployment list --status DEPLOYED`");
+    }
+    // The current version is what the newest deployment put there, successful or not.
+    std::string current;
+    for (auto it = records.rbegin(); it != records.rend(); ++it) {
+        if (it->value("operation", "deploy") == "deploy") {
+            current = it->value("version", "");
+            break;
+        }
+    }
+    for (const auto& version : deployed) {
+        if (version != current) return version;
+    }
+    throw Error(ErrorKind::Refused, "environment " + show_name(env.name) + " has no earlier successful version to roll back to",
+                "see `depctl deployment list`");
+}
+
+}  // namespace depctl
