@@ -1,0 +1,141 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "depctl/build_cache.hpp"
+#include "depctl/error.hpp"
+#include "depctl/health.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/plan.hpp"
+
+using namespace depctl;
+
+namespace {
+
+Environment sample() {
+    State state = new_state("demo");
+    Environment& env = create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
+    ServiceChanges full;
+    full.build = "make";
+    full.release = "migrate";
+    full.deploy = "run";
+    full.health_cmd = "check";
+    create_service(env, "DB", ServiceType::database, full);
+    ServiceChanges deploy_only;
+    deploy_only.deploy = "run";
+    create_service(env, "Api", ServiceType::application, full);
+    create_service(env, "Web", ServiceType::application, deploy_only);
+    create_service(env, "Skipped", ServiceType::container, deploy_only);
+    set_skipped(env, "Skipped", true);
+    add_dependency(env, "Web", "Api");
+    return env;
+}
+
+const PlannedService& planned(const Plan& plan, const std::string& name) {
+    return *std::find_if(plan.services.begin(), plan.services.end(),
+                         [&](const PlannedService& ps) { return ps.service.name == name; });
+}
+
+std::size_t step_of(const Plan& plan, const std::string& name, StepKind kind) {
+    return planned(plan, name).steps[static_cast<int>(kind)];
+}
+
+// True when `later` (transitively) depends on `earlier`.
+bool reaches(const Plan& plan, std::size_t later, std::size_t earlier) {
+    std::vector<std::size_t> stack = {later};
+    std::vector<bool> seen(plan.steps.size());
+    while (!stack.empty()) {
+        const std::size_t at = stack.back();
+        stack.pop_back();
+        if (at == earlier) return true;
+        if (seen[at]) continue;
+        seen[at] = true;
+        for (std::size_t dep : plan.steps[at].deps) stack.push_back(dep);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("plan: steps, build-ahead, barriers and depends_on") {
+    const Environment env = sample();
+    const Plan plan = make_plan(env, {});
+    REQUIRE(plan.services.size() == 3);  // the skipped one is left out
+    CHECK(plan.stages[2].left_out == std::vector<std::string>{"Skipped (skipped)"});
+    // Builds depend on nothing: they start at once.
+    CHECK(plan.steps[step_of(plan, "Api", StepKind::build)].deps.empty());
+    CHECK(plan.steps[step_of(plan, "DB", StepKind::build)].deps.empty());
+    // A stage's rollout waits for every earlier stage's last step.
+    CHECK(reaches(plan, step_of(plan, "Api", StepKind::release), step_of(plan, "DB", StepKind::health)));
+    CHECK(reaches(plan, step_of(plan, "Web", StepKind::deploy), step_of(plan, "DB", StepKind::health)));
+    // The chain inside a service.
+    CHECK(reaches(plan, step_of(plan, "Api", StepKind::deploy), step_of(plan, "Api", StepKind::release)));
+    CHECK(reaches(plan, step_of(plan, "Api", StepKind::release), step_of(plan, "Api", StepKind::build)));
+    // depends_on inside a stage; no edge the other way.
+    CHECK(reaches(plan, step_of(plan, "Web", StepKind::deploy), step_of(plan, "Api", StepKind::health)));
+    CHECK_FALSE(reaches(plan, step_of(plan, "Api", StepKind::deploy), step_of(plan, "Web", StepKind::deploy)));
+    // A service without a command has no step of that kind.
+    CHECK(step_of(plan, "Web", StepKind::build) == k_no_step);
+    // Critical path: DB's build is on the longest chain, so it outranks Web's deploy.
+    CHECK(plan.steps[step_of(plan, "DB", StepKind::build)].priority >
+          plan.steps[step_of(plan, "Web", StepKind::deploy)].priority);
+}
+
+TEST_CASE("plan: empty stages add no barrier, subsets leave others out") {
+    const Environment env = sample();
+    const Plan plan = make_plan(env, {{"web", "API"}});
+    REQUIRE(plan.services.size() == 2);
+    CHECK(plan.stages[0].left_out == std::vector<std::string>{"DB (not selected)"});
+    const auto barriers = std::count_if(plan.steps.begin(), plan.steps.end(),
+                                        [](const PlanStep& s) { return s.kind == StepKind::barrier; });
+    CHECK(barriers == 1);  // only the application stage has work
+    CHECK_THROWS_AS(make_plan(env, {{"nope"}}), Error);
+}
+
+TEST_CASE("stop plan runs stages in reverse") {
+    State state = new_state("demo");
+    Environment& env = create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
+    ServiceChanges stop;
+    stop.stop = "halt";
+    create_service(env, "DB", ServiceType::database, stop);
+    create_service(env, "Api", ServiceType::application, stop);
+    const Plan plan = make_stop_plan(env, {});
+    CHECK(plan.stages.front().name == "APPLICATION DEFAULT");
+    CHECK(reaches(plan, step_of(plan, "DB", StepKind::stop), step_of(plan, "Api", StepKind::stop)));
+}
+
+TEST_CASE("dry-run JSON lists stages, steps and what is left out") {
+    const Plan plan = make_plan(sample(), {});
+    const auto json = plan_to_json(plan);
+    CHECK(json["stages"][0]["services"][0]["steps"] == nlohmann::json({"build", "release", "deploy", "health"}));
+    CHECK(json["stages"][1]["skipped"] == true);
+    CHECK(json["stages"][3]["services"][1]["depends_on"] == nlohmann::json({"Api"}));
+    CHECK(render_plan_text(plan).find("Web: deploy  (after Api)") != std::string::npos);
+}
+
+TEST_CASE("build keys change with what makes a build different") {
+    Service s;
+    s.name = "Api";
+    s.build = "make";
+    const std::string key = build_key(s, "v1");
+    CHECK(key.size() == 16);
+    CHECK(build_key(s, "v1") == key);
+    CHECK(build_key(s, "v2") != key);
+    Service other = s;
+    other.workdir = "api";
+    CHECK(build_key(other, "v1") != key);
+    other = s;
+    other.build = "make all";
+    CHECK(build_key(other, "v1") != key);
+}
+
+TEST_CASE("health status rule follows Divio unless a range is given") {
+    CHECK(status_is_healthy(200, ""));
+    CHECK(status_is_healthy(404, ""));
+    CHECK(status_is_healthy(500, ""));
+    CHECK_FALSE(status_is_healthy(502, ""));
+    CHECK_FALSE(status_is_healthy(503, ""));
+    CHECK(status_is_healthy(204, "200-299"));
+    CHECK_FALSE(status_is_healthy(500, "200-399"));
+    CHECK(status_is_healthy(418, "418"));
+}
