@@ -24,6 +24,9 @@ SignalWatcher::SignalWatcher(CancelSignal& cancel, std::function<void(CancelLeve
     : m_cancel(cancel), m_notify(std::move(notify)) {
     const sigset_t set = watched_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // A reader that goes away (`depctl environment deploy | head`) must not kill the
+    // deployer half-way: writes then fail quietly and the deploy is still recorded.
+    ::signal(SIGPIPE, SIG_IGN);
     g_stopping = false;
     m_thread = std::thread([this] { watch(); });
 }

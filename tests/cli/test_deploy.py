@@ -192,6 +192,17 @@ class Deploy(DepctlTestCase):
         followed = self.ok("environment", "deploy", "--version", "v2", "--follow").stdout
         self.assertIn("DB build started", followed)
 
+    def test_a_closed_stdout_does_not_kill_the_deployer(self):
+        self.add("DB", "database", 0, 0.3)
+        self.add("Api", "application", 0, 0.3)
+        # `| head -c 1`: the reader goes away after one byte, mid-deploy.
+        result = subprocess.run(f"'{DEPCTL}' environment deploy --version v1 | head -c 1", shell=True,
+                                cwd=self.project, env=self.env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0)
+        record = self.json("deployment", "list")[0]
+        self.assertEqual(record["status"], "DEPLOYED")
+        self.assertEqual(set(self.events()), {"DB/build", "DB/deploy", "Api/build", "Api/deploy"})
+
     def test_version_resolution(self):
         self.add("DB", "database", 0, 0)
         self.fails(3, "environment", "deploy", message="cannot tell which version to deploy")
