@@ -73,6 +73,28 @@ std::string render_service(const Environment& env, const Service& s) {
     return out.str();
 }
 
+// Runs `change` (which returns the id of the service it touched) on the selected
+// environment, then prints that service as JSON or the line `message` makes of it.
+int mutate_service(Invocation& inv, const std::function<std::string(Environment&)>& change,
+                   const std::function<std::string(const Environment&, const Service&)>& message) {
+    auto store = open_state(inv.options);
+    std::string env_id;
+    std::string id;
+    const State state = store->transact([&](State& s) {
+        Environment& env = selected_environment(s, inv.options);
+        env_id = env.id;
+        id = change(env);
+    });
+    const Environment& env = *state.find_environment_by_id(env_id);
+    const Service& service = *env.find_service_by_id(id);
+    if (json_output(inv.options)) {
+        print_json(service_view(env, service));
+    } else {
+        say(inv.options, message(env, service));
+    }
+    return 0;
+}
+
 struct ServiceArgs {
     std::string name;
     std::string type;
@@ -102,23 +124,12 @@ void register_service(CLI::App& app, Invocation& inv) {
             throw Error(ErrorKind::Usage, "unknown service type " + show_name(args->type),
                         "use APPLICATION, CONTAINER, DATABASE, JOB or HELM");
         }
-        auto store = open_state(inv.options);
-        std::string env_id;
-        std::string id;
-        const State state = store->transact([&](State& s) {
-            Environment& env = selected_environment(s, inv.options);
-            env_id = env.id;
-            id = create_service(env, args->name, *type, args->changes).id;
-        });
-        const Environment& env = *state.find_environment_by_id(env_id);
-        const Service& service = *env.find_service_by_id(id);
-        if (json_output(inv.options)) {
-            print_json(service_view(env, service));
-        } else {
-            say(inv.options, "Service " + show_name(service.name) + " created in stage " +
-                                 show_name(env.find_stage_by_id(service.stage_id)->name));
-        }
-        return 0;
+        return mutate_service(
+            inv, [&](Environment& env) { return create_service(env, args->name, *type, args->changes).id; },
+            [](const Environment& env, const Service& service) {
+                return "Service " + show_name(service.name) + " created in stage " +
+                       show_name(env.find_stage_by_id(service.stage_id)->name);
+            });
     });
 
     auto* edit = cmd->add_subcommand("edit", "Change a service's options (unset options stay as they are)");
@@ -135,22 +146,14 @@ void register_service(CLI::App& app, Invocation& inv) {
     set_examples(*edit, "  depctl service edit Backend --deploy './run.sh --port 8081' --env PORT=8081\n"
                         "  depctl service edit Backend --health-http '' --health-cmd 'curl -fs localhost:8081'");
     on_run(*edit, inv, [&inv, args] {
-        auto store = open_state(inv.options);
-        std::string env_id;
-        std::string id;
-        const State state = store->transact([&](State& s) {
-            Environment& env = selected_environment(s, inv.options);
-            env_id = env.id;
-            id = find_service(env, args->name).id;
-            edit_service(env, args->name, args->changes);
-        });
-        const Environment& env = *state.find_environment_by_id(env_id);
-        if (json_output(inv.options)) {
-            print_json(service_view(env, *env.find_service_by_id(id)));
-        } else {
-            say(inv.options, "Service updated successfully");
-        }
-        return 0;
+        return mutate_service(
+            inv,
+            [&](Environment& env) {
+                const std::string id = find_service(env, args->name).id;
+                edit_service(env, args->name, args->changes);
+                return id;
+            },
+            [](const Environment&, const Service&) { return std::string("Service updated successfully"); });
     });
 
     auto* del = cmd->add_subcommand("delete", "Delete a service (refused while others depend on it)");
@@ -221,24 +224,17 @@ void register_service(CLI::App& app, Invocation& inv) {
         dep->add_option("--on", args->on, "The service it depends on")->required();
         set_examples(*dep, std::string("  depctl service ") + (add ? "depend" : "undepend") + " nginx --on php-fpm");
         on_run(*dep, inv, [&inv, args, add] {
-            auto store = open_state(inv.options);
-            std::string env_id;
-            std::string id;
-            const State state = store->transact([&](State& s) {
-                Environment& env = selected_environment(s, inv.options);
-                env_id = env.id;
-                id = find_service(env, args->name).id;
-                add ? add_dependency(env, args->name, args->on) : remove_dependency(env, args->name, args->on);
-            });
-            const Environment& env = *state.find_environment_by_id(env_id);
-            const Service& service = *env.find_service_by_id(id);
-            if (json_output(inv.options)) {
-                print_json(service_view(env, service));
-            } else {
-                say(inv.options, "Service " + show_name(service.name) + (add ? " now depends on " : " no longer depends on ") +
-                                     show_name(find_service(env, args->on).name));
-            }
-            return 0;
+            return mutate_service(
+                inv,
+                [&](Environment& env) {
+                    add ? add_dependency(env, args->name, args->on) : remove_dependency(env, args->name, args->on);
+                    return find_service(env, args->name).id;
+                },
+                [&](const Environment& env, const Service& service) {
+                    return "Service " + show_name(service.name) +
+                           (add ? " now depends on " : " no longer depends on ") +
+                           show_name(find_service(env, args->on).name);
+                });
         });
     }
 }
