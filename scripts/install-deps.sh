@@ -7,7 +7,7 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config git
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev catch2
-  python3 sqlite3 procps util-linux
+  python3 sqlite3 procps util-linux tmux groff-base
   etcd-server
 )
 

@@ -67,16 +67,6 @@ std::vector<std::string> split_list(const std::string& text) {
     return items;
 }
 
-ProgressOptions progress_options(const Options& options, bool follow) {
-    ProgressOptions out;
-    const bool tty = ::isatty(STDOUT_FILENO) == 1;
-    out.mode = json_output(options) ? ProgressMode::json : (tty && !follow) ? ProgressMode::live : ProgressMode::lines;
-    out.follow = follow;
-    out.color = tty && !options.no_color;
-    out.quiet = options.quiet;
-    return out;
-}
-
 int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     auto store = open_state(inv.options);
     const State state = store->load();
@@ -105,7 +95,7 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
 
     // Signals are blocked before the worker threads start, so only the watcher sees them.
     CancelSignal cancel;
-    Progress progress(progress_options(inv.options, args.follow));
+    Progress progress(progress_options_for(json_output(inv.options), args.follow, inv.options.quiet, inv.options.no_color));
     SignalWatcher watcher(cancel, [&progress](CancelLevel level) { progress.cancel_requested(level); });
     ApprovalPrompt prompt;
     if (::isatty(STDIN_FILENO) == 1 && !json_output(inv.options)) {

@@ -1,31 +1,74 @@
 #include "progress.hpp"
 
-#include <cinttypes>
+#include <unistd.h>
+
 #include <iostream>
+
+#include "depctl/names.hpp"
+#include "table.hpp"
 
 namespace depctl::cli {
 namespace {
-
-std::string seconds_text(std::chrono::milliseconds d) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.1fs", static_cast<double>(d.count()) / 1000.0);
-    return buffer;
-}
 
 std::string step_label(const Plan& plan, std::size_t step) {
     const PlanStep& s = plan.steps[step];
     return plan.services[s.service].service.name + " " + std::string(to_string(s.kind));
 }
 
-const char* status_color(const std::string& status) {
-    if (status == "SUCCEEDED" || status == "DEPLOYED" || status == "REUSED" || status == "STOPPED") return "32";
-    if (status == "CANCELED" || status == "NOT_STARTED") return "33";
-    return "31";
+bool is_failure(const std::string& status) {
+    return status != "SUCCEEDED" && status != "REUSED" && status != "NOT_STARTED" && status != "CANCELED" &&
+           status != "SKIPPED" && !status.empty();
+}
+
+// One row per service: status, time spent in its steps, and each step's time.
+std::vector<std::vector<std::string>> service_rows(const nlohmann::json& record) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& stage : record.value("stages", nlohmann::json::array())) {
+        for (const auto& service : stage.value("services", nlohmann::json::array())) {
+            std::chrono::milliseconds total{0};
+            std::string steps;
+            for (const auto& step : service.value("steps", nlohmann::json::array())) {
+                const std::string status = step.value("status", "");
+                const auto ms = std::chrono::milliseconds(step.value("duration_ms", 0LL));
+                total += ms;
+                std::string item = step.value("step", "");
+                if (status == "REUSED") item += " reused";
+                else if (status == "NOT_STARTED") item += " not started";
+                else item += " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
+                steps += (steps.empty() ? "" : ", ") + item;
+            }
+            rows.push_back({service.value("name", ""), stage.value("name", ""), service.value("status", ""),
+                            duration_text(total), steps.empty() ? "-" : steps});
+        }
+    }
+    return rows;
+}
+
+// A word the user can paste into a shell.
+std::string shell_word(const std::string& text) {
+    const bool plain = !text.empty() && text.find_first_not_of(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == std::string::npos;
+    if (plain) return text;
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
 }
 
 }  // namespace
 
-Progress::Progress(ProgressOptions options) : m_options(options), m_start(std::chrono::steady_clock::now()) {}
+ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no_color) {
+    ProgressOptions out;
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    out.mode = json ? ProgressMode::json : (tty && !follow) ? ProgressMode::live : ProgressMode::lines;
+    out.follow = follow;
+    out.color = tty && !no_color && !std::getenv("NO_COLOR");
+    out.unicode = tty && locale_is_utf8();
+    out.quiet = quiet;
+    return out;
+}
+
+Progress::Progress(ProgressOptions options)
+    : m_options(options), m_style{options.color, options.unicode}, m_start(std::chrono::steady_clock::now()) {}
 
 std::string Progress::elapsed() const {
     char buffer[32];
@@ -34,10 +77,7 @@ std::string Progress::elapsed() const {
     return buffer;
 }
 
-std::string Progress::paint(const std::string& text, const char* code) const {
-    if (!m_options.color) return text;
-    return std::string("\033[") + code + "m" + text + "\033[0m";
-}
+std::string Progress::paint(const std::string& text, const char* code) const { return m_style.paint(text, code); }
 
 void Progress::emit_json(nlohmann::json event) {
     event["at"] = now_iso8601();
@@ -52,15 +92,16 @@ void Progress::deployment_started(const Plan& plan, const std::string& deploymen
                    {"version", version}, {"services", plan.services.size()}});
         return;
     }
-    for (const auto& ps : plan.services) {
-        m_rows.push_back({plan.stages[ps.stage].name, ps.service.name, "waiting", "", m_start});
-        m_name_width = std::max(m_name_width, ps.service.name.size());
-    }
     if (m_options.quiet) return;
-    std::cout << "Deploying environment \"" << plan.environment_name << "\" at version " << version << " ("
-              << deployment_id << "): " << plan.services.size() << " services\n"
-              << std::flush;
-    if (m_options.mode == ProgressMode::live) redraw();
+    const std::string what = version.empty() ? "Stopping environment \"" + plan.environment_name + "\""
+                                             : "Deploying environment \"" + plan.environment_name + "\" at version " + version;
+    std::cout << paint(what, "1") << " (" << deployment_id << "): " << plan.services.size() << " services\n" << std::flush;
+    if (m_options.mode == ProgressMode::live) {
+        // Started here, not in the constructor: the ticker thread must inherit the signal
+        // mask that the signal watcher set up in between.
+        m_live = std::make_unique<LiveView>(m_style);
+        m_live->start(plan);
+    }
 }
 
 void Progress::step_started(const Plan& plan, std::size_t step) {
@@ -71,15 +112,11 @@ void Progress::step_started(const Plan& plan, std::size_t step) {
                    {"step", to_string(s.kind)}, {"stage", plan.stages[plan.services[s.service].stage].name}});
         return;
     }
-    if (m_options.quiet || s.reused) return;  // a reused build is reported once, as "reused"
-    if (m_options.mode == ProgressMode::live) {
-        Row& row = m_rows[s.service];
-        row.step = std::string(to_string(s.kind));
-        row.status = "running";
-        row.since = std::chrono::steady_clock::now();
-        redraw();
+    if (m_live) {
+        m_live->step_started(plan, step);
         return;
     }
+    if (m_options.quiet || s.reused) return;  // a reused build is reported once, as "reused"
     std::cout << elapsed() << ' ' << step_label(plan, step) << " started\n" << std::flush;
 }
 
@@ -95,14 +132,11 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
         emit_json(event);
         return;
     }
-    if (m_options.quiet) return;
-    if (m_options.mode == ProgressMode::live) {
-        Row& row = m_rows[s.service];
-        row.step = std::string(to_string(s.kind));
-        row.status = status;
-        redraw();
+    if (m_live) {
+        m_live->step_finished(plan, step, report);
         return;
     }
+    if (m_options.quiet) return;
     if (status == "REUSED") {
         std::cout << elapsed() << ' ' << step_label(plan, step) << ' ' << paint("reused", "32")
                   << " (built before for this version)\n"
@@ -110,7 +144,7 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
         return;
     }
     std::string line = elapsed() + ' ' + step_label(plan, step) + ' ' + paint(status, status_color(status)) + " in " +
-                       seconds_text(report.duration);
+                       duration_text(report.duration);
     if (status != "SUCCEEDED") {
         line += " (exit code " + std::to_string(report.exit_code) + ")";
         if (!report.error.empty()) line += ": " + report.error;
@@ -126,10 +160,13 @@ void Progress::hook_finished(const std::string& name, const StepReport& report) 
         return;
     }
     if (m_options.quiet) return;
-    std::cout << elapsed() << " hook " << name << ' ' << paint(report.status, status_color(report.status)) << " in "
-              << seconds_text(report.duration) << '\n'
-              << std::flush;
-    if (m_options.mode == ProgressMode::live) m_drawn_lines = 0;
+    const std::string line = elapsed() + " hook " + name + ' ' + paint(report.status, status_color(report.status)) +
+                             " in " + duration_text(report.duration) + '\n';
+    if (m_live) {
+        m_live->print_above(line, stdout);
+        return;
+    }
+    std::cout << line << std::flush;
 }
 
 void Progress::step_output(const Plan& plan, std::size_t step, std::string_view line) {
@@ -140,8 +177,12 @@ void Progress::step_output(const Plan& plan, std::size_t step, std::string_view 
         return;
     }
     // Whole lines only, under the lock: output of parallel steps never interleaves.
-    std::cout << paint(prefix + " | ", "2") << line << '\n' << std::flush;
-    if (m_options.mode == ProgressMode::live) m_drawn_lines = 0;
+    const std::string text = paint(prefix + " | ", "2") + std::string(line) + '\n';
+    if (m_live) {
+        m_live->print_above(text, stdout);
+        return;
+    }
+    std::cout << text << std::flush;
 }
 
 void Progress::cancel_requested(CancelLevel level) {
@@ -150,63 +191,73 @@ void Progress::cancel_requested(CancelLevel level) {
         emit_json({{"event", "cancel_requested"}, {"level", level == CancelLevel::immediate ? "immediate" : "graceful"}});
         return;
     }
-    std::cerr << (level == CancelLevel::immediate ? "Killing running steps now...\n"
-                                                  : "Cancelling: running steps get SIGTERM, SIGKILL after the grace "
-                                                    "period (Ctrl-C again to kill now)...\n")
-              << std::flush;
-    if (m_options.mode == ProgressMode::live) m_drawn_lines = 0;
+    const std::string text = level == CancelLevel::immediate
+                                 ? "Killing running steps now...\n"
+                                 : "Cancelling: running steps get SIGTERM, SIGKILL after the grace period "
+                                   "(Ctrl-C again to kill now)...\n";
+    if (m_live) {
+        std::cout << std::flush;
+        m_live->print_above(text, stderr);
+        return;
+    }
+    std::cerr << text << std::flush;
 }
 
-void Progress::redraw() {
-    // Move up over the previous drawing and paint the table again, one row per service.
+std::string Progress::summary(const DeployOutcome& outcome) const {
+    const auto& record = outcome.record;
     std::string out;
-    for (std::size_t i = 0; i < m_drawn_lines; ++i) out += "\033[1A\033[2K";
-    std::string stage;
-    std::size_t lines = 0;
-    const auto now = std::chrono::steady_clock::now();
-    for (const Row& row : m_rows) {
-        if (row.stage != stage) {
-            stage = row.stage;
-            out += paint("== " + stage, "1") + "\n";
-            ++lines;
-        }
-        std::string state = row.step;
-        if (row.status == "running") {
-            state += " " + seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(now - row.since));
-        } else if (!row.status.empty()) {
-            state += " " + paint(row.status, status_color(row.status));
-        }
-        out += "   " + row.service + std::string(m_name_width - std::min(m_name_width, row.service.size()) + 2, ' ') +
-               state + "\n";
-        ++lines;
+    // The live view's last frame already shows every service; plain lines get a table.
+    if (!m_live && !m_options.quiet) {
+        const auto rows = service_rows(record);
+        if (!rows.empty()) out += "\n" + render_table({"Service", "Stage", "Status", "Time", "Steps"}, rows);
     }
-    m_drawn_lines = lines;
-    std::cout << out << std::flush;
+    const std::string id = record.value("id", "");
+    out += "Deployment " + id + ' ' + paint(outcome.status, status_color(outcome.status)) + " in " +
+           duration_text(std::chrono::milliseconds(record.value("duration_ms", 0LL))) + '\n';
+    // The first failure as recorded, then any other step that failed while running out.
+    std::vector<nlohmann::json> failures;
+    if (!record["failed_step"].is_null()) failures.push_back(record["failed_step"]);
+    for (const auto& stage : record.value("stages", nlohmann::json::array())) {
+        for (const auto& service : stage.value("services", nlohmann::json::array())) {
+            for (const auto& step : service.value("steps", nlohmann::json::array())) {
+                if (!is_failure(step.value("status", ""))) continue;
+                nlohmann::json failed = {{"service", service.value("name", "")}, {"step", step.value("step", "")},
+                                         {"status", step.value("status", "")}, {"exit_code", step.value("exit_code", 0)},
+                                         {"log", step.value("log", "")}};
+                if (!failures.empty() && failures.front().value("service", "") == failed["service"] &&
+                    failures.front().value("step", "") == failed["step"]) {
+                    continue;
+                }
+                failures.push_back(failed);
+            }
+        }
+    }
+    for (const auto& failed : failures) {
+        out += "  failed: " + failed.value("service", "") + ' ' + failed.value("step", "") + " (" +
+               failed.value("status", "") + ", exit code " + std::to_string(failed.value("exit_code", 0)) + ")\n" +
+               "  log:    " + failed.value("log", "") + '\n';
+    }
+    for (const auto& hook : record["hooks"]) {
+        if (hook.value("status", "") != "SUCCEEDED") {
+            out += "  hook " + hook.value("name", "") + ' ' + hook.value("status", "") + ", log: " + hook.value("log", "") +
+                   '\n';
+        }
+    }
+    if (!failures.empty()) {
+        out += "  see:    depctl deployment logs " + id + " --service " +
+               shell_word(failures.front().value("service", "")) + " --step " + failures.front().value("step", "") + '\n';
+    }
+    return out;
 }
 
 void Progress::deployment_finished(const DeployOutcome& outcome) {
     std::lock_guard lock(m_mutex);
-    const auto& record = outcome.record;
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "deployment_finished"}, {"record", record}});
+        emit_json({{"event", "deployment_finished"}, {"record", outcome.record}});
         return;
     }
-    const std::string duration = seconds_text(std::chrono::milliseconds(record.value("duration_ms", 0)));
-    std::cout << "Deployment " << record.value("id", "") << ' ' << paint(outcome.status, status_color(outcome.status))
-              << " in " << duration << '\n';
-    if (!record["failed_step"].is_null()) {
-        const auto& failed = record["failed_step"];
-        std::cout << "  failed: " << failed.value("service", "") << ' ' << failed.value("step", "") << " ("
-                  << failed.value("status", "") << ", exit code " << failed.value("exit_code", 0) << ")\n"
-                  << "  log:    " << failed.value("log", "") << '\n';
-    }
-    for (const auto& hook : record["hooks"]) {
-        if (hook.value("status", "") != "SUCCEEDED") {
-            std::cout << "  hook " << hook.value("name", "") << ' ' << hook.value("status", "") << ", log: "
-                      << hook.value("log", "") << '\n';
-        }
-    }
-    std::cout << std::flush;
+    if (m_live) m_live->finish(outcome.record);
+    std::cout << summary(outcome) << std::flush;
 }
 
 }  // namespace depctl::cli

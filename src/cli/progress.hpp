@@ -1,14 +1,18 @@
 // Renders deploy progress: one line per event without a TTY (CI logs), a live per-stage
-// view on a TTY, JSON lines with -o json; --follow streams step output by whole lines.
+// view on a TTY (progress_live.hpp), JSON lines with -o json; --follow streams step output
+// by whole lines. Every text mode ends with a summary: per-service durations and the log
+// of whatever failed.
 #pragma once
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "depctl/deploy.hpp"
+#include "progress_live.hpp"
 
 namespace depctl::cli {
 
@@ -18,8 +22,13 @@ struct ProgressOptions {
     ProgressMode mode = ProgressMode::lines;
     bool follow = false;
     bool color = false;
+    bool unicode = false;
     bool quiet = false;
 };
+
+// Chooses the mode from the output format and whether stdout is a terminal; colour only
+// on a terminal and never with --no-color or NO_COLOR (https://no-color.org).
+ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no_color);
 
 class Progress final : public DeployObserver {
 public:
@@ -35,24 +44,16 @@ public:
     void deployment_finished(const DeployOutcome& outcome);
 
 private:
-    struct Row {
-        std::string stage;
-        std::string service;
-        std::string step = "waiting";
-        std::string status;
-        std::chrono::steady_clock::time_point since;
-    };
     std::string elapsed() const;
     std::string paint(const std::string& text, const char* code) const;
-    void redraw();
     void emit_json(nlohmann::json event);
+    std::string summary(const DeployOutcome& outcome) const;
 
     ProgressOptions m_options;
+    Style m_style;
     std::mutex m_mutex;
     std::chrono::steady_clock::time_point m_start;
-    std::vector<Row> m_rows;  // live mode: one per planned service
-    std::size_t m_drawn_lines = 0;
-    std::size_t m_name_width = 8;
+    std::unique_ptr<LiveView> m_live;  // live mode, once the deployment started
 };
 
 }  // namespace depctl::cli
