@@ -1,6 +1,9 @@
 // Dry-run rendering of a plan: the same facts as text for people and JSON for scripts.
 #include "depctl/plan.hpp"
 
+#include <string_view>
+#include <unordered_map>
+
 namespace depctl {
 
 namespace {
@@ -17,19 +20,32 @@ std::vector<std::string> step_names(const Plan& plan, const PlannedService& ps) 
     return names;
 }
 
-std::vector<std::string> dependency_names(const Plan& plan, const PlannedService& ps) {
-    std::vector<std::string> names;
-    for (const auto& dep_id : ps.service.depends_on) {
-        for (const auto& other : plan.services) {
-            if (other.service.id == dep_id) names.push_back(other.service.name);
-        }
+// Planned services by id, built once per rendering: looking each dependency up by a scan
+// of the plan made the dry run quadratic (seconds at 10,000 services).
+class PlannedIndex {
+public:
+    explicit PlannedIndex(const Plan& plan) {
+        m_by_id.reserve(plan.services.size());
+        for (const auto& ps : plan.services) m_by_id.emplace(ps.service.id, &ps);
     }
-    return names;
-}
+    // Names of the dependencies that are part of the plan, in depends_on order.
+    std::vector<std::string> dependency_names(const PlannedService& ps) const {
+        std::vector<std::string> names;
+        for (const auto& dep_id : ps.service.depends_on) {
+            const auto it = m_by_id.find(dep_id);
+            if (it != m_by_id.end()) names.push_back(it->second->service.name);
+        }
+        return names;
+    }
+
+private:
+    std::unordered_map<std::string_view, const PlannedService*> m_by_id;
+};
 
 }  // namespace
 
 nlohmann::json plan_to_json(const Plan& plan) {
+    const PlannedIndex index_of(plan);
     nlohmann::json stages = nlohmann::json::array();
     for (const PlannedStage& stage : plan.stages) {
         nlohmann::json services = nlohmann::json::array();
@@ -38,7 +54,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
             services.push_back({{"name", ps.service.name},
                                 {"type", to_string(ps.service.type)},
                                 {"steps", step_names(plan, ps)},
-                                {"depends_on", dependency_names(plan, ps)}});
+                                {"depends_on", index_of.dependency_names(ps)}});
         }
         stages.push_back({{"position", stage.position},
                           {"name", stage.name},
@@ -52,6 +68,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
 }
 
 std::string render_plan_text(const Plan& plan) {
+    const PlannedIndex index_of(plan);
     std::string out;
     for (const PlannedStage& stage : plan.stages) {
         out += "# deployment stage " + std::to_string(stage.position) + ": \"" + stage.name + "\"";
@@ -61,7 +78,7 @@ std::string render_plan_text(const Plan& plan) {
             std::string steps;
             for (const auto& name : step_names(plan, ps)) steps += (steps.empty() ? "" : " -> ") + name;
             out += "  " + ps.service.name + ": " + (steps.empty() ? "nothing to run" : steps);
-            const auto deps = dependency_names(plan, ps);
+            const auto deps = index_of.dependency_names(ps);
             if (!deps.empty()) {
                 std::string list;
                 for (const auto& d : deps) list += (list.empty() ? "" : ", ") + d;
