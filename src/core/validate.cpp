@@ -1,9 +1,11 @@
 #include "depctl/validate.hpp"
 
-#include <functional>
+#include <algorithm>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "depctl/names.hpp"
 
@@ -45,58 +47,84 @@ void check_id(std::unordered_set<std::string>& ids, const std::string& id, const
 }  // namespace
 
 void validate_dependencies(const Environment& env, ErrorKind kind) {
-    std::unordered_map<std::string, const Service*> by_id;
-    for (const auto& s : env.services) by_id.emplace(s.id, &s);
-    for (const auto& s : env.services) {
-        const std::size_t own = env.stage_index(s.stage_id);
-        std::unordered_set<std::string> seen;
+    // Services are referred to by index from here on: hashing each id once keeps the check
+    // linear in services plus edges (it runs on every load of the state).
+    const std::size_t n = env.services.size();
+    std::unordered_map<std::string_view, std::size_t> by_id;
+    by_id.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) by_id.emplace(env.services[i].id, i);
+    std::unordered_map<std::string_view, std::size_t> stage_of_id;
+    for (std::size_t k = 0; k < env.stages.size(); ++k) stage_of_id.emplace(env.stages[k].id, k);
+    const auto stage_index = [&](const std::string& stage_id) {
+        const auto it = stage_of_id.find(stage_id);
+        return it == stage_of_id.end() ? std::string::npos : it->second;
+    };
+
+    std::vector<std::vector<std::size_t>> deps(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const Service& s = env.services[i];
+        const std::size_t own = stage_index(s.stage_id);
+        std::vector<std::size_t>& out = deps[i];
+        out.reserve(s.depends_on.size());
         for (const auto& dep_id : s.depends_on) {
             const auto it = by_id.find(dep_id);
             if (it == by_id.end()) {
                 throw Error(kind, "service " + show_name(s.name) + " depends on unknown service id " + show_name(dep_id));
             }
-            if (!seen.insert(dep_id).second) {
-                throw Error(kind, "service " + show_name(s.name) + " lists " + show_name(it->second->name) + " twice in depends_on");
+            const Service& dep = env.services[it->second];
+            if (std::find(out.begin(), out.end(), it->second) != out.end()) {
+                throw Error(kind, "service " + show_name(s.name) + " lists " + show_name(dep.name) + " twice in depends_on");
             }
             if (dep_id == s.id) throw Error(kind, "service " + show_name(s.name) + " depends on itself");
-            const std::size_t other = env.stage_index(it->second->stage_id);
+            const std::size_t other = stage_index(dep.stage_id);
             if (other > own) {
                 throw Error(kind,
                             "service " + show_name(s.name) + " (stage " + std::to_string(own + 1) + " " +
-                                show_name(env.stages[own].name) + ") would depend on " + show_name(it->second->name) +
+                                show_name(env.stages[own].name) + ") would depend on " + show_name(dep.name) +
                                 " in the later stage " + std::to_string(other + 1) + " " + show_name(env.stages[other].name),
                             "a service may depend only on services of its own or an earlier stage");
             }
+            out.push_back(it->second);
         }
     }
     // Cross-stage edges always point backwards, so a cycle can only live inside one stage;
-    // a depth-first search over all edges still finds it and names every member.
-    enum class Mark { none, active, done };
-    std::unordered_map<std::string, Mark> marks;
-    std::vector<const Service*> path;
-    std::function<void(const Service&)> visit = [&](const Service& s) {
-        marks[s.id] = Mark::active;
-        path.push_back(&s);
-        for (const auto& dep_id : s.depends_on) {
-            const Service& dep = *by_id.at(dep_id);
-            const Mark mark = marks[dep.id];
-            if (mark == Mark::active) {
+    // a depth-first search over all edges still finds it and names every member. The
+    // search keeps its own stack: a chain of 100,000 services must not overflow the
+    // thread's stack.
+    enum class Mark : unsigned char { none, active, done };
+    std::vector<Mark> marks(n, Mark::none);
+    struct Frame {
+        std::size_t service;
+        std::size_t next_dep;
+    };
+    std::vector<Frame> path;
+    for (std::size_t root = 0; root < n; ++root) {
+        if (marks[root] != Mark::none) continue;
+        marks[root] = Mark::active;
+        path.push_back({root, 0});
+        while (!path.empty()) {
+            Frame& top = path.back();
+            if (top.next_dep == deps[top.service].size()) {
+                marks[top.service] = Mark::done;
+                path.pop_back();
+                continue;
+            }
+            const std::size_t dep = deps[top.service][top.next_dep++];
+            if (marks[dep] == Mark::active) {
                 std::string cycle;
                 bool in_cycle = false;
-                for (const Service* p : path) {
-                    if (p == &dep) in_cycle = true;
-                    if (in_cycle) cycle += show_name(p->name) + " -> ";
+                for (const Frame& f : path) {
+                    if (f.service == dep) in_cycle = true;
+                    if (in_cycle) cycle += show_name(env.services[f.service].name) + " -> ";
                 }
-                throw Error(kind, "dependency cycle: " + cycle + show_name(dep.name),
+                throw Error(kind, "dependency cycle: " + cycle + show_name(env.services[dep].name),
                             "remove one of these edges with `depctl service undepend`");
             }
-            if (mark == Mark::none) visit(dep);
+            if (marks[dep] == Mark::none) {
+                marks[dep] = Mark::active;
+                path.push_back({dep, 0});  // invalidates `top`, which is not used again
+            }
         }
-        path.pop_back();
-        marks[s.id] = Mark::done;
-    };
-    for (const auto& s : env.services) {
-        if (marks[s.id] == Mark::none) visit(s);
     }
 }
 

@@ -97,6 +97,44 @@ TEST_CASE("dependencies: same or earlier stage, no cycles") {
     CHECK(refused([](Environment& e) { move_service(e, "DB", "late"); }) == ErrorKind::Refused);
 }
 
+// An environment of `n` services in one stage; service i depends on service i + 1, so a
+// depth-first search from the first service goes all the way down.
+namespace {
+Environment chain_of(std::size_t n) {
+    Environment env;
+    env.id = "env_chain";
+    env.name = "chain";
+    env.stages.push_back({"stg_only", "only", ""});
+    env.services.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        Service s;
+        s.id = "svc_" + std::to_string(i);
+        s.name = "s" + std::to_string(i);
+        s.stage_id = "stg_only";
+        if (i + 1 < n) s.depends_on.push_back("svc_" + std::to_string(i + 1));
+        env.services.push_back(std::move(s));
+    }
+    return env;
+}
+}  // namespace
+
+TEST_CASE("dependency checks: a long chain is fine, a cycle is named member by member") {
+    // Deep enough to overflow an 8 MiB stack with one recursive call per service (the
+    // recursive search this replaced crashed on it).
+    Environment env = chain_of(200000);
+    CHECK_NOTHROW(validate_dependencies(env, ErrorKind::Store));
+
+    Environment small = chain_of(4);
+    small.services[3].depends_on.push_back("svc_1");  // s0 -> s1 -> s2 -> s3 -> s1
+    try {
+        validate_dependencies(small, ErrorKind::Refused);
+        FAIL("a cycle was accepted");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::Refused);
+        CHECK(std::string(e.what()) == "dependency cycle: \"s1\" -> \"s2\" -> \"s3\" -> \"s1\"");
+    }
+}
+
 TEST_CASE("clone copies stages, services and edges with fresh ids") {
     State state = seeded();
     add_dependency(state.environments.front(), "Backend", "DB");
