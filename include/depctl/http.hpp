@@ -30,6 +30,7 @@ struct HttpResponse {
     long status = 0;
     std::string body;
     std::string error;  // curl's message when !transport_ok, e.g. "Connection refused"
+    int os_errno = 0;   // the system error behind a failed connect (ECONNREFUSED, ...), or 0
     bool canceled = false;
 };
 

@@ -95,6 +95,9 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
         return response;
     }
     response.canceled = code == CURLE_ABORTED_BY_CALLBACK;
+    long os_errno = 0;
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+    response.os_errno = static_cast<int>(os_errno);
     response.error = m_impl->error[0] ? m_impl->error : curl_easy_strerror(code);
     if (transfer.overflow) response.error = "response larger than " + std::to_string(request.max_body_bytes) + " bytes";
     return response;

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "depctl/error.hpp"
+#include "depctl/etcd_store.hpp"
 #include "depctl/file_store.hpp"
 
 namespace depctl {
@@ -82,10 +83,7 @@ std::string resolve_state_location(const std::optional<std::string>& flag, const
 }
 
 std::unique_ptr<StateStore> open_store(const std::string& location, const StoreOptions& options) {
-    if (location.rfind("etcd://", 0) == 0) {
-        throw Error(ErrorKind::Store, "the etcd backend is not available in this build",
-                    "use a state file path for now");
-    }
+    if (is_etcd_location(location)) return std::make_unique<EtcdStore>(parse_etcd_location(location), options);
     fs::path path = fs::absolute(location);
     std::error_code ignored;
     if (fs::is_directory(path, ignored)) path /= "state.json";  // --state DIR means DIR/state.json

@@ -1,0 +1,67 @@
+// The shared backend: the state in etcd, reached through its v3 JSON gateway (DESIGN §7).
+// Selected with `--state etcd://HOST:PORT[,HOST:PORT...]/PREFIX` (`etcds://` for TLS).
+// Keys under PREFIX (see docs/etcd.md):
+//   PREFIX/project                          schema_version, project, environment ids in order
+//   PREFIX/env/<env-id>                     one environment (stages, services, settings)
+//   PREFIX/locks/<env-id>                   deployment lock, bound to a lease
+//   PREFIX/history/<env-id>/<20-digit seq>  one deployment record
+//   PREFIX/history-parts/<env-id>/<uid>/<n> pieces of a record too large for one value
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "depctl/store.hpp"
+
+namespace depctl {
+
+class EtcdClient;
+
+// Where etcd is and how to talk to it: the URL plus the DEPCTL_ETCD_* environment.
+struct EtcdConfig {
+    std::vector<std::string> endpoints;        // "host:port", tried in order
+    bool tls = false;                          // etcds://
+    std::string prefix;                        // "/team/shop": no trailing slash
+    std::string ca_file, cert_file, key_file;  // DEPCTL_ETCD_CACERT / _CERT / _KEY
+    std::string user, password;                // DEPCTL_ETCD_USER / _PASSWORD
+    double connect_timeout_s = 2;
+    double request_timeout_s = 5;  // DEPCTL_ETCD_TIMEOUT
+    int lease_ttl_s = 10;          // DEPCTL_ETCD_LEASE_TTL
+
+    std::string url() const;  // etcd://h:p,h:p/prefix
+};
+
+bool is_etcd_location(const std::string& location);
+// Parses the URL and reads the DEPCTL_ETCD_* variables; Error{Refused} on a bad URL.
+EtcdConfig parse_etcd_location(const std::string& location);
+
+class EtcdStore final : public StateStore {
+public:
+    EtcdStore(EtcdConfig config, StoreOptions options);
+    ~EtcdStore() override;
+
+    std::string location() const override { return m_config.url(); }
+    void initialize(const State& state) override;
+    State load() override;
+    State transact(const std::function<void(State&)>& change) override;
+    std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,
+                                                      const LockHolder& me, LockWait wait) override;
+    std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
+    void append_history(const std::string& environment_id, const nlohmann::json& record) override;
+    std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
+    // Step logs stay on the machine that ran them: $XDG_STATE_HOME/depctl/logs/<prefix>
+    // (default ~/.local/state/depctl/logs/<prefix>); history records name the host.
+    std::filesystem::path log_root() const override;
+    // There is no project directory in etcd: relative workdirs and `git rev-parse` use
+    // the current working directory of the depctl process.
+    std::filesystem::path project_dir() const override;
+
+private:
+    std::string key(const std::string& suffix) const { return m_config.prefix + "/" + suffix; }
+    EtcdConfig m_config;
+    StoreOptions m_options;
+    std::unique_ptr<EtcdClient> m_client;
+};
+
+}  // namespace depctl

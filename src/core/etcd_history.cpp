@@ -1,0 +1,139 @@
+// EtcdStore's deployment history: PREFIX/history/<env-id>/<20-digit sequence>, one record
+// per key, oldest first by key order. A record too large for one etcd value is written in
+// pieces under PREFIX/history-parts/ first; the sequence key that points to them is
+// written last, so a reader never sees half a record. Step logs stay local (log_root).
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "depctl/error.hpp"
+#include "depctl/etcd_store.hpp"
+#include "depctl/names.hpp"
+#include "etcd_client.hpp"
+
+namespace depctl {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t k_part_bytes = 1024 * 1024;  // below etcd's 1.5 MiB request limit
+constexpr std::int64_t k_page = 64;                // records per range request
+constexpr int k_append_attempts = 100;
+
+bool valid_id(const std::string& id) {
+    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos &&
+           id.find("..") == std::string::npos;
+}
+
+std::string sequence_key(const std::string& dir, std::int64_t n) {
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(n));
+    return dir + digits;
+}
+
+std::int64_t sequence_of(const std::string& key, const std::string& dir) {
+    try {
+        return std::stoll(key.substr(dir.size()));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+// Every key under `prefix`, in key order, a page at a time.
+std::vector<KeyValue> range_all(EtcdClient& client, const std::string& prefix) {
+    std::vector<KeyValue> all;
+    const std::string end = prefix_range_end(prefix);
+    std::string from = prefix;
+    while (true) {
+        RangeResult page = client.range(from, {end, k_page, false, false});
+        for (auto& kv : page.kvs) all.push_back(std::move(kv));
+        if (!page.more || page.kvs.empty()) break;
+        from = all.back().key + '\0';
+    }
+    return all;
+}
+
+std::string home_directory() {
+    if (const char* home = std::getenv("HOME"); home && *home) return home;
+    if (const passwd* entry = ::getpwuid(::getuid())) return entry->pw_dir;
+    return fs::temp_directory_path().string();
+}
+
+}  // namespace
+
+void EtcdStore::append_history(const std::string& environment_id, const json& record) {
+    if (!valid_id(environment_id))
+        throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    const std::string dir = key("history/" + environment_id + "/");
+    std::string value = record.dump();
+    if (value.size() > k_part_bytes) {
+        const std::string parts =
+            key("history-parts/" + environment_id + "/" + new_id("rec_") + "/");
+        const std::size_t count = (value.size() + k_part_bytes - 1) / k_part_bytes;
+        for (std::size_t i = 0; i < count; ++i) {
+            m_client->put(sequence_key(parts, static_cast<std::int64_t>(i)),
+                          value.substr(i * k_part_bytes, k_part_bytes));
+        }
+        value =
+            json{{"depctl_parts", count}, {"parts", parts}, {"id", record.value("id", "")}}.dump();
+    }
+    std::mt19937 random{std::random_device{}()};
+    for (int attempt = 0; attempt < k_append_attempts; ++attempt) {
+        const RangeResult last = m_client->range(dir, {prefix_range_end(dir), 1, true, true});
+        const std::string next =
+            sequence_key(dir, (last.kvs.empty() ? 0 : sequence_of(last.kvs.front().key, dir)) + 1);
+        if (m_client
+                ->txn({{next, Compare::Target::create, 0}},
+                      {{TxnOp::Kind::put, next, value, "", 0}})
+                .succeeded)
+            return;
+        // Another record took the number; or ours did, on a member that failed to answer.
+        if (const auto kv = m_client->get(next); kv && kv->value == value) return;
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 50)(random)));
+    }
+    throw Error(ErrorKind::Busy, "could not append a deployment record under " + dir +
+                                     " (too many concurrent writers)");
+}
+
+std::vector<json> EtcdStore::list_history(const std::string& environment_id) {
+    std::vector<json> records;
+    if (!valid_id(environment_id)) return records;
+    for (const auto& kv : range_all(*m_client, key("history/" + environment_id + "/"))) {
+        json record = json::parse(kv.value, nullptr, false);
+        if (record.is_object() && record.contains("depctl_parts") && record.contains("parts")) {
+            std::string whole;
+            for (const auto& part : range_all(*m_client, record["parts"].get<std::string>()))
+                whole += part.value;
+            record = json::parse(whole, nullptr, false);
+        }
+        if (!record.is_discarded() && record.is_object()) records.push_back(std::move(record));
+    }
+    return records;
+}
+
+fs::path EtcdStore::log_root() const {
+    fs::path base;
+    if (const char* state_home = std::getenv("XDG_STATE_HOME"); state_home && *state_home == '/') {
+        base = state_home;
+    } else {
+        base = fs::path(home_directory()) / ".local" / "state";
+    }
+    // One directory per project prefix, readable and collision-free: "team_shop-1a2b3c4d".
+    std::string name;
+    for (const char c : m_config.prefix.substr(1)) {
+        name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
+    }
+    std::uint32_t hash = 2166136261u;  // FNV-1a
+    for (const char c : m_config.prefix) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "-%08x", hash);
+    return base / "depctl" / "logs" / (name.substr(0, 80) + suffix);
+}
+
+}  // namespace depctl

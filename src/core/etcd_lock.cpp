@@ -1,0 +1,120 @@
+// EtcdStore's deployment lock: PREFIX/locks/<env-id>, created only if absent and bound to
+// a lease that a thread keeps alive. If the holder dies, the lease and the key expire
+// within the TTL; a clean release revokes the lease, which deletes the key at once.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "depctl/error.hpp"
+#include "depctl/etcd_store.hpp"
+#include "depctl/names.hpp"
+#include "etcd_client.hpp"
+
+namespace depctl {
+namespace {
+
+bool valid_id(const std::string& id) {
+    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos &&
+           id.find("..") == std::string::npos;
+}
+
+std::optional<LockHolder> parse_holder(const std::string& value) {
+    const auto doc = nlohmann::json::parse(value, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+    return LockHolder::from_json(doc);
+}
+
+class EtcdEnvironmentLock final : public EnvironmentLock {
+public:
+    EtcdEnvironmentLock(const EtcdConfig& config, std::int64_t lease, LockHolder holder)
+        : m_config(config), m_lease(lease), m_holder(std::move(holder)) {
+        m_keeper = std::thread([this] { keep_alive(); });
+    }
+
+    ~EtcdEnvironmentLock() override {
+        {
+            std::lock_guard<std::mutex> guard(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        m_keeper.join();
+        try {
+            EtcdClient(m_config).lease_revoke(m_lease);  // deletes the key now
+        } catch (const std::exception&) {
+            // etcd unreachable: the lease expires on its own within the TTL.
+        }
+    }
+
+    const LockHolder& holder() const override { return m_holder; }
+
+private:
+    // Renews the lease three times per TTL, so one lost renewal does not lose the lock.
+    void keep_alive() {
+        EtcdClient client(m_config);  // a client per thread: curl handles are not shared
+        const auto interval = std::chrono::milliseconds(m_config.lease_ttl_s * 1000 / 3);
+        std::unique_lock<std::mutex> lock(m_mutex);
+        while (!m_wake.wait_for(lock, interval, [this] { return m_stop; })) {
+            lock.unlock();
+            try {
+                client.lease_keepalive(m_lease);
+            } catch (const std::exception&) {
+                // Retried at the next tick; the deploy itself goes on either way.
+            }
+            lock.lock();
+        }
+    }
+
+    EtcdConfig m_config;
+    std::int64_t m_lease;
+    LockHolder m_holder;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stop = false;
+    std::thread m_keeper;
+};
+
+}  // namespace
+
+std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& environment_id,
+                                                             const LockHolder& me, LockWait wait) {
+    if (!valid_id(environment_id))
+        throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    const std::string lock_key = key("locks/" + environment_id);
+    const std::string value = me.to_json().dump();
+    auto backoff = std::chrono::milliseconds(100);
+    while (true) {
+        const std::int64_t lease = m_client->lease_grant(m_config.lease_ttl_s);
+        const TxnResult result = m_client->txn({{lock_key, Compare::Target::create, 0}},
+                                               {{TxnOp::Kind::put, lock_key, value, "", lease}},
+                                               {{TxnOp::Kind::range, lock_key, "", "", 0}});
+        const KeyValue* current = !result.ranges.empty() && !result.ranges.front().kvs.empty()
+                                      ? &result.ranges.front().kvs.front()
+                                      : nullptr;
+        // Our own put may have landed on a member that failed before answering.
+        if (result.succeeded || (current && current->lease == lease && current->value == value)) {
+            return std::make_unique<EtcdEnvironmentLock>(m_config, lease, me);
+        }
+        m_client->lease_revoke(lease);
+        if (wait == LockWait::no) {
+            const auto holder = current ? parse_holder(current->value) : std::nullopt;
+            throw Error(ErrorKind::Busy,
+                        "environment is already being deployed by " +
+                            (holder ? holder->describe() : std::string("another process")),
+                        "wait for it with --wait, or stop it with `depctl environment cancel`");
+        }
+        // Waiting: poll the key (cheap) until its holder releases it or its lease expires.
+        while (m_client->get(lock_key)) {
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 3 / 2, std::chrono::milliseconds(1000));
+        }
+    }
+}
+
+std::optional<LockHolder> EtcdStore::environment_lock_holder(const std::string& environment_id) {
+    if (!valid_id(environment_id)) return std::nullopt;
+    const auto kv = m_client->get(key("locks/" + environment_id));
+    if (!kv) return std::nullopt;  // a lease-bound key exists only while it is held
+    return parse_holder(kv->value);
+}
+
+}  // namespace depctl

@@ -1,0 +1,237 @@
+// EtcdStore's state: one key for the project, one per environment, read as one snapshot
+// and committed as one txn that compares every key it read (optimistic concurrency).
+#include "depctl/etcd_store.hpp"
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "depctl/error.hpp"
+#include "depctl/validate.hpp"
+#include "etcd_client.hpp"
+
+namespace depctl {
+using nlohmann::json;
+
+namespace {
+
+// Above this, initialize() writes environments one by one before the project key, since
+// one etcd request is limited to 1.5 MiB by default.
+constexpr std::size_t k_single_txn_bytes = 1024 * 1024;
+constexpr std::chrono::milliseconds k_first_backoff{10};
+constexpr std::chrono::milliseconds k_max_backoff{500};
+constexpr const char* k_corrupt_hint =
+    "the keys were left as they are; restore them from an etcd snapshot, or fix them with etcdctl "
+    "(docs/etcd.md)";
+
+// The keys read by one consistent snapshot: the project key and every environment key.
+struct Snapshot {
+    std::optional<KeyValue> project;
+    std::map<std::string, KeyValue> environments;  // by key
+
+    const KeyValue* find(const std::string& key) const {
+        if (project && project->key == key) return &*project;
+        const auto it = environments.find(key);
+        return it == environments.end() ? nullptr : &it->second;
+    }
+};
+
+Snapshot read_snapshot(EtcdClient& client, const std::string& prefix) {
+    // One txn with two ranges is atomic: both see the same revision.
+    const std::string env_prefix = prefix + "/env/";
+    const TxnResult result = client.txn(
+        {}, {TxnOp{TxnOp::Kind::range, prefix + "/project", "", "", 0},
+             TxnOp{TxnOp::Kind::range, env_prefix, "", prefix_range_end(env_prefix), 0}});
+    if (result.ranges.size() != 2)
+        throw Error(ErrorKind::Store, "etcd answered a snapshot read without its two ranges");
+    Snapshot snapshot;
+    if (!result.ranges[0].kvs.empty()) snapshot.project = result.ranges[0].kvs.front();
+    for (const auto& kv : result.ranges[1].kvs) snapshot.environments.emplace(kv.key, kv);
+    return snapshot;
+}
+
+// The values a state is stored as, by key (see etcd_store.hpp for the layout).
+std::map<std::string, std::string> split_state(const State& state, const std::string& prefix) {
+    std::map<std::string, std::string> values;
+    json doc = to_json(state);
+    json ids = json::array();
+    for (const auto& env : doc["environments"]) {
+        const std::string id = env["id"].get<std::string>();
+        ids.push_back(id);
+        values[prefix + "/env/" + id] = env.dump();
+    }
+    doc.erase("environments");
+    doc["environment_ids"] = ids;
+    values[prefix + "/project"] = doc.dump();
+    return values;
+}
+
+State assemble_state(const Snapshot& snapshot, const std::string& prefix,
+                     const std::string& location) {
+    if (!snapshot.project) {
+        throw Error(
+            ErrorKind::Store, "no state at " + location,
+            "run `depctl init` with this --state / DEPCTL_STATE, or check the URL's prefix");
+    }
+    try {
+        json doc = json::parse(snapshot.project->value);
+        json environments = json::array();
+        if (doc.is_object() && doc.contains("environment_ids")) {
+            for (const auto& id : doc.at("environment_ids")) {
+                const std::string key = prefix + "/env/" + id.get<std::string>();
+                const KeyValue* kv = snapshot.find(key);
+                if (!kv)
+                    throw Error(ErrorKind::Store,
+                                "key " + key + " of a listed environment is missing");
+                environments.push_back(json::parse(kv->value));
+            }
+            doc.erase("environment_ids");
+            doc["environments"] = environments;
+        }
+        return parse_state(doc.dump(), location);
+    } catch (const json::exception& e) {
+        throw Error(ErrorKind::Store, "state " + location + " is unreadable: " + e.what(),
+                    k_corrupt_hint);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Store || e.hint().find("file") == std::string::npos) throw;
+        throw Error(ErrorKind::Store, e.what(), k_corrupt_hint);
+    }
+}
+
+// True when the keys already hold what we meant to write: an earlier attempt of ours
+// landed although we never saw the answer (a timeout, then failover to another member).
+bool already_written(const Snapshot& snapshot, const std::map<std::string, std::string>& puts,
+                     const std::vector<std::string>& deletes) {
+    if (puts.empty() && deletes.empty()) return false;
+    for (const auto& [key, value] : puts) {
+        const KeyValue* kv = snapshot.find(key);
+        if (!kv || kv->value != value) return false;
+    }
+    for (const auto& key : deletes) {
+        if (snapshot.find(key)) return false;
+    }
+    return true;
+}
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds backoff) {
+    static thread_local std::mt19937 random{std::random_device{}()};
+    std::uniform_int_distribution<long long> spread(backoff.count() / 2, backoff.count());
+    return std::chrono::milliseconds(spread(random));
+}
+
+}  // namespace
+
+EtcdStore::EtcdStore(EtcdConfig config, StoreOptions options)
+    : m_config(std::move(config)),
+      m_options(options),
+      m_client(std::make_unique<EtcdClient>(m_config)) {}
+
+EtcdStore::~EtcdStore() = default;
+
+std::filesystem::path EtcdStore::project_dir() const {
+    return std::filesystem::current_path();
+}
+
+void EtcdStore::initialize(const State& state) {
+    const auto values = split_state(state, m_config.prefix);
+    const std::string project_key = key("project");
+    const auto refuse = [&] {
+        return Error(ErrorKind::Refused, "a depctl state already exists at " + location(),
+                     "use it as it is, or choose another prefix");
+    };
+    std::size_t total = 0;
+    for (const auto& [k, v] : values) total += k.size() + v.size();
+
+    std::vector<Compare> compares;
+    std::vector<TxnOp> puts;
+    for (const auto& [k, v] : values) {
+        compares.push_back({k, Compare::Target::create, 0});
+        puts.push_back({TxnOp::Kind::put, k, v, "", 0});
+    }
+    if (total <= k_single_txn_bytes) {
+        if (!m_client->txn(compares, puts).succeeded) {
+            if (m_client->get(project_key)) throw refuse();
+            throw Error(ErrorKind::Store,
+                        "keys of these environments already exist under " + location(),
+                        "remove them with `etcdctl del --prefix " + key("env/") + "`");
+        }
+        return;
+    }
+    // Too large for one request: environments first, each created only if absent, then
+    // the project key, which makes them visible. Unlisted environment keys are ignored.
+    if (m_client->get(project_key)) throw refuse();
+    for (std::size_t i = 0; i < puts.size(); ++i) {
+        if (puts[i].key == project_key) continue;
+        if (!m_client->txn({compares[i]}, {puts[i]}).succeeded) {
+            throw Error(ErrorKind::Store,
+                        "key " + puts[i].key + " already exists under " + location());
+        }
+    }
+    if (!m_client
+             ->txn({{project_key, Compare::Target::create, 0}},
+                   {{TxnOp::Kind::put, project_key, values.at(project_key), "", 0}})
+             .succeeded) {
+        throw refuse();
+    }
+}
+
+State EtcdStore::load() {
+    return assemble_state(read_snapshot(*m_client, m_config.prefix), m_config.prefix, location());
+}
+
+State EtcdStore::transact(const std::function<void(State&)>& change) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + m_options.lock_timeout;
+    auto backoff = k_first_backoff;
+    std::map<std::string, std::string> puts;  // of the last attempt that lost its compare
+    std::vector<std::string> deletes;
+    State state;
+    for (int attempt = 1;; ++attempt) {
+        const Snapshot snapshot = read_snapshot(*m_client, m_config.prefix);
+        if (already_written(snapshot, puts, deletes)) return state;
+        state = assemble_state(snapshot, m_config.prefix, location());
+        change(state);
+        validate_state(state, ErrorKind::Refused);
+
+        // Every key read is compared, so a commit proves nobody wrote in between.
+        std::vector<Compare> compares;
+        std::vector<TxnOp> ops;
+        compares.push_back(
+            {snapshot.project->key, Compare::Target::mod, snapshot.project->mod_revision});
+        for (const auto& [k, kv] : snapshot.environments)
+            compares.push_back({k, Compare::Target::mod, kv.mod_revision});
+        puts.clear();
+        deletes.clear();
+        const auto values = split_state(state, m_config.prefix);
+        for (const auto& [k, v] : values) {
+            const KeyValue* old = snapshot.find(k);
+            if (!old) compares.push_back({k, Compare::Target::create, 0});  // new: still absent
+            if (old && old->value == v) continue;
+            ops.push_back({TxnOp::Kind::put, k, v, "", 0});
+            puts[k] = v;
+        }
+        for (const auto& [k, kv] : snapshot.environments) {
+            if (values.count(k)) continue;
+            ops.push_back({TxnOp::Kind::remove, k, "", "", 0});
+            deletes.push_back(k);
+        }
+        if (ops.empty()) return state;
+        if (m_client->txn(compares, ops).succeeded) return state;
+
+        // Someone committed in between: run the change again on their result.
+        const auto now = std::chrono::steady_clock::now();
+        if (now + backoff > deadline) {
+            const auto waited =
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count();
+            throw Error(
+                ErrorKind::Busy,
+                "the state at " + location() + " kept changing under other depctl processes (" +
+                    std::to_string(attempt) + " attempts in " + std::to_string(waited) + " ms)",
+                "try again, or raise --lock-timeout");
+        }
+        std::this_thread::sleep_for(jittered(backoff));
+        backoff = std::min(backoff * 2, k_max_backoff);
+    }
+}
+
+}  // namespace depctl
