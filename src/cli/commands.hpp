@@ -15,6 +15,8 @@ void register_service(CLI::App& app, Invocation& invocation);
 // `environment deploy/status` (under the environment command).
 void register_deploy(CLI::App& environment, Invocation& invocation);
 void register_deployment(CLI::App& app, Invocation& invocation);
+// `state migrate` between the file and etcd backends.
+void register_state(CLI::App& app, Invocation& invocation);
 
 // The selected environment of a mutable state (-e, DEPCTL_ENVIRONMENT, context).
 Environment& selected_environment(State& state, const Options& options);

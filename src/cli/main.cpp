@@ -73,6 +73,7 @@ int run(int argc, char** argv) {
     depctl::cli::register_deploy(environment, invocation);
     depctl::cli::register_service(app, invocation);
     depctl::cli::register_deployment(app, invocation);
+    depctl::cli::register_state(app, invocation);
 
     try {
         app.parse(argc, argv);
