@@ -2,7 +2,7 @@
 import os
 import unittest
 
-from depctl_test import DepctlTestCase
+from depctl_test import DepctlTestCase, file_backend_only
 
 
 class RefusedInput(DepctlTestCase):
@@ -110,6 +110,7 @@ class RefusedInput(DepctlTestCase):
         self.fails(3, "environment", "stage", "list", message="no environment selected")
         self.ok("environment", "stage", "list", env={"DEPCTL_ENVIRONMENT": "production"})
 
+    @file_backend_only("writes corrupt bytes into state.json")
     def test_corrupt_or_truncated_state(self):
         good = self.state_bytes()
         cases = {"truncated": good[: len(good) // 2], "garbage": b"\x00\xffnot json",
@@ -126,6 +127,7 @@ class RefusedInput(DepctlTestCase):
             f.write(cases["newer"])
         self.assertIn("newer than this depctl supports", self.run_depctl("service", "list").stderr)
 
+    @file_backend_only("removes state.json and searches parent directories for .depctl/")
     def test_no_state_anywhere(self):
         os.remove(self.state_path)
         result = self.run_depctl("environment", "list")

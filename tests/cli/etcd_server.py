@@ -1,0 +1,179 @@
+"""A real etcd for the black-box tests (standard library only).
+
+EtcdServer starts /usr/bin/etcd (Debian package etcd-server) on free loopback ports with a
+temp data dir, and can stop, kill and restart it on the same ports. EtcdClient reads and
+writes keys through the v3 JSON gateway, to inspect what depctl stored."""
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ETCD = shutil.which("etcd") or "/usr/bin/etcd"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _b64(text):
+    return base64.b64encode(text.encode() if isinstance(text, str) else text).decode()
+
+
+def _unb64(text):
+    return base64.b64decode(text or "").decode("utf-8", errors="replace")
+
+
+def _prefix_end(prefix):
+    raw = bytearray(prefix.encode())
+    raw[-1] += 1
+    return bytes(raw)
+
+
+class EtcdClient:
+    """A few calls of etcd's v3 JSON gateway, without proxies."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def call(self, path, body, timeout=10):
+        request = urllib.request.Request(f"http://{self.endpoint}{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with self._opener.open(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"{}")
+
+    def range_prefix(self, prefix):
+        """Every key under `prefix`, in key order: dicts of key, value and revisions."""
+        out, start, end = [], prefix.encode(), _prefix_end(prefix)
+        while True:
+            reply = self.call("/v3/kv/range", {"key": _b64(start), "range_end": _b64(end), "limit": "500"})
+            kvs = reply.get("kvs", [])
+            for kv in kvs:
+                out.append({"key": _unb64(kv["key"]), "value": _unb64(kv.get("value")),
+                            "create_revision": int(kv.get("create_revision", 0)),
+                            "mod_revision": int(kv.get("mod_revision", 0)), "lease": int(kv.get("lease", 0))})
+            if not reply.get("more") or not kvs:
+                return out
+            start = base64.b64decode(kvs[-1]["key"]) + b"\0"
+
+    def get(self, key):
+        kvs = self.range_prefix(key)
+        return next((kv for kv in kvs if kv["key"] == key), None)
+
+    def put(self, key, value):
+        self.call("/v3/kv/put", {"key": _b64(key), "value": _b64(value)})
+
+    def delete_prefix(self, prefix):
+        self.call("/v3/kv/deleterange", {"key": _b64(prefix), "range_end": _b64(_prefix_end(prefix))})
+
+    def dump(self, prefix):
+        """A canonical dump of every key under `prefix` with its value and mod_revision:
+        equal dumps mean nothing was written. None when there is no key at all."""
+        kvs = self.range_prefix(prefix)
+        if not kvs:
+            return None
+        return json.dumps([[kv["key"], kv["mod_revision"], kv["value"]] for kv in kvs], indent=1).encode()
+
+    def state(self, prefix):
+        """The state document depctl stored under `prefix`, shaped like state.json."""
+        project = self.get(prefix + "/project")
+        if project is None:
+            return None
+        doc = json.loads(project["value"])
+        envs = {kv["key"]: json.loads(kv["value"]) for kv in self.range_prefix(prefix + "/env/")}
+        doc["environments"] = [envs[f"{prefix}/env/{i}"] for i in doc.pop("environment_ids")]
+        return doc
+
+
+class EtcdServer:
+    """One etcd member on 127.0.0.1 with its own temp data dir."""
+
+    def __init__(self):
+        if not os.path.exists(ETCD):
+            raise RuntimeError("etcd not found: install Debian's etcd-server (scripts/install-deps.sh)")
+        self.dir = tempfile.mkdtemp(prefix="depctl-etcd-")
+        self.data_dir = os.path.join(self.dir, "data")
+        self.log_path = os.path.join(self.dir, "etcd.log")
+        self.client_port = None
+        self.peer_port = None
+        self.proc = None
+
+    @property
+    def endpoint(self):
+        return f"127.0.0.1:{self.client_port}"
+
+    def client(self):
+        return EtcdClient(self.endpoint)
+
+    def url(self, prefix):
+        return f"etcd://{self.endpoint}{prefix}"
+
+    def start(self, timeout=30):
+        """Starts etcd (on the same ports when restarting) and waits until it serves."""
+        fresh = self.client_port is None
+        for _ in range(5 if fresh else 1):
+            if fresh:
+                self.client_port, self.peer_port = free_port(), free_port()
+            if self._launch(timeout):
+                return self
+            self._stop_process()
+        with open(self.log_path, errors="replace") as f:
+            raise RuntimeError(f"etcd did not start on {self.endpoint}:\n{f.read()[-3000:]}")
+
+    def _launch(self, timeout):
+        client_url = f"http://127.0.0.1:{self.client_port}"
+        peer_url = f"http://127.0.0.1:{self.peer_port}"
+        # etcd reads ETCD_* variables as flags: none may leak in from the caller.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD")}
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [ETCD, "--name", "depctl-test", "--data-dir", self.data_dir,
+             "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+             "--initial-cluster", f"depctl-test={peer_url}", "--initial-cluster-state", "new",
+             "--logger", "zap", "--log-outputs", "stderr"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False  # e.g. a port was taken in between
+            try:
+                self.client().call("/v3/kv/range", {"key": _b64("/")}, timeout=1)
+                return True
+            except (OSError, urllib.error.URLError, ValueError):
+                time.sleep(0.1)
+        return False
+
+    def _stop_process(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def stop(self):
+        self._stop_process()
+
+    def kill(self):
+        self._stop_process(signal.SIGKILL)
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def cleanup(self):
+        self._stop_process()
+        shutil.rmtree(self.dir, ignore_errors=True)

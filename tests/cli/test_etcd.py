@@ -1,0 +1,223 @@
+"""The etcd backend (DESIGN §7) against a real etcd: concurrent writers, the lease-bound
+deployment lock, etcd going away and coming back, failover, and migration."""
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+from depctl_test import DEPCTL, DepctlTestCase
+from etcd_server import EtcdServer, free_port
+
+LEASE_TTL = 3  # seconds, via DEPCTL_ETCD_LEASE_TTL
+
+
+class EtcdBackend(DepctlTestCase):
+    def setUp(self):
+        # A server per test: some tests stop or kill it.
+        self.etcd = EtcdServer()
+        self.addCleanup(self.etcd.cleanup)
+        self.etcd.start()
+        super().setUp()
+        self.env["DEPCTL_ETCD_LEASE_TTL"] = str(LEASE_TTL)
+        self.client = self.etcd.client()
+
+    def spawn(self, *args, env=None):
+        return subprocess.Popen([DEPCTL, *args], cwd=self.project, env={**self.env, **(env or {})},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def lock_key(self, env_name="production"):
+        env_id = next(e["id"] for e in self.state()["environments"] if e["name"] == env_name)
+        return f"{self.etcd_prefix}/locks/{env_id}"
+
+    def wait_for(self, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        self.fail(f"timed out after {timeout}s waiting for {what}")
+
+    def test_two_processes_fifty_mutations_each(self):
+        self.init_environment()
+        failures = []
+
+        def writer(tag):
+            for i in range(50):
+                result = self.run_depctl("service", "create", f"{tag}-{i}", "--type", "application")
+                if result.returncode != 0:
+                    failures.append(f"{tag}-{i}: exit {result.returncode}: {result.stderr}")
+
+        threads = [threading.Thread(target=writer, args=(tag,)) for tag in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(failures, [])
+        names = {s["name"] for s in self.json("service", "list")}
+        self.assertEqual(names, {f"{tag}-{i}" for tag in ("a", "b") for i in range(50)})
+        # One key per environment plus the project key, nothing else.
+        keys = [kv["key"] for kv in self.client.range_prefix(self.etcd_prefix + "/")]
+        self.assertEqual(len(keys), 2, keys)
+
+    def test_killed_deployer_lock_expires_within_the_ttl(self):
+        self.init_environment()
+        pidfile = os.path.join(self.dir, "sleep.pid")
+        self.ok("service", "create", "Slow", "--type", "application", "--deploy", f"echo $$ > {pidfile}; exec sleep 30")
+        self.addCleanup(self.kill_pidfile, pidfile)
+        lock_key = self.lock_key()
+        deployer = self.spawn("environment", "deploy", "--version", "v1", "--yes")
+        self.wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile) > 0, 20, "the deploy step")
+        holder = json.loads(self.client.get(lock_key)["value"])
+        self.assertEqual(holder["pid"], deployer.pid)
+        self.assertEqual(holder["operation"], "deploy")
+
+        # Renewed while held: still there after more than one TTL.
+        time.sleep(LEASE_TTL + 1)
+        self.assertIsNotNone(self.client.get(lock_key), "the keep-alive thread did not renew the lease")
+        result = self.fails(4, "environment", "deploy", "--version", "v2", "--yes",
+                            message="already being deployed by")
+        self.assertIn(f"(pid {deployer.pid}, deploy", result.stderr)
+
+        deployer.send_signal(signal.SIGKILL)
+        deployer.communicate(timeout=10)
+        killed_at = time.monotonic()
+        self.ok("service", "edit", "Slow", "--deploy", "true")
+        waiter = self.spawn("environment", "deploy", "--version", "v2", "--yes", "--wait")
+        self.wait_for(lambda: self.client.get(lock_key) is None or self.client.get(lock_key)["value"].find(
+            f'"pid":{waiter.pid}') >= 0, LEASE_TTL + 3, "the dead deployer's lock to expire")
+        expired_after = time.monotonic() - killed_at
+        self.assertLess(expired_after, LEASE_TTL + 3)
+        out, err = waiter.communicate(timeout=60)
+        self.assertEqual(waiter.returncode, 0, err)
+        self.ok("environment", "deploy", "--version", "v3", "--yes")
+        # A clean release revokes the lease at once.
+        self.assertIsNone(self.client.get(lock_key))
+        statuses = [(d["version"], d["status"]) for d in self.json("deployment", "list")]
+        self.assertEqual(statuses, [("v3", "DEPLOYED"), ("v2", "DEPLOYED")])
+
+    def kill_pidfile(self, pidfile):
+        try:
+            with open(pidfile) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+    def test_etcd_stopped_then_restarted(self):
+        self.init_environment()
+        self.ok("service", "create", "Backend", "--type", "application", "--deploy", "true")
+        self.ok("environment", "deploy", "--version", "v1", "--yes")
+        before = self.state_bytes()
+        history = self.json("deployment", "list")
+        self.etcd.stop()
+        for args in [("service", "list"), ("service", "create", "Late", "--type", "job"),
+                     ("environment", "deploy", "--version", "v2", "--yes")]:
+            result = self.run_depctl(*args)
+            self.assertEqual(result.returncode, 6, result.stderr)
+            self.assertIn(f"error: etcd at {self.etcd.endpoint} is unreachable: Connection refused", result.stderr)
+        self.etcd.start()
+        self.assertEqual(self.state_bytes(), before)
+        self.assertEqual(self.json("deployment", "list"), history)
+        self.ok("service", "create", "Late", "--type", "job")
+        self.assertEqual({s["name"] for s in self.json("service", "list")}, {"Backend", "Late"})
+
+    def test_failover_to_the_next_endpoint(self):
+        dead = f"127.0.0.1:{free_port()}"
+        # An endpoint that accepts connections and never answers: only the timeout helps.
+        hanging = socket.socket()
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(16)
+        self.addCleanup(hanging.close)
+        silent = f"127.0.0.1:{hanging.getsockname()[1]}"
+        live = self.etcd.endpoint
+        self.env["DEPCTL_STATE"] = f"etcd://{dead},{live}{self.etcd_prefix}"
+        self.init_environment()
+        self.ok("service", "create", "Web", "--type", "application")
+        self.ok("service", "list", env={"DEPCTL_STATE": f"etcd://{silent},{live}{self.etcd_prefix}",
+                                        "DEPCTL_ETCD_TIMEOUT": "1"})
+        result = self.run_depctl("service", "list", env={"DEPCTL_STATE": f"etcd://{dead},{silent}{self.etcd_prefix}",
+                                                         "DEPCTL_ETCD_TIMEOUT": "0.5"})
+        self.assertEqual(result.returncode, 6, result.stderr)
+        self.assertIn(f"error: etcd at {dead}, {silent} is unreachable: {dead}: Connection refused; {silent}: ",
+                      result.stderr)
+        self.assertIn("timed out", result.stderr)
+
+    def test_state_migrate_file_to_etcd_and_back(self):
+        file_mode = {"DEPCTL_STATE": ""}
+        self.ok("init", "--project", "demo", env=file_mode)
+        for env_name in ("staging", "production"):
+            self.ok("environment", "create", env_name, env=file_mode)
+            self.ok("service", "create", "DB", "--type", "database", "-e", env_name, "--deploy", "true", env=file_mode)
+            self.ok("service", "create", "Api", "--type", "application", "-e", env_name, "--deploy", "echo api",
+                    env=file_mode)
+            self.ok("service", "depend", "Api", "--on", "DB", "-e", env_name, env=file_mode)
+        for version in ("v1", "v2"):
+            self.ok("environment", "deploy", "-e", "staging", "--version", version, "--yes", env=file_mode)
+        original = self.read(self.state_path)
+        listings = self.listings(file_mode)
+
+        url = self.etcd.url(self.etcd_prefix)
+        result = self.ok("state", "migrate", "--to", url, env=file_mode)
+        self.assertIn("2 environments, 2 deployment records", result.stdout)
+        self.assertEqual(self.listings({}), listings)
+        # Step logs stay where they were written; the records still point at them.
+        latest = listings[2][0]["id"]
+        self.assertIn("api", self.ok("deployment", "logs", latest, "--service", "Api").stdout)
+        # The target holds a state now: a second migration is refused and changes nothing.
+        self.fails(3, "state", "migrate", "--to", url, env=file_mode, message="already exists")
+
+        back = os.path.join(self.dir, "back")
+        self.ok("state", "migrate", "--to", back)
+        self.assertEqual(self.read(os.path.join(back, "state.json")), original)
+        history = os.path.join(".depctl", "history")
+        for name in os.listdir(os.path.join(self.project, history)):
+            self.assertEqual(self.read(os.path.join(back, "history", name)),
+                             self.read(os.path.join(self.project, history, name)))
+        self.assertEqual(self.listings({"DEPCTL_STATE": back}), listings)
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def listings(self, env):
+        return (self.json("environment", "list", env=env),
+                [self.json("service", "list", "-e", e, env=env) for e in ("staging", "production")],
+                self.json("deployment", "list", "-e", "staging", env=env))
+
+    def test_two_thousand_services_fit_one_environment_key(self):
+        file_mode = {"DEPCTL_STATE": ""}
+        self.ok("init", "--project", "big", env=file_mode)
+        self.ok("environment", "create", "production", env=file_mode)
+        self.ok("service", "create", "template", "--type", "application", "--deploy", "./deploy.sh --all",
+                "--build", "make build", "--env", "LOG_LEVEL=info", "--health-http", "http://127.0.0.1:8080/health",
+                "-e", "production", env=file_mode)
+        state = self.state_from_file()
+        env = state["environments"][0]
+        template = env["services"][0]
+        env["services"] = []
+        for i in range(2000):
+            service = copy.deepcopy(template)
+            service["id"] = f"svc_{i:012d}"
+            service["name"] = f"service-{i:04d}-of-the-large-production-environment"
+            env["services"].append(service)
+        with open(self.state_path, "w") as f:
+            json.dump(state, f, indent=2)
+        self.ok("state", "migrate", "--to", self.etcd.url(self.etcd_prefix), env=file_mode)
+        self.ok("service", "create", "one-more", "--type", "job", "-e", "production")
+        self.assertEqual(len(self.json("service", "list", "-e", "production")), 2001)
+        sizes = {kv["key"]: len(kv["value"].encode()) for kv in self.client.range_prefix(self.etcd_prefix + "/")}
+        env_size = max(sizes.values())
+        self.assertLess(env_size, 1536 * 1024, sizes)  # etcd's default --max-request-bytes
+        print(f"\n2001 services: the environment key holds {env_size} bytes")
+
+    def state_from_file(self):
+        with open(self.state_path) as f:
+            return json.load(f)
+
+
+if __name__ == "__main__":
+    unittest.main()
