@@ -94,7 +94,8 @@ std::string hint_for(const std::string& message) {
                "default); see docs/etcd.md";
     }
     if (message.find("auth") != std::string::npos ||
-        message.find("permission") != std::string::npos) {
+        message.find("permission") != std::string::npos ||
+        message.find("user name") != std::string::npos) {
         return "check DEPCTL_ETCD_USER / DEPCTL_ETCD_PASSWORD and the user's role on the prefix";
     }
     return {};

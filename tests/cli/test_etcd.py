@@ -146,6 +146,24 @@ class EtcdBackend(DepctlTestCase):
                       result.stderr)
         self.assertIn("timed out", result.stderr)
 
+    def test_user_and_password(self):
+        for path, body in [("/v3/auth/user/add", {"name": "root", "password": "s3cret"}),
+                           ("/v3/auth/role/add", {"name": "root"}),
+                           ("/v3/auth/user/grant", {"user": "root", "role": "root"}),
+                           ("/v3/auth/enable", {})]:
+            self.client.call(path, body)
+        result = self.run_depctl("init")  # (the test's own client cannot read keys any more)
+        self.assertEqual(result.returncode, 6, result.stderr)
+        self.assertIn("user name is empty", result.stderr)
+        self.env.update({"DEPCTL_ETCD_USER": "root", "DEPCTL_ETCD_PASSWORD": "s3cret"})
+        self.init_environment()
+        self.ok("service", "create", "Web", "--type", "application", "--deploy", "true")
+        self.ok("environment", "deploy", "--version", "v1", "--yes")  # lock, keep-alive, history
+        result = self.run_depctl("service", "list", env={"DEPCTL_ETCD_PASSWORD": "wrong"})
+        self.assertEqual(result.returncode, 6, result.stderr)
+        self.assertIn("authentication failed", result.stderr)
+        self.assertIn("hint: check DEPCTL_ETCD_USER / DEPCTL_ETCD_PASSWORD", result.stderr)
+
     def test_state_migrate_file_to_etcd_and_back(self):
         file_mode = {"DEPCTL_STATE": ""}
         self.ok("init", "--project", "demo", env=file_mode)
