@@ -1,5 +1,8 @@
 #include "history_record.hpp"
 
+#include <string_view>
+#include <unordered_map>
+
 #include "depctl/build_cache.hpp"
 
 namespace depctl {
@@ -132,8 +135,14 @@ void HistoryRecord::apply_to(State& state) const {
     Environment* env = state.find_environment_by_id(m_plan.environment_id);
     if (!env) return;  // deleted while deploying: the history record still tells the story
     const std::string when = m_json.value("finished_at", "");
+    // By id through one index: a scan per planned service was quadratic in the size of
+    // the environment, at the end of every deploy.
+    std::unordered_map<std::string_view, Service*> by_id;
+    by_id.reserve(env->services.size());
+    for (Service& s : env->services) by_id.emplace(s.id, &s);
     for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
-        Service* service = env->find_service_by_id(m_plan.services[i].service.id);
+        const auto found = by_id.find(m_plan.services[i].service.id);
+        Service* service = found == by_id.end() ? nullptr : found->second;
         const std::string& status = m_service_status[i];
         if (!service || status.empty() || status == "NOT_STARTED") continue;
         // A service keeps the version it last deployed successfully; a failure only changes
