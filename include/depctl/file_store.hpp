@@ -20,6 +20,8 @@ public:
     std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
     void append_history(const std::string& environment_id, const nlohmann::json& record) override;
     std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
+    // Skips lines without filter.containing before parsing them, reading from the end.
+    std::vector<nlohmann::json> query_history(const std::string& environment_id, const HistoryFilter& filter) override;
     std::filesystem::path log_root() const override { return m_dir / "logs"; }
     std::filesystem::path project_dir() const override;
 

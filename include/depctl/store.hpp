@@ -45,6 +45,16 @@ struct StoreOptions {
 
 enum class LockWait { no, yes };
 
+// A narrower read of the history than list_history, for the deploy's own look-ups (build
+// reuse, duration estimates), which must not parse every record ever written.
+struct HistoryFilter {
+    // A hint: a backend may leave out records whose serialised form (compact JSON, as
+    // nlohmann's dump() writes it) does not contain this text. Callers still check the
+    // fields of what they get.
+    std::string containing;
+    std::size_t newest = 0;  // at most this many of the newest matching records; 0 = all
+};
+
 class StateStore {
 public:
     virtual ~StateStore() = default;
@@ -68,6 +78,14 @@ public:
     // Append-only deployment history, one JSON record per deployment, oldest first.
     virtual void append_history(const std::string& environment_id, const nlohmann::json& record) = 0;
     virtual std::vector<nlohmann::json> list_history(const std::string& environment_id) = 0;
+    // Oldest first, like list_history. The default filters list_history's result.
+    virtual std::vector<nlohmann::json> query_history(const std::string& environment_id, const HistoryFilter& filter) {
+        std::vector<nlohmann::json> records = list_history(environment_id);
+        if (filter.newest > 0 && records.size() > filter.newest) {
+            records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(filter.newest));
+        }
+        return records;
+    }
 
     // Step logs stay on the machine that ran them, under this directory.
     virtual std::filesystem::path log_root() const = 0;

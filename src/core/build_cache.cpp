@@ -33,8 +33,11 @@ void mark_reused_builds(Plan& plan, StateStore& store, const State& state, const
         if (step != k_no_step) wanted.emplace(build_key(ps.service, version), step);
     }
     if (wanted.empty()) return;
+    // Only the records of this version are parsed: the history of a large environment
+    // grows by hundreds of kilobytes per deployment.
+    const HistoryFilter filter{"\"version\":" + nlohmann::json(version).dump(), 0};
     for (const Environment& env : state.environments) {
-        for (const auto& record : store.list_history(env.id)) {
+        for (const auto& record : store.query_history(env.id, filter)) {
             if (record.value("version", "") != version) continue;
             for (const auto& stage : record.value("stages", nlohmann::json::array())) {
                 for (const auto& service : stage["services"]) {

@@ -1,5 +1,7 @@
 #include "depctl/file_store.hpp"
 
+#include <algorithm>
+
 #include "depctl/error.hpp"
 #include "depctl/file_util.hpp"
 #include "depctl/names.hpp"
@@ -121,24 +123,31 @@ void FileStore::append_history(const std::string& environment_id, const nlohmann
 }
 
 std::vector<nlohmann::json> FileStore::list_history(const std::string& environment_id) {
+    return query_history(environment_id, {});
+}
+
+std::vector<nlohmann::json> FileStore::query_history(const std::string& environment_id, const HistoryFilter& filter) {
     std::vector<nlohmann::json> records;
     if (!valid_id(environment_id)) return records;
     const auto text = read_file(m_dir / "history" / (environment_id + ".jsonl"));
     if (!text) return records;
-    std::size_t start = 0;
-    bool header = true;
-    while (start < text->size()) {
-        const std::size_t end = text->find('\n', start);
-        if (end == std::string::npos) break;  // a torn last record: keep the valid prefix
+    // Complete lines after the header; a torn last record (no newline) is left out, so a
+    // crash leaves a valid prefix.
+    const std::size_t first = text->find('\n');
+    if (first == std::string::npos) return records;
+    const std::size_t body_end = text->rfind('\n') + 1;
+    // Newest first from the end, so `newest` stops the reading early; reversed at the end.
+    for (std::size_t end = body_end - 1; end > first;) {
+        const std::size_t start = text->rfind('\n', end - 1) + 1;
         const std::string_view line(text->data() + start, end - start);
-        start = end + 1;
-        if (header) {
-            header = false;
-            continue;
-        }
+        end = start - 1;
+        if (!filter.containing.empty() && line.find(filter.containing) == std::string_view::npos) continue;
         auto record = nlohmann::json::parse(line, nullptr, false);
-        if (!record.is_discarded() && record.is_object()) records.push_back(std::move(record));
+        if (record.is_discarded() || !record.is_object()) continue;
+        records.push_back(std::move(record));
+        if (filter.newest > 0 && records.size() == filter.newest) break;
     }
+    std::reverse(records.begin(), records.end());
     return records;
 }
 

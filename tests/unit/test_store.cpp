@@ -97,6 +97,30 @@ TEST_CASE("file store: history keeps a valid prefix after a torn record") {
     CHECK(store.list_history("env_none").empty());
 }
 
+TEST_CASE("file store: a history query keeps the newest matching records, oldest first") {
+    testing::TempDir dir;
+    FileStore store(dir.path() / "state.json", {});
+    store.initialize(new_state("demo"));
+    for (int i = 1; i <= 5; ++i) {
+        store.append_history("env_a", {{"id", "dep_" + std::to_string(i)}, {"version", i % 2 ? "odd" : "even"}});
+    }
+    {
+        std::ofstream torn(dir.path() / "history" / "env_a.jsonl", std::ios::app);
+        torn << "not json\n" << R"({"id": "dep_6", "version": "odd"})";  // a bad line, then a torn one
+    }
+    auto ids = [](const std::vector<nlohmann::json>& records) {
+        std::vector<std::string> out;
+        for (const auto& r : records) out.push_back(r["id"]);
+        return out;
+    };
+    CHECK(ids(store.query_history("env_a", {})) == std::vector<std::string>{"dep_1", "dep_2", "dep_3", "dep_4", "dep_5"});
+    CHECK(ids(store.query_history("env_a", {{}, 2})) == std::vector<std::string>{"dep_4", "dep_5"});
+    CHECK(ids(store.query_history("env_a", {R"("version":"odd")", 0})) ==
+          std::vector<std::string>{"dep_1", "dep_3", "dep_5"});
+    CHECK(ids(store.query_history("env_a", {R"("version":"odd")", 2})) == std::vector<std::string>{"dep_3", "dep_5"});
+    CHECK(store.query_history("env_none", {{}, 3}).empty());
+}
+
 TEST_CASE("state parsing rejects corrupt documents with Store errors") {
     const std::string good = serialize_state(new_state("demo"));
     CHECK(parse_state(good, "x").project.name == "demo");
