@@ -8,7 +8,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev catch2
   python3 sqlite3 procps util-linux tmux groff-base
-  etcd-server
+  etcd-server openssl
 )
 
 missing=()

@@ -230,9 +230,15 @@ json EtcdClient::call(const std::string& path, const json& body) {
     } else {
         for (std::size_t i = 0; i < failures.size(); ++i) what += (i ? "; " : "") + failures[i];
     }
-    throw Error(ErrorKind::Store, what,
-                "is etcd running there? check --state / DEPCTL_STATE (" + m_config.url() +
-                    ") and DEPCTL_ETCD_TIMEOUT; nothing was changed");
+    const bool tls_problem =
+        what.find("SSL") != std::string::npos || what.find("certificate") != std::string::npos;
+    throw Error(
+        ErrorKind::Store, what,
+        tls_problem
+            ? "check DEPCTL_ETCD_CACERT, DEPCTL_ETCD_CERT and DEPCTL_ETCD_KEY (docs/etcd.md); "
+              "nothing was changed"
+            : "is etcd running there? check --state / DEPCTL_STATE (" + m_config.url() +
+                  ") and DEPCTL_ETCD_TIMEOUT; nothing was changed");
 }
 
 void EtcdClient::authenticate() {

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -41,12 +42,19 @@ def _prefix_end(prefix):
 class EtcdClient:
     """A few calls of etcd's v3 JSON gateway, without proxies."""
 
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, tls=None):
         self.endpoint = endpoint
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.scheme = "https" if tls else "http"
+        handlers = [urllib.request.ProxyHandler({})]
+        if tls:
+            context = ssl.create_default_context(cafile=tls["ca"])
+            if "client_cert" in tls:
+                context.load_cert_chain(tls["client_cert"], tls["client_key"])
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def call(self, path, body, timeout=10):
-        request = urllib.request.Request(f"http://{self.endpoint}{path}", data=json.dumps(body).encode(),
+        request = urllib.request.Request(f"{self.scheme}://{self.endpoint}{path}", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         with self._opener.open(request, timeout=timeout) as response:
             return json.loads(response.read() or b"{}")
@@ -94,10 +102,32 @@ class EtcdClient:
         return doc
 
 
-class EtcdServer:
-    """One etcd member on 127.0.0.1 with its own temp data dir."""
+def make_certificates(directory):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, with openssl."""
+    paths = {name: os.path.join(directory, name) for name in
+             ("ca", "ca_key", "server_cert", "server_key", "client_cert", "client_key")}
+    ext = os.path.join(directory, "san.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
 
-    def __init__(self):
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=depctl-test-ca",
+            "-keyout", paths["ca_key"], "-out", paths["ca"])
+    for who, subject, extra in [("server", "/CN=127.0.0.1", ["-extfile", ext]), ("client", "/CN=depctl", [])]:
+        csr = os.path.join(directory, who + ".csr")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", paths[who + "_key"], "-out", csr)
+        openssl("x509", "-req", "-in", csr, "-CA", paths["ca"], "-CAkey", paths["ca_key"], "-CAcreateserial",
+                "-days", "2", "-out", paths[who + "_cert"], *extra)
+    return paths
+
+
+class EtcdServer:
+    """One etcd member on 127.0.0.1 with its own temp data dir; with `tls`, clients talk
+    https to it (and with `client_cert_auth` must show a certificate of its CA)."""
+
+    def __init__(self, tls=False, client_cert_auth=False):
         if not os.path.exists(ETCD):
             raise RuntimeError("etcd not found: install Debian's etcd-server (scripts/install-deps.sh)")
         self.dir = tempfile.mkdtemp(prefix="depctl-etcd-")
@@ -106,16 +136,18 @@ class EtcdServer:
         self.client_port = None
         self.peer_port = None
         self.proc = None
+        self.client_cert_auth = client_cert_auth
+        self.tls = make_certificates(self.dir) if tls or client_cert_auth else None
 
     @property
     def endpoint(self):
         return f"127.0.0.1:{self.client_port}"
 
     def client(self):
-        return EtcdClient(self.endpoint)
+        return EtcdClient(self.endpoint, self.tls)
 
     def url(self, prefix):
-        return f"etcd://{self.endpoint}{prefix}"
+        return f"{'etcds' if self.tls else 'etcd'}://{self.endpoint}{prefix}"
 
     def start(self, timeout=30):
         """Starts etcd (on the same ports when restarting) and waits until it serves."""
@@ -130,7 +162,7 @@ class EtcdServer:
             raise RuntimeError(f"etcd did not start on {self.endpoint}:\n{f.read()[-3000:]}")
 
     def _launch(self, timeout):
-        client_url = f"http://127.0.0.1:{self.client_port}"
+        client_url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.client_port}"
         peer_url = f"http://127.0.0.1:{self.peer_port}"
         # etcd reads ETCD_* variables as flags: none may leak in from the caller.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD")}
@@ -140,7 +172,7 @@ class EtcdServer:
              "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
              "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
              "--initial-cluster", f"depctl-test={peer_url}", "--initial-cluster-state", "new",
-             "--logger", "zap", "--log-outputs", "stderr"],
+             "--logger", "zap", "--log-outputs", "stderr", *self._tls_flags()],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
         log.close()
         deadline = time.monotonic() + timeout
@@ -153,6 +185,14 @@ class EtcdServer:
             except (OSError, urllib.error.URLError, ValueError):
                 time.sleep(0.1)
         return False
+
+    def _tls_flags(self):
+        if not self.tls:
+            return []
+        flags = ["--cert-file", self.tls["server_cert"], "--key-file", self.tls["server_key"]]
+        if self.client_cert_auth:
+            flags += ["--client-cert-auth", "--trusted-ca-file", self.tls["ca"]]
+        return flags
 
     def _stop_process(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:

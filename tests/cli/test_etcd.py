@@ -237,5 +237,31 @@ class EtcdBackend(DepctlTestCase):
             return json.load(f)
 
 
+class EtcdTls(DepctlTestCase):
+    """etcds:// against an etcd that requires TLS and a client certificate of its CA."""
+
+    def setUp(self):
+        self.etcd = EtcdServer(tls=True, client_cert_auth=True)
+        self.addCleanup(self.etcd.cleanup)
+        self.etcd.start()
+        super().setUp()
+
+    def test_ca_and_client_certificate(self):
+        self.assertTrue(self.env["DEPCTL_STATE"].startswith("etcds://127.0.0.1:"))
+        result = self.run_depctl("init")  # the server's certificate cannot be verified
+        self.assertEqual(result.returncode, 6, result.stderr)
+        self.assertIn("certificate", result.stderr)
+        self.assertIn("hint: check DEPCTL_ETCD_CACERT, DEPCTL_ETCD_CERT and DEPCTL_ETCD_KEY", result.stderr)
+        self.env["DEPCTL_ETCD_CACERT"] = self.etcd.tls["ca"]
+        result = self.run_depctl("init")  # no client certificate
+        self.assertEqual(result.returncode, 6, result.stderr)
+        self.assertIsNone(self.state_bytes())
+        self.env.update({"DEPCTL_ETCD_CERT": self.etcd.tls["client_cert"], "DEPCTL_ETCD_KEY": self.etcd.tls["client_key"]})
+        self.init_environment()
+        self.ok("service", "create", "Web", "--type", "application", "--deploy", "true")
+        self.ok("environment", "deploy", "--version", "v1", "--yes")  # lock, keep-alive, history
+        self.assertEqual([d["status"] for d in self.json("deployment", "list")], ["DEPLOYED"])
+
+
 if __name__ == "__main__":
     unittest.main()
