@@ -50,6 +50,9 @@ public:
     std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
     void append_history(const std::string& environment_id, const nlohmann::json& record) override;
     std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
+    // Reads newest first and stops at `filter.newest`; skips records without the text.
+    std::vector<nlohmann::json> query_history(const std::string& environment_id,
+                                              const HistoryFilter& filter) override;
     // Step logs stay on the machine that ran them: $XDG_STATE_HOME/depctl/logs/<prefix>
     // (default ~/.local/state/depctl/logs/<prefix>); history records name the host.
     std::filesystem::path log_root() const override;

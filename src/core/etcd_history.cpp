@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -58,6 +59,18 @@ std::vector<KeyValue> range_all(EtcdClient& client, const std::string& prefix) {
     return all;
 }
 
+// The record's JSON text; a record stored in parts is put together again.
+std::string record_text(EtcdClient& client, const KeyValue& kv) {
+    if (kv.value.rfind("{\"depctl_parts\":", 0) != 0) return kv.value;
+    const json pointer = json::parse(kv.value, nullptr, false);
+    if (!pointer.is_object() || !pointer.contains("parts") || !pointer["parts"].is_string())
+        return kv.value;
+    std::string whole;
+    for (const auto& part : range_all(client, pointer["parts"].get<std::string>()))
+        whole += part.value;
+    return whole;
+}
+
 std::string home_directory() {
     if (const char* home = std::getenv("HOME"); home && *home) return home;
     if (const passwd* entry = ::getpwuid(::getuid())) return entry->pw_dir;
@@ -105,15 +118,34 @@ std::vector<json> EtcdStore::list_history(const std::string& environment_id) {
     std::vector<json> records;
     if (!valid_id(environment_id)) return records;
     for (const auto& kv : range_all(*m_client, key("history/" + environment_id + "/"))) {
-        json record = json::parse(kv.value, nullptr, false);
-        if (record.is_object() && record.contains("depctl_parts") && record.contains("parts")) {
-            std::string whole;
-            for (const auto& part : range_all(*m_client, record["parts"].get<std::string>()))
-                whole += part.value;
-            record = json::parse(whole, nullptr, false);
-        }
+        json record = json::parse(record_text(*m_client, kv), nullptr, false);
         if (!record.is_discarded() && record.is_object()) records.push_back(std::move(record));
     }
+    return records;
+}
+
+std::vector<json> EtcdStore::query_history(const std::string& environment_id,
+                                           const HistoryFilter& filter) {
+    std::vector<json> records;  // newest first until the end
+    if (!valid_id(environment_id)) return records;
+    // Newest first, a page at a time, parsing only the records that contain the text.
+    const std::string dir = key("history/" + environment_id + "/");
+    std::string end = prefix_range_end(dir);
+    while (filter.newest == 0 || records.size() < filter.newest) {
+        const RangeResult page = m_client->range(dir, {end, k_page, true, false});
+        for (const auto& kv : page.kvs) {
+            const std::string text = record_text(*m_client, kv);
+            if (!filter.containing.empty() && text.find(filter.containing) == std::string::npos)
+                continue;
+            json record = json::parse(text, nullptr, false);
+            if (record.is_discarded() || !record.is_object()) continue;
+            records.push_back(std::move(record));
+            if (filter.newest && records.size() == filter.newest) break;
+        }
+        if (!page.more || page.kvs.empty()) break;
+        end = page.kvs.back().key;  // range_end is exclusive: continue below it
+    }
+    std::reverse(records.begin(), records.end());
     return records;
 }
 

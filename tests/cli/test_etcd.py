@@ -206,6 +206,37 @@ class EtcdBackend(DepctlTestCase):
                 [self.json("service", "list", "-e", e, env=env) for e in ("staging", "production")],
                 self.json("deployment", "list", "-e", "staging", env=env))
 
+    def test_history_record_larger_than_one_etcd_value(self):
+        file_mode = {"DEPCTL_STATE": ""}
+        self.init_environment_in(file_mode)
+        self.ok("service", "create", "Api", "--type", "application", "--deploy", "true", env=file_mode)
+        self.ok("environment", "deploy", "--version", "v1", "--yes", env=file_mode)
+        history_dir = os.path.join(self.project, ".depctl", "history")
+        jsonl = os.path.join(history_dir, os.listdir(history_dir)[0])
+        with open(jsonl) as f:
+            record = json.loads(f.read().splitlines()[-1])
+        record.update({"id": "dep_big000000001", "version": "v-big", "padding": "x" * 1_300_000})
+        with open(jsonl, "a") as f:  # as depctl writes records: compact, keys sorted
+            f.write(json.dumps(record, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n")
+        original = self.read(jsonl)
+
+        self.ok("state", "migrate", "--to", self.etcd.url(self.etcd_prefix), env=file_mode)
+        parts = self.client.range_prefix(self.etcd_prefix + "/history-parts/")
+        self.assertEqual(len(parts), 2, [p["key"] for p in parts])
+        self.assertEqual([d["version"] for d in self.json("deployment", "list")], ["v-big", "v1"])
+        self.assertEqual(len(self.json("deployment", "show", "dep_big000000001")["padding"]), 1_300_000)
+        # The deploy reads the newest records (estimates, build reuse) through the parts too.
+        self.ok("environment", "deploy", "--version", "v2", "--yes")
+        back = os.path.join(self.dir, "back")
+        self.ok("state", "migrate", "--to", back)
+        with open(os.path.join(back, "history", os.path.basename(jsonl)), "rb") as f:
+            self.assertEqual(f.read()[:len(original)], original)
+
+    def init_environment_in(self, env):
+        self.ok("init", "--project", "demo", env=env)
+        self.ok("environment", "create", "production", env=env)
+        self.ok("context", "set", "-e", "production", env=env)
+
     def test_two_thousand_services_fit_one_environment_key(self):
         file_mode = {"DEPCTL_STATE": ""}
         self.ok("init", "--project", "big", env=file_mode)
