@@ -146,16 +146,20 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     auto args = std::make_shared<DeployArgs>();
     auto* deploy = environment.add_subcommand("deploy", "Deploy the environment: stage after stage, builds ahead");
     deploy->add_flag("--dry-run", args->dry_run, "Print the plan; run and write nothing");
-    deploy->add_option("--services", args->services, "Deploy only these services (comma-separated)");
+    deploy->add_option("--services", args->services, "Deploy only these services (comma-separated)")
+        ->type_name("SERVICES");
     deploy->add_option_function<std::string>("--version", [args](const std::string& v) { args->version = v; },
-                                             "Version to deploy (default: DEPCTL_VERSION, else git HEAD)");
-    deploy->add_option("--parallelism,-j", args->parallelism, "Steps running at once (default 4)")
-        ->check(CLI::Range(1, 1024));
+                                             "Version to deploy (default: DEPCTL_VERSION, else git HEAD)")
+        ->type_name("VERSION");
+    deploy->add_option("--parallelism,-j", args->parallelism, "Steps running at once, 1 to 1024 (default 4)")
+        ->check(CLI::Range(1, 1024).description(""))
+        ->type_name("N");
     deploy->add_flag("--yes,-y", args->yes, "Approve up front (needed without a TTY when approval is required)");
     deploy->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
     deploy->add_flag("--follow,-f", args->follow, "Stream every step's output, prefixed by service and step");
     deploy->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
-        ->check(CLI::Range(0.0, 3600.0));
+        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->type_name("SECONDS");
     set_examples(*deploy, "  depctl environment deploy --version 1.4.2\n"
                           "  depctl environment deploy --dry-run -o json\n"
                           "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
@@ -165,19 +169,23 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
 
     auto* stop = environment.add_subcommand("stop", "Run every service's stop command, last stage first");
-    stop->add_option("--services", args->services, "Stop only these services (comma-separated)");
-    stop->add_option("--parallelism,-j", args->parallelism, "Steps running at once (default 4)")->check(CLI::Range(1, 1024));
+    stop->add_option("--services", args->services, "Stop only these services (comma-separated)")->type_name("SERVICES");
+    stop->add_option("--parallelism,-j", args->parallelism, "Steps running at once, 1 to 1024 (default 4)")
+        ->check(CLI::Range(1, 1024).description(""))
+        ->type_name("N");
     stop->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
     stop->add_flag("--follow,-f", args->follow, "Stream every stop command's output");
     stop->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
-        ->check(CLI::Range(0.0, 3600.0));
+        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->type_name("SECONDS");
     set_examples(*stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
     on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
 
     auto* cancel = environment.add_subcommand("cancel", "Cancel the running deployment of the environment");
     cancel->add_flag("--force", args->force, "Kill its steps at once instead of SIGTERM and the grace period");
     cancel->add_option("--timeout", args->timeout_s, "Seconds to wait for it to record CANCELED (default 60)")
-        ->check(CLI::Range(0.0, 86400.0));
+        ->check(CLI::Range(0.0, 86400.0).description(""))
+        ->type_name("SECONDS");
     set_examples(*cancel, "  depctl environment cancel -e staging\n  depctl environment cancel --force");
     on_run(*cancel, inv, [&inv, args] { return run_cancel(inv, *args); });
 

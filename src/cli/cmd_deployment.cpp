@@ -69,11 +69,13 @@ struct DeploymentArgs {
 void register_deployment(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("deployment", "Deployment history: list, show, logs");
     cmd->require_subcommand(1);
+    set_examples(*cmd, "  depctl deployment list\n  depctl deployment show dep_k2j4h5g6f7d8");
     auto args = std::make_shared<DeploymentArgs>();
 
     auto* list = cmd->add_subcommand("list", "Deployments of the environment, newest first");
-    list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)");
-    list->add_option("--status", args->status, "Only this status: DEPLOYED, BUILD_ERROR, DEPLOYMENT_ERROR, CANCELED");
+    list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)")->type_name("N");
+    list->add_option("--status", args->status, "Only deployments that ended with this status")
+        ->type_name("DEPLOYED|BUILD_ERROR|DEPLOYMENT_ERROR|CANCELED|STOPPED|STOP_ERROR");
     add_json_flag(*list, inv.options);
     set_examples(*list, "  depctl deployment list\n  depctl deployment list --status DEPLOYED --limit 1 --json");
     on_run(*list, inv, [&inv, args] {
@@ -101,7 +103,9 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     });
 
     auto* show = cmd->add_subcommand("show", "One deployment: every stage, service and step");
-    show->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")->required();
+    show->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")
+        ->required()
+        ->type_name("DEPLOYMENT");
     set_examples(*show, "  depctl deployment show dep_k2j4h5g6f7d8\n  depctl deployment show dep_k2j4h5 -o json");
     on_run(*show, inv, [&inv, args] {
         auto store = open_state(inv.options);
@@ -116,9 +120,12 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     });
 
     auto* logs = cmd->add_subcommand("logs", "Print the logs of a deployment's steps");
-    logs->add_option("id", args->id, "Deployment id")->required();
-    logs->add_option("--service", args->service, "Only this service");
-    logs->add_option("--step", args->step, "Only this step: build, release, deploy, health (or a hook name)");
+    logs->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")
+        ->required()
+        ->type_name("DEPLOYMENT");
+    logs->add_option("--service", args->service, "Only this service")->type_name("SERVICE");
+    logs->add_option("--step", args->step, "Only this step, or a hook")
+        ->type_name("build|release|deploy|health|stop|pre-deploy|post-deploy");
     set_examples(*logs, "  depctl deployment logs dep_k2j4h5g6f7d8\n"
                         "  depctl deployment logs dep_k2j4h5g6f7d8 --service Backend --step deploy");
     on_run(*logs, inv, [&inv, args] {

@@ -58,11 +58,14 @@ void add_create(CLI::App& env_cmd, Invocation& inv) {
     auto* create = env_cmd.add_subcommand("create", "Create an environment with the four default stages");
     auto request = std::make_shared<EnvironmentCreate>();
     auto type = std::make_shared<std::string>("development");
-    create->add_option("name", request->name, "Environment name")->required();
-    create->add_option("--type", *type, "development, staging or production")->default_str("development");
+    create->add_option("name", request->name, "Name of the new environment")->required()->type_name("NAME");
+    create->add_option("--type", *type, "Environment type, in any letter case")
+        ->type_name("development|staging|production")
+        ->default_str("development");
     create->add_option_function<std::string>(
         "--clone-from", [request](const std::string& v) { request->clone_from = v; },
-        "Copy stages, services and settings of this environment");
+        "Copy stages, services and settings of this environment (not what was deployed)")
+        ->type_name("ENV");
     set_examples(*create, "  depctl environment create staging --type staging\n"
                           "  depctl environment create production --type production --clone-from staging");
     on_run(*create, inv, [&inv, request, type] {
@@ -87,16 +90,20 @@ void add_edit(CLI::App& env_cmd, Invocation& inv) {
     auto request = std::make_shared<EnvironmentEdit>();
     auto approval = std::make_shared<std::string>();
     auto type = std::make_shared<std::string>();
-    edit->add_option("name", *name, "Environment name")->required();
+    edit->add_option("name", *name, "Environment to change")->required()->type_name("ENV");
     edit->add_option_function<std::string>("--new-name", [request](const std::string& v) { request->new_name = v; },
-                                           "New name");
-    edit->add_option("--type", *type, "development, staging or production");
-    edit->add_option("--require-approval", *approval, "on|off: ask before every deploy");
+                                           "New name")
+        ->type_name("NAME");
+    edit->add_option("--type", *type, "New environment type")->type_name("development|staging|production");
+    edit->add_option("--require-approval", *approval, "Ask before every deploy (--yes approves up front)")
+        ->type_name("on|off");
     edit->add_option_function<std::string>("--pre-deploy", [request](const std::string& v) { request->pre_deploy = v; },
-                                           "Command run before any step of a deploy (\"\" clears)");
+                                           "Command run before any step of a deploy (\"\" clears)")
+        ->type_name("CMD");
     edit->add_option_function<std::string>("--post-deploy",
                                            [request](const std::string& v) { request->post_deploy = v; },
-                                           "Command run after the last step of a deploy (\"\" clears)");
+                                           "Command run after the last step of a deploy (\"\" clears)")
+        ->type_name("CMD");
     set_examples(*edit, "  depctl environment edit staging --new-name qa\n"
                         "  depctl environment edit production --require-approval on --pre-deploy './notify.sh'");
     on_run(*edit, inv, [&inv, name, request, approval, type] {
@@ -128,7 +135,7 @@ void add_edit(CLI::App& env_cmd, Invocation& inv) {
 void add_delete(CLI::App& env_cmd, Invocation& inv) {
     auto* del = env_cmd.add_subcommand("delete", "Delete an environment and its stages and services");
     auto name = std::make_shared<std::string>();
-    del->add_option("name", *name, "Environment name")->required();
+    del->add_option("name", *name, "Environment to delete")->required()->type_name("ENV");
     set_examples(*del, "  depctl environment delete preview-42");
     on_run(*del, inv, [&inv, name] {
         auto store = open_state(inv.options);
@@ -158,6 +165,8 @@ CLI::App& register_environment(CLI::App& app, Invocation& inv) {
     auto* env_cmd = app.add_subcommand("environment", "Manage environments, their stages and deployments");
     env_cmd->alias("env");
     env_cmd->require_subcommand(1);
+    set_examples(*env_cmd, "  depctl environment create staging --type staging\n"
+                           "  depctl environment deploy -e staging --version 1.4.2");
     add_list(*env_cmd, inv);
     add_create(*env_cmd, inv);
     add_edit(*env_cmd, inv);

@@ -20,7 +20,7 @@ Environment& selected_environment(State& state, const Options& options) {
 void register_init(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("init", "Create a depctl project in ./.depctl (or at --state)");
     auto project = std::make_shared<std::string>();
-    cmd->add_option("--project", *project, "Project name (default: the current directory's name)");
+    cmd->add_option("--project", *project, "Project name (default: the current directory's name)")->type_name("NAME");
     set_examples(*cmd, "  depctl init --project shop\n  depctl --state /srv/deploy/state.json init");
     on_run(*cmd, inv, [&inv, project] {
         const std::string name =
@@ -40,6 +40,7 @@ void register_init(CLI::App& app, Invocation& inv) {
 void register_context(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("context", "Remember the environment commands work on (per user)");
     cmd->require_subcommand(1);
+    set_examples(*cmd, "  depctl context set -e staging\n  depctl context show");
     auto* set = cmd->add_subcommand("set", "Set the current environment: depctl context set -e ENV");
     set_examples(*set, "  depctl context set -e staging");
     on_run(*set, inv, [&inv] {
@@ -90,6 +91,7 @@ void register_context(CLI::App& app, Invocation& inv) {
 void register_project(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("project", "Show or edit the project");
     cmd->require_subcommand(1);
+    set_examples(*cmd, "  depctl project show\n  depctl project edit --enforced-order development,staging,production");
     auto* show = cmd->add_subcommand("show", "Show the project");
     set_examples(*show, "  depctl project show\n  depctl project show -o json");
     on_run(*show, inv, [&inv] {
@@ -112,10 +114,12 @@ void register_project(CLI::App& app, Invocation& inv) {
     auto new_name = std::make_shared<std::optional<std::string>>();
     auto order = std::make_shared<std::optional<std::string>>();
     edit->add_option_function<std::string>("--new-name", [new_name](const std::string& v) { *new_name = v; },
-                                           "New project name");
+                                           "New project name")
+        ->type_name("NAME");
     edit->add_option_function<std::string>(
         "--enforced-order", [order](const std::string& v) { *order = v; },
-        "Comma-separated environments a version must pass in order (\"\" clears)");
+        "Comma-separated environments a version must pass in order (\"\" clears)")
+        ->type_name("ENVS");
     set_examples(*edit, "  depctl project edit --enforced-order development,staging,production\n"
                         "  depctl project edit --enforced-order \"\"");
     on_run(*edit, inv, [&inv, new_name, order] {

@@ -13,31 +13,36 @@
 namespace depctl::cli {
 namespace {
 
+// `label` names the value in --help and tells shell completion what to offer.
 template <typename T>
-void add_optional(CLI::App& cmd, const std::string& flag, std::optional<T>& target, const std::string& help) {
-    cmd.add_option_function<T>(flag, [&target](const T& value) { target = value; }, help);
+void add_optional(CLI::App& cmd, const std::string& flag, std::optional<T>& target, const std::string& label,
+                  const std::string& help) {
+    cmd.add_option_function<T>(flag, [&target](const T& value) { target = value; }, help)->type_name(label);
 }
 
 // Every option of DESIGN §4, shared by create and edit.
 void add_service_options(CLI::App& cmd, ServiceChanges& c) {
-    add_optional(cmd, "-s,--stage", c.stage, "Stage (default: the type's default stage)");
-    add_optional(cmd, "--workdir", c.workdir, "Directory the commands run in (relative to the project)");
-    add_optional(cmd, "--build", c.build, "Build command (gets no environment variables or secrets)");
-    add_optional(cmd, "--release", c.release, "Release command run after the build, before deploy (migrations)");
-    add_optional(cmd, "--deploy", c.deploy, "Deploy command");
-    add_optional(cmd, "--stop", c.stop, "Stop command (environment stop)");
-    add_optional(cmd, "--health-http", c.health_http, "Health check URL polled after deploy");
-    add_optional(cmd, "--health-cmd", c.health_cmd, "Health check command (healthy on exit 0)");
-    add_optional(cmd, "--health-attempts", c.health_attempts, "Health check attempts (default 300)");
-    add_optional(cmd, "--health-interval", c.health_interval_s, "Seconds between health attempts (default 0.5)");
-    add_optional(cmd, "--health-connect-timeout", c.health_connect_timeout_s, "HTTP connect timeout, s (default 0.4)");
-    add_optional(cmd, "--health-timeout", c.health_timeout_s, "HTTP response timeout, s (default 20)");
-    add_optional(cmd, "--health-expect", c.health_expect, "Healthy status range, e.g. 200-399");
-    add_optional(cmd, "--build-timeout", c.build_timeout_s, "Build step timeout, s (default 1800)");
-    add_optional(cmd, "--deploy-timeout", c.deploy_timeout_s, "Release/deploy step timeout, s (default 600)");
-    add_optional(cmd, "--retries", c.retries, "Retries of a failed build or deploy step (default 0)");
-    cmd.add_option("--env", c.env_set, "Variable K=V for release/deploy/health/stop (repeatable)");
-    cmd.add_option("--secret", c.secret_set, "Secret K=env:VAR or K=file:PATH, read at deploy time (repeatable)");
+    add_optional(cmd, "-s,--stage", c.stage, "STAGE", "Stage (default: the type's default stage)");
+    add_optional(cmd, "--workdir", c.workdir, "DIR", "Directory the commands run in (relative to the project)");
+    add_optional(cmd, "--build", c.build, "CMD", "Build command (gets no environment variables or secrets)");
+    add_optional(cmd, "--release", c.release, "CMD", "Release command run after the build, before deploy (migrations)");
+    add_optional(cmd, "--deploy", c.deploy, "CMD", "Deploy command");
+    add_optional(cmd, "--stop", c.stop, "CMD", "Stop command (environment stop)");
+    add_optional(cmd, "--health-http", c.health_http, "URL", "Health check URL polled after deploy (\"\" clears)");
+    add_optional(cmd, "--health-cmd", c.health_cmd, "CMD", "Health check command, healthy on exit 0 (\"\" clears)");
+    add_optional(cmd, "--health-attempts", c.health_attempts, "N", "Health check attempts (default 300)");
+    add_optional(cmd, "--health-interval", c.health_interval_s, "SECONDS", "Seconds between health attempts (default 0.5)");
+    add_optional(cmd, "--health-connect-timeout", c.health_connect_timeout_s, "SECONDS",
+                 "HTTP connect timeout (default 0.4)");
+    add_optional(cmd, "--health-timeout", c.health_timeout_s, "SECONDS", "HTTP response timeout (default 20)");
+    add_optional(cmd, "--health-expect", c.health_expect, "RANGE",
+                 "Healthy HTTP status range, e.g. 200-399 (default: anything but 501-599)");
+    add_optional(cmd, "--build-timeout", c.build_timeout_s, "SECONDS", "Build step timeout (default 1800)");
+    add_optional(cmd, "--deploy-timeout", c.deploy_timeout_s, "SECONDS", "Release/deploy step timeout (default 600)");
+    add_optional(cmd, "--retries", c.retries, "N", "Retries of a failed build or deploy step (default 0)");
+    cmd.add_option("--env", c.env_set, "Variable K=V for release/deploy/health/stop (repeatable)")->type_name("K=V");
+    cmd.add_option("--secret", c.secret_set, "Secret K=env:VAR or K=file:PATH, read at deploy time (repeatable)")
+        ->type_name("K=SOURCE");
 }
 
 std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
@@ -108,11 +113,15 @@ void register_service(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("service", "Manage the services of an environment");
     cmd->alias("svc");
     cmd->require_subcommand(1);
+    set_examples(*cmd, "  depctl service create Api --type application --build 'make' --deploy './run.sh'\n"
+                       "  depctl service list");
     auto args = std::make_shared<ServiceArgs>();
 
     auto* create = cmd->add_subcommand("create", "Create a service in its type's default stage (or --stage)");
-    create->add_option("name", args->name, "Service name")->required();
-    create->add_option("-t,--type", args->type, "APPLICATION, CONTAINER, DATABASE, JOB or HELM (any case)")->required();
+    create->add_option("name", args->name, "Name of the new service")->required()->type_name("NAME");
+    create->add_option("-t,--type", args->type, "Service type, in any letter case")
+        ->required()
+        ->type_name("application|container|database|job|helm");
     add_service_options(*create, args->changes);
     set_examples(*create,
                  "  depctl service create DB --type database --deploy './db.sh start' --stop './db.sh stop'\n"
@@ -133,16 +142,16 @@ void register_service(CLI::App& app, Invocation& inv) {
     });
 
     auto* edit = cmd->add_subcommand("edit", "Change a service's options (unset options stay as they are)");
-    edit->add_option("name", args->name, "Service name")->required();
-    add_optional(*edit, "--new-name", args->changes.new_name, "New name");
+    edit->add_option("name", args->name, "Service to change")->required()->type_name("SERVICE");
+    add_optional(*edit, "--new-name", args->changes.new_name, "NAME", "New name");
     edit->add_option_function<std::string>("-t,--type", [args](const std::string& v) {
         const auto type = parse_service_type(v);
         if (!type) throw CLI::ValidationError("--type", "unknown service type \"" + v + "\"");
         args->changes.type = type;
-    }, "New type");
+    }, "New type (the service stays in its stage)")->type_name("application|container|database|job|helm");
     add_service_options(*edit, args->changes);
-    edit->add_option("--unset-env", args->changes.env_unset, "Remove a variable (repeatable)");
-    edit->add_option("--unset-secret", args->changes.secret_unset, "Remove a secret (repeatable)");
+    edit->add_option("--unset-env", args->changes.env_unset, "Remove a variable (repeatable)")->type_name("KEY");
+    edit->add_option("--unset-secret", args->changes.secret_unset, "Remove a secret (repeatable)")->type_name("KEY");
     set_examples(*edit, "  depctl service edit Backend --deploy './run.sh --port 8081' --env PORT=8081\n"
                         "  depctl service edit Backend --health-http '' --health-cmd 'curl -fs localhost:8081'");
     on_run(*edit, inv, [&inv, args] {
@@ -157,7 +166,7 @@ void register_service(CLI::App& app, Invocation& inv) {
     });
 
     auto* del = cmd->add_subcommand("delete", "Delete a service (refused while others depend on it)");
-    del->add_option("name", args->name, "Service name")->required();
+    del->add_option("name", args->name, "Service to delete")->required()->type_name("SERVICE");
     set_examples(*del, "  depctl service delete \"Pablo Backend App\"");
     on_run(*del, inv, [&inv, args] {
         auto store = open_state(inv.options);
@@ -201,7 +210,7 @@ void register_service(CLI::App& app, Invocation& inv) {
     });
 
     auto* show = cmd->add_subcommand("show", "Show every option of a service");
-    show->add_option("name", args->name, "Service name")->required();
+    show->add_option("name", args->name, "Service to show")->required()->type_name("SERVICE");
     set_examples(*show, "  depctl service show Backend\n  depctl service show Backend -o json");
     on_run(*show, inv, [&inv, args] {
         auto store = open_state(inv.options);
@@ -220,8 +229,8 @@ void register_service(CLI::App& app, Invocation& inv) {
         auto* dep = cmd->add_subcommand(add ? "depend" : "undepend",
                                         add ? "Make a service wait for another's health (same or earlier stage)"
                                             : "Remove a dependency");
-        dep->add_option("name", args->name, "Service name")->required();
-        dep->add_option("--on", args->on, "The service it depends on")->required();
+        dep->add_option("name", args->name, "The service that waits")->required()->type_name("SERVICE");
+        dep->add_option("--on", args->on, "The service it waits for")->required()->type_name("SERVICE");
         set_examples(*dep, std::string("  depctl service ") + (add ? "depend" : "undepend") + " nginx --on php-fpm");
         on_run(*dep, inv, [&inv, args, add] {
             return mutate_service(

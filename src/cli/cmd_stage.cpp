@@ -74,6 +74,7 @@ int mutate(Invocation& inv, const std::function<std::string(Environment&)>& chan
 void register_stage(CLI::App& environment, Invocation& inv) {
     auto* cmd = environment.add_subcommand("stage", "Manage the deployment stages of an environment");
     cmd->require_subcommand(1);
+    set_examples(*cmd, "  depctl environment stage list\n  depctl environment stage move -n Backend -s \"third stage\"");
     auto args = std::make_shared<StageArgs>();
 
     auto* list = cmd->add_subcommand("list", "List stages in deployment order with their services");
@@ -92,10 +93,11 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     });
 
     auto* create = cmd->add_subcommand("create", "Add a stage (at the end unless --before/--after)");
-    create->add_option("-n,--name", args->name, "Stage name")->required();
-    create->add_option("-d,--description", args->description, "Stage description");
-    create->add_option("--before", args->before, "Insert before this stage");
-    create->add_option("--after", args->after, "Insert after this stage");
+    create->add_option("-n,--name", args->name, "Name of the new stage")->required()->type_name("NAME");
+    create->add_option("-d,--description", args->description, "Stage description (at most 1000 bytes)")
+        ->type_name("TEXT");
+    create->add_option("--before", args->before, "Insert before this stage")->type_name("STAGE");
+    create->add_option("--after", args->after, "Insert after this stage")->type_name("STAGE");
     set_examples(*create, "  depctl environment stage create -n \"fifth stage\" -d \"workers\"\n"
                           "  depctl environment stage create -n migrations --before \"second stage\"");
     on_run(*create, inv, [&inv, args] {
@@ -107,11 +109,13 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     });
 
     auto* edit = cmd->add_subcommand("edit", "Rename a stage or change its description");
-    edit->add_option("-n,--name", args->name, "Stage name")->required();
-    edit->add_option_function<std::string>("--new-name", [args](const std::string& v) { args->new_name = v; }, "New name");
+    edit->add_option("-n,--name", args->name, "Stage to change")->required()->type_name("STAGE");
+    edit->add_option_function<std::string>("--new-name", [args](const std::string& v) { args->new_name = v; }, "New name")
+        ->type_name("NAME");
     edit->add_option_function<std::string>("--new-description",
                                            [args](const std::string& v) { args->new_description = v; },
-                                           "New description (\"\" clears it)");
+                                           "New description (\"\" clears it)")
+        ->type_name("TEXT");
     set_examples(*edit, "  depctl environment stage edit -n \"DATABASE DEFAULT\" --new-name \"first stage\"");
     on_run(*edit, inv, [&inv, args] {
         return mutate(inv, [&](Environment& env) {
@@ -121,9 +125,10 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     });
 
     auto* del = cmd->add_subcommand("delete", "Delete a stage; refused while it holds services");
-    del->add_option("-n,--name", args->name, "Stage name")->required();
+    del->add_option("-n,--name", args->name, "Stage to delete")->required()->type_name("STAGE");
     del->add_option_function<std::string>("--move-services-to", [args](const std::string& v) { args->move_to = v; },
-                                          "Move the stage's services here first");
+                                          "Move the stage's services here first")
+        ->type_name("STAGE");
     set_examples(*del, "  depctl environment stage delete -n \"fifth stage\"\n"
                        "  depctl environment stage delete -n legacy --move-services-to \"fourth stage\"");
     on_run(*del, inv, [&inv, args] {
@@ -140,8 +145,8 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     });
 
     auto* move = cmd->add_subcommand("move", "Move a service into a stage");
-    move->add_option("-n,--name", args->name, "Service name")->required();
-    move->add_option("-s,--stage", args->stage, "Target stage")->required();
+    move->add_option("-n,--name", args->name, "Service to move")->required()->type_name("SERVICE");
+    move->add_option("-s,--stage", args->stage, "Stage to move it into")->required()->type_name("STAGE");
     set_examples(*move, "  depctl environment stage move -n Backend -s \"third stage\"");
     on_run(*move, inv, [&inv, args] {
         return mutate(inv, [&](Environment& env) {
@@ -151,11 +156,12 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     });
 
     auto* reorder = cmd->add_subcommand("reorder", "Move a stage to another place in the pipeline");
-    reorder->add_option("-n,--name", args->name, "Stage name")->required();
-    auto* before = reorder->add_option("--before", args->before, "Place it before this stage");
-    auto* after = reorder->add_option("--after", args->after, "Place it after this stage");
+    reorder->add_option("-n,--name", args->name, "Stage to move")->required()->type_name("STAGE");
+    auto* before = reorder->add_option("--before", args->before, "Place it before this stage")->type_name("STAGE");
+    auto* after = reorder->add_option("--after", args->after, "Place it after this stage")->type_name("STAGE");
     auto* position = reorder->add_option_function<int>(
-        "--position", [args](const int& v) { args->position = v; }, "Place it at this 1-based position");
+        "--position", [args](const int& v) { args->position = v; }, "Place it at this 1-based position")
+        ->type_name("N");
     before->excludes(after)->excludes(position);
     after->excludes(position);
     set_examples(*reorder, "  depctl environment stage reorder -n migrations --before \"first stage\"\n"
@@ -175,7 +181,9 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     for (const bool skip : {true, false}) {
         auto* toggle = cmd->add_subcommand(skip ? "skip" : "unskip",
                                            skip ? "Leave a service out of deployments" : "Deploy a skipped service again");
-        toggle->add_option("-n,--name", args->name, "Service name")->required();
+        toggle->add_option("-n,--name", args->name, skip ? "Service to skip" : "Service to deploy again")
+            ->required()
+            ->type_name("SERVICE");
         set_examples(*toggle, std::string("  depctl environment stage ") + (skip ? "skip" : "unskip") + " -n Frontend");
         on_run(*toggle, inv, [&inv, args, skip] {
             return mutate(inv, [&](Environment& env) {

@@ -17,6 +17,10 @@ void register_deploy(CLI::App& environment, Invocation& invocation);
 void register_deployment(CLI::App& app, Invocation& invocation);
 // `state migrate` between the file and etcd backends.
 void register_state(CLI::App& app, Invocation& invocation);
+// `completion bash|zsh|fish` and the hidden `__complete` its scripts call.
+void register_completion(CLI::App& app, Invocation& invocation);
+// The hidden `__man`: the man page, generated from the command tree.
+void register_man(CLI::App& app, Invocation& invocation);
 
 // The selected environment of a mutable state (-e, DEPCTL_ENVIRONMENT, context).
 Environment& selected_environment(State& state, const Options& options);

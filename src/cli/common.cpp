@@ -9,16 +9,24 @@
 namespace depctl::cli {
 
 void add_global_options(CLI::App& app, Options& options) {
-    app.add_option("--state", options.state, "State file path or etcd://HOST:PORT/PREFIX (env: DEPCTL_STATE)");
-    app.add_option("-e,--environment", options.environment, "Environment to work on (env: DEPCTL_ENVIRONMENT)");
-    app.add_option("-o,--output", options.output, "Output format")
-        ->check(CLI::IsMember({"text", "json"}))
+    // Value labels (PATH, ENV, ...) also tell shell completion what to offer (cmd_completion.cpp).
+    app.add_option("--state", options.state,
+                   "State file, or etcd://HOST:PORT[,HOST:PORT...]/PREFIX (default: DEPCTL_STATE, else the nearest "
+                   ".depctl/state.json)")
+        ->type_name("PATH");
+    app.add_option("-e,--environment", options.environment,
+                   "Environment to work on (default: DEPCTL_ENVIRONMENT, else `depctl context set`)")
+        ->type_name("ENV");
+    app.add_option("-o,--output", options.output, "Output format: text, or json (one JSON document; JSON lines for deploy)")
+        ->check(CLI::IsMember({"text", "json"}).description(""))
+        ->type_name("text|json")
         ->default_str("text");
-    app.add_flag("--no-color", options.no_color, "Disable colour (also NO_COLOR)");
-    app.add_flag("-q,--quiet", options.quiet, "Print only results and errors");
-    app.add_flag("-v,--verbose", options.verbose, "More detail; repeat for more");
-    app.add_option("--lock-timeout", options.lock_timeout_s, "Seconds to wait for the state lock")
-        ->check(CLI::Range(0.0, 3600.0))
+    app.add_flag("--no-color", options.no_color, "No colour in the output (also when NO_COLOR is set)");
+    app.add_flag("-q,--quiet", options.quiet, "Print only results and errors, no confirmation or progress lines");
+    app.add_flag("-v,--verbose", options.verbose, "Repeatable; accepted for scripts, no command prints more yet");
+    app.add_option("--lock-timeout", options.lock_timeout_s, "Seconds to wait for the state lock, 0 to 3600")
+        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->type_name("SECONDS")
         ->default_str("10");
 }
 

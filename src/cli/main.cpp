@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
+#include "help.hpp"
 
 #ifndef DEPCTL_VERSION
 #define DEPCTL_VERSION "0.0.0"
@@ -56,6 +57,7 @@ std::pair<std::string, std::string> describe_usage_error(const CLI::App& app, co
 int run(int argc, char** argv) {
     CLI::App app{"depctl: deployment pipelines of ordered stages, from the terminal and from CI", "depctl"};
     app.fallthrough();  // global options are accepted after any subcommand
+    app.formatter(std::make_shared<depctl::cli::HelpFormatter>());  // inherited by every subcommand
     app.require_subcommand(1);
     app.set_version_flag("--version", "depctl " DEPCTL_VERSION " (commit " DEPCTL_GIT_COMMIT ")");
     app.footer("\nExamples:\n  depctl init --project shop\n  depctl environment create staging\n"
@@ -73,6 +75,8 @@ int run(int argc, char** argv) {
     depctl::cli::register_deploy(environment, invocation);
     depctl::cli::register_service(app, invocation);
     depctl::cli::register_deployment(app, invocation);
+    depctl::cli::register_completion(app, invocation);
+    depctl::cli::register_man(app, invocation);
     depctl::cli::register_state(app, invocation);
 
     try {
