@@ -84,9 +84,11 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                 if (service_status != k_status_deployed) continue;
                 if (report.status == "SUCCEEDED" || report.status == "REUSED") continue;
                 const bool build = static_cast<StepKind>(kind) == StepKind::build;
-                if (report.status == "CANCELED") {
+                // A build cancelled by fail-fast or Ctrl-C never touched the running
+                // service: like a rollout that never started, it leaves its status alone.
+                if (report.status == "CANCELED" && !build) {
                     service_status = k_status_canceled;
-                } else if (report.status == "NOT_STARTED") {
+                } else if (report.status == "NOT_STARTED" || report.status == "CANCELED") {
                     service_status = "NOT_STARTED";
                 } else {
                     service_status = m_operation == Operation::stop ? k_status_stop_error

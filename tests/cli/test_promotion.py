@@ -89,7 +89,13 @@ class Promotion(DepctlTestCase):
         self.ok("service", "create", "Jobs", "--type", "job", "-e", "development", "--deploy", "true")
         self.ok("environment", "deploy", "-e", "development", "--version", "V1")
         self.ok("service", "edit", "Jobs", "-e", "development", "--deploy", "exit 3")
+        # Api's build is still running when Jobs fails: fail-fast cancels it, and Api, never
+        # touched, keeps running V1.
+        self.ok("service", "edit", "Api", "-e", "development", "--build", "sleep 5")
         self.assertEqual(self.run_depctl("environment", "deploy", "-e", "development", "--version", "V2").returncode, 1)
+        record = self.json("deployment", "show", self.json("deployment", "list", "-e", "development")[0]["id"])
+        api = [svc for st in record["stages"] for svc in st["services"] if svc["name"] == "Api"][0]
+        self.assertEqual((api["status"], api["steps"][0]["status"]), ("NOT_STARTED", "CANCELED"))
         status = self.json("environment", "status", "-e", "development")
         by_name = {s["name"]: (s["version"], s["status"]) for s in status["services"]}
         self.assertEqual(by_name, {"Api": ("V1", "DEPLOYED"), "DB": ("V2", "DEPLOYED"),
