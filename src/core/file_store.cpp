@@ -1,5 +1,7 @@
 #include "depctl/file_store.hpp"
 
+#include <string.h>
+
 #include <algorithm>
 
 #include "depctl/error.hpp"
@@ -137,11 +139,18 @@ std::vector<nlohmann::json> FileStore::query_history(const std::string& environm
     if (first == std::string::npos) return records;
     const std::size_t body_end = text->rfind('\n') + 1;
     // Newest first from the end, so `newest` stops the reading early; reversed at the end.
+    // memrchr and memmem (vectorised in glibc) because the history of a large environment
+    // is megabytes, of which only a few records are parsed.
+    const char* data = text->data();
     for (std::size_t end = body_end - 1; end > first;) {
-        const std::size_t start = text->rfind('\n', end - 1) + 1;
-        const std::string_view line(text->data() + start, end - start);
+        const auto* previous = static_cast<const char*>(::memrchr(data, '\n', end));
+        const std::size_t start = static_cast<std::size_t>(previous - data) + 1;  // `first` bounds the search
+        const std::string_view line(data + start, end - start);
         end = start - 1;
-        if (!filter.containing.empty() && line.find(filter.containing) == std::string_view::npos) continue;
+        if (!filter.containing.empty() &&
+            !::memmem(line.data(), line.size(), filter.containing.data(), filter.containing.size())) {
+            continue;
+        }
         auto record = nlohmann::json::parse(line, nullptr, false);
         if (record.is_discarded() || !record.is_object()) continue;
         records.push_back(std::move(record));
