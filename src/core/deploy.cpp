@@ -12,11 +12,15 @@
 #include "depctl/secrets.hpp"
 #include "depctl/build_cache.hpp"
 #include "depctl/promotion.hpp"
+#include "depctl/step_estimates.hpp"
 #include "history_record.hpp"
 #include "step_runner.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
+
+// How many of the newest deployments the duration estimates look at.
+constexpr std::size_t k_estimate_records = 3;
 
 std::string resolve_version(const std::optional<std::string>& explicit_version, const fs::path& project_dir) {
     if (explicit_version) {
@@ -249,6 +253,9 @@ DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request
     }
     Plan plan = make_plan(*env, {request.services});
     if (!request.force_build) mark_reused_builds(plan, store, state, version);
+    // Among ready steps the one with the longest path to the end goes first, measured in
+    // the durations of the last deployments (deploy work still comes before builds).
+    assign_priorities(plan, estimate_step_durations(plan, store.query_history(env->id, {{}, k_estimate_records})));
 
     // Approval (Spryker's Please_approve): under the lock, so the plan shown is the one run.
     std::function<void(const Operation&)> approval;

@@ -1,12 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 #include "depctl/build_cache.hpp"
 #include "depctl/error.hpp"
 #include "depctl/health.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/plan.hpp"
+#include "depctl/step_estimates.hpp"
 
 using namespace depctl;
 
@@ -111,6 +113,50 @@ TEST_CASE("dry-run JSON lists stages, steps and what is left out") {
     CHECK(json["stages"][1]["skipped"] == true);
     CHECK(json["stages"][3]["services"][1]["depends_on"] == nlohmann::json({"Api"}));
     CHECK(render_plan_text(plan).find("Web: deploy  (after Api)") != std::string::npos);
+}
+
+TEST_CASE("estimates come from the newest successful run of each step") {
+    const Environment env = sample();
+    Plan plan = make_plan(env, {});
+    const std::string db = planned(plan, "DB").service.id;
+    const std::string api = planned(plan, "Api").service.id;
+    auto record = [](const std::string& id, std::vector<std::tuple<std::string, std::string, int>> steps) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& [step, status, ms] : steps) list.push_back({{"step", step}, {"status", status}, {"duration_ms", ms}});
+        const nlohmann::json service = {{"id", id}, {"steps", list}};
+        const nlohmann::json stage = {{"services", nlohmann::json::array({service})}};
+        return nlohmann::json{{"stages", nlohmann::json::array({stage})}};
+    };
+    const std::vector<nlohmann::json> history = {
+        record(db, {{"build", "SUCCEEDED", 4000}, {"deploy", "SUCCEEDED", 9000}}),
+        record(db, {{"build", "SUCCEEDED", 2000}, {"deploy", "FAILED", 100}}),  // newer
+        record(api, {{"build", "REUSED", 0}, {"release", "SUCCEEDED", 3000}}),
+    };
+    plan.steps[step_of(plan, "Api", StepKind::build)].reused = true;
+    const std::vector<double> estimates = estimate_step_durations(plan, history);
+    REQUIRE(estimates.size() == plan.steps.size());
+    CHECK(estimates[step_of(plan, "DB", StepKind::build)] == Approx(2.0));    // the newest success
+    CHECK(estimates[step_of(plan, "DB", StepKind::deploy)] == Approx(9.0));   // a failure does not count
+    CHECK(estimates[step_of(plan, "Api", StepKind::build)] == 0);             // reused now
+    CHECK(estimates[step_of(plan, "Api", StepKind::release)] == Approx(3.0));
+    CHECK(estimates[step_of(plan, "Web", StepKind::deploy)] == Approx(9.0));  // unknown: median of its kind
+    CHECK(estimates[step_of(plan, "DB", StepKind::health)] == Approx(3.0));   // no kind known: median of all
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+        if (plan.steps[i].kind == StepKind::barrier) CHECK(estimates[i] == 0);
+    }
+    // Without history every step counts 1 s, as make_plan assumes.
+    CHECK(estimate_step_durations(plan, {})[step_of(plan, "DB", StepKind::build)] == Approx(1.0));
+}
+
+TEST_CASE("priorities follow the longest estimated path to the end") {
+    const Environment env = sample();
+    Plan plan = make_plan(env, {});
+    std::vector<double> estimates(plan.steps.size(), 1.0);
+    estimates[step_of(plan, "DB", StepKind::build)] = 50;
+    assign_priorities(plan, estimates);
+    // DB's build leads to everything after the first stage; with 50 s it outranks Api's.
+    CHECK(plan.steps[step_of(plan, "DB", StepKind::build)].priority >
+          plan.steps[step_of(plan, "Api", StepKind::build)].priority + 40);
 }
 
 TEST_CASE("build keys change with what makes a build different") {
