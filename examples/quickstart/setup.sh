@@ -2,7 +2,7 @@
 # Describes the quickstart project to depctl: one environment, three services in three stages.
 #   Database (DATABASE)  deploy: create the SQLite file            health: a query
 #   Api (APPLICATION)    build: copy + stamp the version           release: migration
-#                        deploy: start the HTTP API in background  health: GET /health
+#                        deploy: start the HTTP API in background  health: HTTP GET /health
 #   Web (APPLICATION)    deploy: start a static server             depends on Api
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,7 +23,7 @@ depctl service create Api --type application --workdir api \
   --build 'mkdir -p dist && cp server.py dist/ && echo "$DEPCTL_VERSION" > dist/VERSION' \
   --release 'sqlite3 ../run/app.db < ../db/migrate.sql' \
   --deploy "../daemon.sh start api env PORT=$api_port DB_PATH=$PWD/run/app.db python3 dist/server.py" \
-  --health-cmd "../daemon.sh check http://127.0.0.1:$api_port/health" --health-attempts 40 --health-interval 0.25 \
+  --health-http "http://127.0.0.1:$api_port/health" --health-attempts 40 --health-interval 0.25 \
   --stop '../daemon.sh stop api' --env PORT="$api_port"
 
 depctl service create Web --type application --workdir web \
