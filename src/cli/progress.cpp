@@ -23,11 +23,11 @@ bool is_failure(const std::string& status) {
 // One row per service: status, time spent in its steps, and each step's time.
 std::vector<std::vector<std::string>> service_rows(const nlohmann::json& record) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& stage : record.value("stages", nlohmann::json::array())) {
-        for (const auto& service : stage.value("services", nlohmann::json::array())) {
+    for (const auto& stage : array_field(record, "stages")) {
+        for (const auto& service : array_field(stage, "services")) {
             std::chrono::milliseconds total{0};
             std::string steps;
-            for (const auto& step : service.value("steps", nlohmann::json::array())) {
+            for (const auto& step : array_field(service, "steps")) {
                 const std::string status = step.value("status", "");
                 const auto ms = std::chrono::milliseconds(step.value("duration_ms", 0LL));
                 total += ms;
@@ -95,7 +95,9 @@ void Progress::deployment_started(const Plan& plan, const std::string& deploymen
     if (m_options.quiet) return;
     const std::string what = version.empty() ? "Stopping environment \"" + plan.environment_name + "\""
                                              : "Deploying environment \"" + plan.environment_name + "\" at version " + version;
-    std::cout << paint(what, "1") << " (" << deployment_id << "): " << plan.services.size() << " services\n" << std::flush;
+    const std::size_t n = plan.services.size();
+    std::cout << paint(what, "1") << " (" << deployment_id << "): " << n << (n == 1 ? " service\n" : " services\n")
+              << std::flush;
     if (m_options.mode == ProgressMode::live) {
         // Started here, not in the constructor: the ticker thread must inherit the signal
         // mask that the signal watcher set up in between.
@@ -217,9 +219,9 @@ std::string Progress::summary(const DeployOutcome& outcome) const {
     // The first failure as recorded, then any other step that failed while running out.
     std::vector<nlohmann::json> failures;
     if (!record["failed_step"].is_null()) failures.push_back(record["failed_step"]);
-    for (const auto& stage : record.value("stages", nlohmann::json::array())) {
-        for (const auto& service : stage.value("services", nlohmann::json::array())) {
-            for (const auto& step : service.value("steps", nlohmann::json::array())) {
+    for (const auto& stage : array_field(record, "stages")) {
+        for (const auto& service : array_field(stage, "services")) {
+            for (const auto& step : array_field(service, "steps")) {
                 if (!is_failure(step.value("status", ""))) continue;
                 nlohmann::json failed = {{"service", service.value("name", "")}, {"step", step.value("step", "")},
                                          {"status", step.value("status", "")}, {"exit_code", step.value("exit_code", 0)},

@@ -92,6 +92,13 @@ bool locale_is_utf8() {
     return false;
 }
 
+const nlohmann::json& array_field(const nlohmann::json& object, const char* key) {
+    static const nlohmann::json k_empty = nlohmann::json::array();
+    if (!object.is_object()) return k_empty;
+    const auto it = object.find(key);
+    return it != object.end() && it->is_array() ? *it : k_empty;
+}
+
 LiveView::LiveView(Style style) : m_style(style), m_start(std::chrono::steady_clock::now()) {}
 
 LiveView::~LiveView() { stop_ticker(); }
@@ -193,15 +200,15 @@ void LiveView::print_above(const std::string& text, std::FILE* stream) {
 void LiveView::finish(const nlohmann::json& record) {
     stop_ticker();
     std::lock_guard lock(m_mutex);
-    for (const auto& stage : record.value("stages", nlohmann::json::array())) {
-        for (const auto& service : stage.value("services", nlohmann::json::array())) {
+    for (const auto& stage : array_field(record, "stages")) {
+        for (const auto& service : array_field(stage, "services")) {
             for (Row& row : m_rows) {
                 if (row.name != service.value("name", "")) continue;
                 row.phase = Phase::ended;
                 row.status = service.value("status", "");
                 row.busy = std::chrono::milliseconds(0);
                 std::string steps;
-                for (const auto& st : service.value("steps", nlohmann::json::array())) {
+                for (const auto& st : array_field(service, "steps")) {
                     const std::string status = st.value("status", "");
                     const auto ms = std::chrono::milliseconds(st.value("duration_ms", 0LL));
                     row.busy += ms;

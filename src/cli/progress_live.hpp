@@ -29,6 +29,9 @@ const char* status_color(const std::string& status);
 std::string duration_text(std::chrono::milliseconds d);
 // True when the locale (LC_ALL, LC_CTYPE, LANG) says UTF-8.
 bool locale_is_utf8();
+// The array under `key` of a history record's object, or an empty array. By reference:
+// json::value() returns a copy, which deep-copied a 1,000-service record for the summary.
+const nlohmann::json& array_field(const nlohmann::json& object, const char* key);
 
 class LiveView {
 public:
