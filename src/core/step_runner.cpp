@@ -221,7 +221,20 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
     const auto started = std::chrono::steady_clock::now();
     HealthAttempt attempt;
     if (!health.http.empty()) {
-        attempt = http_health_attempt(health, cancel);
+        try {
+            attempt = http_health_attempt(health, cancel);
+        } catch (const Error& e) {
+            // No HTTP client (libcurl is loaded on first use and may be missing): the step
+            // fails and its log says why.
+            OutputRouter(log, m_observer, m_plan, step_index, m_context.mask).note("depctl: " + std::string(e.what()) + "\n");
+            StepReport report;
+            report.status = "FAILED";
+            report.exit_code = 1;
+            report.error = e.what();
+            report.log_path = log.string();
+            report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+            return report;
+        }
     } else {
         const milliseconds timeout = seconds(health.timeout_s.value_or(k_default_health_timeout_s));
         attempt = [&, timeout](bool& canceled) -> std::string {
