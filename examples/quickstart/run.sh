@@ -17,12 +17,32 @@ trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
 cd "$copy"
 
-step() { printf '\n\033[1m~ $ %s\033[0m\n' "$*"; }
+# Bold commands and dim explanations on a terminal; plain text in a pipe or with NO_COLOR.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' dim=$'\033[2m' off=$'\033[0m'; else bold= dim= off=; fi
+say()  { printf '\n%s# %s%s\n' "$dim" "$*" "$off"; }
+step() { printf '%s~ $ %s%s\n' "$bold" "$*" "$off"; }
+
+say "A project with one environment, \"local\", and three services (setup.sh):"
+say "Database (stage \"data\"), then Api and Web (stage \"apps\"); Web depends on Api."
 step ./setup.sh;                                   ./setup.sh >/dev/null
 step depctl environment stage list;                depctl environment stage list
+
+say "The plan. Api's build runs ahead, while the data stage deploys; nothing runs yet."
 step depctl environment deploy --dry-run --version 1.0.0; depctl environment deploy --dry-run --version 1.0.0
+
+say "The deploy: stage after stage; each step's output goes to .depctl/logs/."
 step depctl environment deploy --version 1.0.0;    depctl environment deploy --version 1.0.0
+
+say "What runs where, recorded in .depctl/state.json:"
 step depctl environment status;                    depctl environment status
+
+say "The API answers, with the version it was built for:"
 step "curl http://127.0.0.1:$API_PORT/";           python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode().strip())" "http://127.0.0.1:$API_PORT/"
+
+say "Every deployment is in the history (deployment show ID / deployment logs ID for details):"
 step depctl deployment list;                       depctl deployment list
-step "stopping the services";                      ./daemon.sh stop web; ./daemon.sh stop api
+
+say "Stop the servers again with each service's stop command, last stage first:"
+step depctl environment stop --follow;             depctl environment stop --follow
+
+say "Next: docs/getting-started.md builds a project like this one from scratch."

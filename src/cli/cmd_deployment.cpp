@@ -41,11 +41,11 @@ void print_record(const nlohmann::json& r) {
         for (const auto& svc : stage["services"]) {
             std::string steps;
             for (const auto& step : svc["steps"]) {
-                steps += (steps.empty() ? "" : ", ") + step.value("step", "") + " " + step.value("status", "");
-                if (step.value("status", "") != "NOT_STARTED") steps += " " + ms_text(step.value("duration_ms", 0LL));
-                if (step.value("status", "") != "SUCCEEDED" && step.value("status", "") != "NOT_STARTED") {
-                    steps += " (exit " + std::to_string(step.value("exit_code", 0)) + ")";
-                }
+                const std::string status = step.value("status", "");
+                steps += (steps.empty() ? "" : ", ") + step.value("step", "") + " " + status;
+                if (status == "REUSED" || status == "NOT_STARTED") continue;  // nothing ran
+                steps += " " + ms_text(step.value("duration_ms", 0LL));
+                if (status != "SUCCEEDED") steps += " (exit " + std::to_string(step.value("exit_code", 0)) + ")";
             }
             rows.push_back({svc.value("name", ""), svc.value("status", ""), steps.empty() ? "-" : steps});
         }

@@ -95,7 +95,9 @@ void Progress::deployment_started(const Plan& plan, const std::string& deploymen
     if (m_options.quiet) return;
     const std::string what = version.empty() ? "Stopping environment \"" + plan.environment_name + "\""
                                              : "Deploying environment \"" + plan.environment_name + "\" at version " + version;
-    std::cout << paint(what, "1") << " (" << deployment_id << "): " << plan.services.size() << " services\n" << std::flush;
+    const std::size_t n = plan.services.size();
+    std::cout << paint(what, "1") << " (" << deployment_id << "): " << n << (n == 1 ? " service\n" : " services\n")
+              << std::flush;
     if (m_options.mode == ProgressMode::live) {
         // Started here, not in the constructor: the ticker thread must inherit the signal
         // mask that the signal watcher set up in between.

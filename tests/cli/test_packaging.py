@@ -61,7 +61,7 @@ class Packaging(DepctlTestCase):
         for path in ("bin/depctl", "share/man/man1/depctl.1", "share/bash-completion/completions/depctl",
                      "share/zsh/vendor-completions/_depctl", "share/fish/vendor_completions.d/depctl.fish",
                      "share/doc/depctl/README.md", "share/doc/depctl/LICENSE",
-                     "share/doc/depctl/docs/commands.md",
+                     "share/doc/depctl/docs/getting-started.md", "share/doc/depctl/docs/commands.md",
                      "share/doc/depctl/examples/quickstart/run.sh"):
             self.assertTrue(os.path.isfile(os.path.join(prefix, path)), f"{path} is not installed")
         installed = os.path.join(prefix, "bin", "depctl")
