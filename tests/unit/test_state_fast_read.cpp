@@ -1,0 +1,106 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "depctl/error.hpp"
+#include "depctl/model.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/state_fast_read.hpp"
+
+using namespace depctl;
+
+namespace {
+
+// A state that uses every field the fast reader handles, with text that needs escaping.
+State full_state() {
+    State state = new_state("démo \"quoted\"");
+    state.project.enforced_order = {};
+    Environment& env = create_environment(state, {"production", EnvironmentType::production, std::nullopt});
+    env.require_approval = true;
+    env.pre_deploy = "echo pre\tdeploy";
+    env.post_deploy = "printf 'a\\nb'";
+    ServiceChanges full;
+    full.build = "make \"image\" \\ all";
+    full.release = "migrate --to=\x01latest";
+    full.deploy = "run ☃ 𝄞";
+    full.stop = "stop";
+    full.workdir = "services/api";
+    full.health_http = "http://127.0.0.1:8080/health";
+    full.health_expect = "200-399";
+    full.env_set = {"PORT=8080", "EMPTY=", "UNICODE=é"};
+    full.secret_set = {"TOKEN=env:API_TOKEN"};
+    create_service(env, "DB", ServiceType::database, {});
+    create_service(env, "Api", ServiceType::application, full);
+    Service& worker = create_service(env, "Worker", ServiceType::job, {});
+    worker.current = {"1.4.2", "DEPLOYED", "2024-05-01T12:00:00.000Z", "dep_0123456789ab"};
+    worker.skipped = true;
+    add_dependency(env, "Api", "DB");
+    add_dependency(env, "Api", "Worker");
+    create_environment(state, {"staging", EnvironmentType::staging, std::string("production")});
+    state.project.enforced_order = {state.environments[1].id, state.environments[0].id};
+    return state;
+}
+
+State tree_read(const std::string& bytes) { return state_from_json(nlohmann::json::parse(bytes)); }
+
+}  // namespace
+
+TEST_CASE("fast state reader: reads what the tree reads") {
+    const std::string bytes = serialize_state(full_state());
+    const auto fast = read_state_fast(bytes);
+    REQUIRE(fast.has_value());
+    CHECK(serialize_state(*fast) == serialize_state(tree_read(bytes)));
+    CHECK(serialize_state(*fast) == bytes);
+    // Compact JSON and \u escapes (including a surrogate pair) read the same.
+    const std::string compact = nlohmann::json::parse(bytes).dump(-1, ' ', true);
+    const auto from_compact = read_state_fast(compact);
+    REQUIRE(from_compact.has_value());
+    CHECK(serialize_state(*from_compact) == bytes);
+}
+
+TEST_CASE("fast state reader: leaves whatever it does not fully understand to the tree") {
+    const nlohmann::json doc = nlohmann::json::parse(serialize_state(full_state()));
+    auto with = [&](const std::function<void(nlohmann::json&)>& change) {
+        nlohmann::json copy = doc;
+        change(copy);
+        return copy.dump(2);
+    };
+    // Each of these is read by the tree (where it may be fine or an error), never half-read here.
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["unknown"] = 1; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0]["retries"] = 2; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][1]["health"]["attempts"] = 3; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0]["build"] = nullptr; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0]["type"] = "GADGET"; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0].erase("id"); })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["schema_version"] = 2; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["schema_version"] = 1.0; })));
+    const std::string bytes = doc.dump(2);
+    CHECK_FALSE(read_state_fast(R"({"schema_version": 1, "schema_version": 1, "project": {"id": "prj_a", "name": "a"}})"));
+    CHECK_FALSE(read_state_fast(bytes + "x"));                      // trailing garbage
+    CHECK_FALSE(read_state_fast("\xEF\xBB\xBF" + bytes));           // a byte order mark
+    CHECK_FALSE(read_state_fast(bytes.substr(0, bytes.size() / 2)));  // torn
+    CHECK_FALSE(read_state_fast(""));
+    std::string bad_utf8 = bytes;
+    bad_utf8.replace(bad_utf8.find("run"), 1, "\xff");
+    CHECK_FALSE(read_state_fast(bad_utf8));
+    CHECK_FALSE(read_state_fast(R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud800"}})"));
+    CHECK(read_state_fast(R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud834\udd1e"}})"));
+}
+
+TEST_CASE("read_state: the fast path's result and parse_state's errors") {
+    const std::string bytes = serialize_state(full_state());
+    CHECK(serialize_state(read_state(bytes, "x")) == serialize_state(parse_state(bytes, "x")));
+    // Read fast but invalid (a duplicate service name): the same error as parse_state's.
+    nlohmann::json doc = nlohmann::json::parse(bytes);
+    doc["environments"][0]["services"][1]["name"] = "DB";
+    const std::string invalid = doc.dump(2);
+    REQUIRE(read_state_fast(invalid).has_value());
+    std::string expected;
+    try {
+        parse_state(invalid, "x");
+    } catch (const Error& e) {
+        expected = e.what();
+    }
+    REQUIRE_FALSE(expected.empty());
+    CHECK_THROWS_WITH(read_state(invalid, "x"), expected);
+}
