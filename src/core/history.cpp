@@ -84,6 +84,7 @@ nlohmann::json environment_status_view(const Environment& env) {
     std::set<std::string> versions;
     std::size_t never = 0;
     std::size_t unhealthy = 0;
+    std::size_t stopped = 0;  // a stop is not a failure: counted on its own
     for (const auto& s : env.services) {
         const Stage* stage = env.find_stage_by_id(s.stage_id);
         services.push_back({{"name", s.name},
@@ -100,7 +101,11 @@ nlohmann::json environment_status_view(const Environment& env) {
         } else {
             versions.insert(s.current.version);
         }
-        if (!s.current.status.empty() && s.current.status != "DEPLOYED") ++unhealthy;
+        if (s.current.status == "STOPPED") {
+            ++stopped;
+        } else if (!s.current.status.empty() && s.current.status != "DEPLOYED") {
+            ++unhealthy;
+        }
     }
     const bool mixed = versions.size() > 1;
     std::string summary;
@@ -116,6 +121,7 @@ nlohmann::json environment_status_view(const Environment& env) {
         summary = "all deployed services run version " + *versions.begin();
     }
     if (never > 0 && !versions.empty()) summary += "; " + std::to_string(never) + " never deployed";
+    if (stopped > 0) summary += "; " + std::to_string(stopped) + " stopped";
     if (unhealthy > 0) summary += "; " + std::to_string(unhealthy) + " failed or cancelled in their last deployment";
     return {{"environment", env.name},
             {"mixed_versions", mixed},
