@@ -334,7 +334,18 @@ std::vector<std::string> LiveView::frame_locked(std::size_t width, std::size_t h
             continue;
         }
         lines.push_back(render({{m_stages[s], "1"}}, width, m_style));
-        for (const Row* row : rows) lines.push_back(row_text(*row, width));
+        // Short of room, the finished rows of a running stage fold into one line, so that
+        // what is still running stays in view.
+        std::size_t finished = 0;
+        for (const Row* row : rows) finished += compact && row->phase == Phase::done;
+        if (finished > 1) {
+            lines.push_back(render({{"  "}, {m_style.unicode ? "✔" : "+", "32"},
+                                    {" " + std::to_string(finished) + " services done", "2"}},
+                                   width, m_style));
+        }
+        for (const Row* row : rows) {
+            if (finished <= 1 || row->phase != Phase::done) lines.push_back(row_text(*row, width));
+        }
     }
     if (lines.size() + 1 > budget) {
         const std::size_t hidden = lines.size() + 2 - budget;
