@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev catch2
   python3 sqlite3 procps util-linux tmux groff-base
   etcd-server openssl
+  jq
 )
 
 missing=()

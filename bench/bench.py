@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""depctl performance suite: every target of docs/performance.md, measured in one run.
+
+Prints a table (target, limit, measured, measured / limit) and rewrites the generated
+part of docs/performance.md (between the bench markers; the rest of the file is prose).
+Every figure is a median of several runs; comparisons (ninja, jq, the strict stage model)
+are measured in the same run, interleaved with depctl's runs. Nothing here asserts timing
+in a test: this is a report.
+
+Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale]
+                      [--runs N] [--quick] [--no-doc]
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DOC = os.path.join(ROOT, "docs", "performance.md")
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+# ---------------------------------------------------------------------------- running
+
+def run_timed(argv, cwd, env=None, stdout=None, check=True):
+    """Spawns argv, waits; returns (wall seconds, peak RSS in KiB) of that one child.
+
+    posix_spawn + wait4 keeps the harness cost small and equal for every tool measured;
+    ru_maxrss of wait4 is the figure `/usr/bin/time -v` reports as "Maximum resident set size".
+    """
+    out = os.open(os.devnull, os.O_WRONLY) if stdout is None else stdout
+    try:
+        start = time.perf_counter()
+        pid = os.posix_spawnp(argv[0], argv, env if env is not None else os.environ,
+                              file_actions=[(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, out, 2)],
+                              ) if cwd is None else _spawn_in(argv, cwd, env, out)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+    finally:
+        if stdout is None:
+            os.close(out)
+    code = os.waitstatus_to_exitcode(status)
+    if check and code != 0:
+        raise RuntimeError(f"{' '.join(argv)} (in {cwd}) exited with {code}")
+    return wall, usage.ru_maxrss
+
+
+def _spawn_in(argv, cwd, env, out):
+    # posix_spawn has no chdir action in Python's API; changing our own cwd around the
+    # call is fine in this single-threaded harness.
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return os.posix_spawnp(argv[0], argv, env if env is not None else os.environ,
+                               file_actions=[(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, out, 2)])
+    finally:
+        os.chdir(here)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def write_state(project, state):
+    os.makedirs(os.path.join(project, ".depctl"), exist_ok=True)
+    path = os.path.join(project, ".depctl", "state.json")
+    with open(path, "w") as f:
+        json.dump(state, f, indent=2)
+    return path
+
+
+def state_doc(environment):
+    return {"schema_version": 1, "project": {"id": "prj_bench", "name": "bench"}, "environments": [environment]}
+
+
+def stages(count):
+    return [{"id": f"stg_s{k}", "name": f"stage {k + 1}", "description": ""} for k in range(count)]
+
+
+# ---------------------------------------------------------------------------- orchestration
+
+def orchestration_state(n, rng):
+    """n services over 4 stages, build and deploy `true`, one depends_on edge into the same
+    or an earlier stage for 90% of them: 2n steps."""
+    services = []
+    for i in range(n):
+        deps = [f"svc_{rng.randrange(0, i):06d}"] if i > 0 and rng.random() < 0.9 else []
+        services.append({"id": f"svc_{i:06d}", "name": f"service-{i}", "type": "APPLICATION",
+                         "stage_id": f"stg_s{i * 4 // n}", "build": "true", "deploy": "true", "depends_on": deps})
+    return state_doc({"id": "env_bench", "name": "bench", "type": "development", "stages": stages(4),
+                      "default_stages": {}, "services": services})
+
+
+def ninja_file(state):
+    """The same DAG for ninja: build -> deploy per service, deploy after its dependencies'
+    deploys and after the previous stage's barrier (a phony edge over the stage)."""
+    env = state["environments"][0]
+    order = [s["id"] for s in env["stages"]]
+    by_stage = {sid: [] for sid in order}
+    for s in env["services"]:
+        by_stage[s["stage_id"]].append(s)
+    lines = ["rule run", "  command = true", ""]
+    for k, sid in enumerate(order):
+        for s in by_stage[sid]:
+            implicit = [f"b_{s['id']}"] + [f"d_{d}" for d in s["depends_on"]]
+            if k > 0:
+                implicit.append(f"bar_{order[k - 1]}")
+            lines.append(f"build b_{s['id']}: run")
+            lines.append(f"build d_{s['id']}: run | {' '.join(implicit)}")
+        previous = f" bar_{order[k - 1]}" if k > 0 else ""
+        lines.append(f"build bar_{sid}: phony {' '.join('d_' + s['id'] for s in by_stage[sid])}{previous}")
+    lines.append(f"default bar_{order[-1]}")
+    return "\n".join(lines) + "\n"
+
+
+def bench_orchestration(args, work, results):
+    n, jobs = 1000, 4
+    ninja = shutil.which("ninja") or shutil.which("ninja-build")
+    state = orchestration_state(n, random.Random(42))
+    graph = ninja_file(state)
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "cfg"))
+    depctl_times, ninja_times = [], []
+    for run in range(args.runs):
+        # Fresh project and fresh ninja directory each time: both start from nothing.
+        project = os.path.join(work, f"orch-p{run}")
+        write_state(project, state)
+        depctl_times.append(run_timed([args.depctl, "environment", "deploy", "-e", "bench", "--version", "b",
+                                       "-j", str(jobs)], project, env)[0])
+        directory = os.path.join(work, f"orch-n{run}")
+        os.makedirs(directory)
+        with open(os.path.join(directory, "build.ninja"), "w") as f:
+            f.write(graph)
+        ninja_times.append(run_timed([ninja, "-j", str(jobs)], directory)[0])
+    d, k = median(depctl_times), median(ninja_times)
+    results.append({"target": f"orchestration: {n} services ({2 * n} steps of `true`), depctl / ninja at -j{jobs}",
+                    "limit": "<= 1.00", "measured": f"{d / k:.2f}", "ratio": d / k / 1.0,
+                    "detail": f"depctl {d:.3f} s, ninja {k:.3f} s (medians of {args.runs}; "
+                              f"depctl runs {', '.join(f'{t:.3f}' for t in depctl_times)}; "
+                              f"ninja runs {', '.join(f'{t:.3f}' for t in ninja_times)})",
+                    "command": f"depctl environment deploy -e bench --version b -j {jobs}  vs  ninja -j {jobs}"})
+
+
+# ---------------------------------------------------------------------------- schedule
+
+# The reference environment: 4 stages of 10 services. Stage 1 holds data stores (few
+# builds, long migrations), later stages application tiers with longer builds and shorter
+# rollouts; in every stage the first services form a depends_on chain, others depend on a
+# service of their own stage or (30%) of an earlier one. Durations are seconds of `sleep`.
+SCHEDULE_STAGES = [  # (services, build range, share with a build, deploy range, chain length)
+    (10, (0.1, 0.3), 0.3, (0.2, 0.5), 4),
+    (10, (0.3, 0.7), 0.8, (0.1, 0.3), 3),
+    (10, (0.4, 0.8), 1.0, (0.1, 0.25), 3),
+    (10, (0.5, 0.9), 1.0, (0.05, 0.15), 3),
+]
+SCHEDULE_JOBS = 8
+STEP_KINDS = ("build", "release", "deploy", "health")
+
+
+def schedule_services(seed=1):
+    rng = random.Random(seed)
+    services, index = [], 0
+    for k, (count, build, build_share, deploy, chain) in enumerate(SCHEDULE_STAGES):
+        first = index
+        for j in range(count):
+            s = {"index": index, "stage": k, "deploy": round(rng.uniform(*deploy), 2), "deps": []}
+            if rng.random() < build_share:
+                s["build"] = round(rng.uniform(*build), 2)
+            if j % 3 == 1:
+                s["release"] = round(rng.uniform(0.05, 0.15), 2)
+            if j % 4 == 2:
+                s["health"] = round(rng.uniform(0.05, 0.1), 2)
+            if 0 < j < chain:
+                s["deps"].append(index - 1)
+            elif j >= chain and rng.random() < 0.5:
+                s["deps"].append(rng.randrange(first, index))
+            if k > 0 and rng.random() < 0.3:
+                s["deps"].append(rng.randrange(0, first))
+            services.append(s)
+            index += 1
+    return services
+
+
+def schedule_state(services):
+    out = []
+    for s in services:
+        entry = {"id": f"svc_{s['index']:04d}", "name": f"svc-{s['index']:02d}", "type": "APPLICATION",
+                 "stage_id": f"stg_s{s['stage']}", "depends_on": [f"svc_{d:04d}" for d in s["deps"]]}
+        for kind in ("build", "release", "deploy"):
+            if kind in s:
+                entry[kind] = f"sleep {s[kind]}"
+        if "health" in s:
+            entry["health"] = {"cmd": f"sleep {s['health']}"}
+        out.append(entry)
+    return state_doc({"id": "env_sched", "name": "sched", "type": "development",
+                      "stages": stages(len(SCHEDULE_STAGES)), "default_stages": {}, "services": out})
+
+
+def schedule_lower_bound(services, jobs):
+    """max(critical path, total work / parallelism) under DESIGN §5: a build starts at
+    once; a rollout (release -> deploy -> health) starts after its own build, after every
+    service of every earlier stage has finished, and after its dependencies have finished."""
+    finish, stage_end = {}, {}
+    total = 0.0
+    for s in services:  # services are in stage order, dependencies point backwards
+        total += sum(s.get(k, 0) for k in STEP_KINDS)
+        barrier = max((stage_end[k] for k in stage_end if k < s["stage"]), default=0.0)
+        start = max([s.get("build", 0), barrier] + [finish[d] for d in s["deps"]])
+        finish[s["index"]] = start + sum(s.get(k, 0) for k in ("release", "deploy", "health"))
+        stage_end[s["stage"]] = max(stage_end.get(s["stage"], 0.0), finish[s["index"]])
+    critical = max(finish.values())
+    return max(critical, total / jobs), critical, total
+
+
+def bench_schedule(args, work, results):
+    services = schedule_services()
+    state = schedule_state(services)
+    bound, critical, total = schedule_lower_bound(services, SCHEDULE_JOBS)
+    stage_names = {}
+    for s in services:
+        stage_names.setdefault(s["stage"], []).append(f"svc-{s['index']:02d}")
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "cfg"))
+    project = os.path.join(work, "sched")
+    write_state(project, state)
+    deploy = [args.depctl, "environment", "deploy", "-e", "sched", "-j", str(SCHEDULE_JOBS)]
+    runs = max(3, args.runs // 2 + 1)
+    # The first deploy has no history: every step is estimated at 1 s. It is measured and
+    # reported on its own; the later ones use the durations it recorded.
+    first = run_timed(deploy + ["--version", "v0"], project, env)[0]
+    pipelined, strict = [], []
+    for run in range(runs):
+        pipelined.append(run_timed(deploy + ["--version", f"p{run}"], project, env)[0])
+        # The strict model: each stage builds and deploys its own services before the next
+        # stage begins (one depctl run per stage, so no build runs ahead).
+        begin = time.perf_counter()
+        for k in sorted(stage_names):
+            run_timed(deploy + ["--version", f"s{run}", "--services", ",".join(stage_names[k])], project, env)
+        strict.append(time.perf_counter() - begin)
+    p, s = median(pipelined), median(strict)
+    detail = (f"lower bound {bound:.3f} s = max(critical path {critical:.3f} s, work {total:.2f} s / {SCHEDULE_JOBS}); "
+              f"makespan median {p:.3f} s (runs {', '.join(f'{t:.3f}' for t in pipelined)}); "
+              f"first deploy without history {first:.3f} s ({first / bound:.3f})")
+    results.append({"target": f"schedule: makespan / lower bound, 40 services in 4 stages, -j{SCHEDULE_JOBS}",
+                    "limit": "<= 1.05", "measured": f"{p / bound:.3f}", "ratio": p / bound / 1.05, "detail": detail,
+                    "command": f"depctl environment deploy -e sched -j {SCHEDULE_JOBS} --version V"})
+    results.append({"target": "schedule: speed-up over the strict stage-by-stage model",
+                    "limit": ">= 1.30", "measured": f"{s / p:.2f}", "ratio": 1.30 / (s / p),
+                    "detail": f"strict {s:.3f} s (runs {', '.join(f'{t:.3f}' for t in strict)}) / pipelined {p:.3f} s",
+                    "command": "one `depctl environment deploy --services <stage k's services>` per stage, in order"})
+
+
+# ---------------------------------------------------------------------------- CLI latency
+
+def big_environment(n, edges_per_service, n_stages, rng, deployed):
+    """n services over n_stages stages, each depending on up to edges_per_service distinct
+    earlier services (same or earlier stage), so the edge count is about edges_per_service * n."""
+    services = []
+    # The first services have fewer earlier ones to depend on; the next few take one more
+    # edge each, so the total is exactly edges_per_service * n.
+    short = sum(edges_per_service - min(i, edges_per_service) for i in range(n))
+    for i in range(n):
+        k = min(i, edges_per_service)
+        if short and i > edges_per_service:
+            k, short = k + 1, short - 1
+        deps = sorted(rng.sample(range(i), k)) if k else []
+        s = {"id": f"svc_{i:06d}", "name": f"service-{i}", "type": "APPLICATION", "stage_id": f"stg_s{i * n_stages // n}",
+             "build": f"make -C services/{i} image", "deploy": f"./deploy.sh service-{i}",
+             "env": {"PORT": str(8000 + i % 1000), "LOG_LEVEL": "info"},
+             "depends_on": [f"svc_{d:06d}" for d in deps]}
+        if deployed:
+            s["current"] = {"version": "1.4.2", "status": "DEPLOYED", "updated_at": "2024-05-01T12:00:00.000Z",
+                            "deployment_id": "dep_0123456789ab"}
+        services.append(s)
+    return state_doc({"id": "env_big", "name": "big", "type": "production", "stages": stages(n_stages),
+                      "default_stages": {}, "services": services})
+
+
+def bench_cli(args, work, results):
+    n = 1000
+    state = big_environment(n, 1, 4, random.Random(7), deployed=True)
+    # The service moved back and forth: no dependencies and nothing depends on it.
+    mover = {"id": "svc_mover", "name": "mover", "type": "JOB", "stage_id": "stg_s3", "deploy": "true"}
+    state["environments"][0]["services"].append(mover)
+    project = os.path.join(work, "cli")
+    path = write_state(project, state)
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "cfg"))
+    runs = max(21, args.runs * 4 + 1)
+    version, listing, move, jq = [], [], [], []
+    jq_bin = shutil.which("jq")
+    for run in range(runs):
+        version.append(run_timed([args.depctl, "--version"], project, env)[0])
+        listing.append(run_timed([args.depctl, "environment", "stage", "list", "-e", "big"], project, env)[0])
+        target = "stage 3" if run % 2 == 0 else "stage 4"
+        move.append(run_timed([args.depctl, "environment", "stage", "move", "-e", "big", "-n", "mover", "-s", target],
+                              project, env)[0])
+        if jq_bin:
+            jq.append(run_timed([jq_bin, ".", path], project, env)[0])
+    size = os.path.getsize(path)
+    jq_text = f"; `jq . state.json` {median(jq) * 1000:.1f} ms" if jq else ""
+    common = f"state.json of {n + 1} services, {size / 1e6:.2f} MB; `depctl --version` {median(version) * 1000:.1f} ms{jq_text}"
+    for name, times, limit in (("stage list", listing, 10.0), ("stage move", move, 20.0)):
+        m = median(times) * 1000
+        results.append({"target": f"CLI: `environment {name}`, 1,000 services (median of {runs})",
+                        "limit": f"<= {limit:.0f} ms", "measured": f"{m:.1f} ms", "ratio": m / limit,
+                        "detail": common, "command": f"depctl environment {name} -e big"
+                                                     + (" -n mover -s 'stage 3'" if name == "stage move" else "")})
+
+
+# ---------------------------------------------------------------------------- scale
+
+def bench_scale(args, work, results):
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "cfg"))
+    sizes = [1000, 2000, 5000, 10000] if not args.quick else [1000, 10000]
+    runs = max(5, args.runs)
+    rows = {}
+    for n in sizes:
+        state = big_environment(n, 2, 10, random.Random(n), deployed=False)
+        edges = sum(len(s["depends_on"]) for s in state["environments"][0]["services"])
+        project = os.path.join(work, f"scale-{n}")
+        write_state(project, state)
+        times, peaks = [], []
+        for _ in range(runs):
+            wall, rss = run_timed([args.depctl, "environment", "deploy", "-e", "big", "--dry-run", "--version", "1"],
+                                  project, env)
+            times.append(wall)
+            peaks.append(rss)
+        rows[n] = (median(times), max(peaks), edges)
+    t10, m10, e10 = rows[max(sizes)]
+    growth = ", ".join(f"{n // 1000}k {rows[n][0] * 1000:.0f} ms" for n in sizes)
+    per_service = [rows[n][0] / n * 1e6 for n in sizes]
+    linearity = per_service[-1] / per_service[0]
+    results.append({"target": f"scale: `deploy --dry-run`, {max(sizes):,} services, {e10:,} edges: time",
+                    "limit": "<= 200 ms", "measured": f"{t10 * 1000:.0f} ms", "ratio": t10 * 1000 / 200,
+                    "detail": f"{growth}; time per service {', '.join(f'{x:.1f}' for x in per_service)} us "
+                              f"(10k / 1k: {linearity:.2f})",
+                    "command": "depctl environment deploy -e big --dry-run --version 1"})
+    results.append({"target": f"scale: `deploy --dry-run`, {max(sizes):,} services: peak memory",
+                    "limit": "<= 100 MB", "measured": f"{m10 / 1024:.0f} MB", "ratio": m10 / 1024 / 100,
+                    "detail": "peak RSS (wait4 ru_maxrss, as /usr/bin/time -v); "
+                              + ", ".join(f"{n // 1000}k {rows[n][1] / 1024:.0f} MB" for n in sizes),
+                    "command": "/usr/bin/time -v depctl environment deploy -e big --dry-run --version 1"})
+    results.append({"target": "scale: growth from 1k to 10k services (time per service, 10k / 1k)",
+                    "limit": "linear (~1.0)", "measured": f"{linearity:.2f}", "ratio": linearity / 1.25,
+                    "detail": growth, "command": "as above, at 1k, 2k, 5k, 10k services"})
+
+
+def probe_file_creation(work, count=200):
+    """Microseconds to create one empty file in a fresh directory under `work`. depctl
+    creates a log file per step; on ext4, a directory whose block group had thousands of
+    inodes freed in the last minutes makes each creation scan them (ext4's
+    recently_deleted), which can cost milliseconds per file. The files stay until the end
+    of the run, so the probe itself frees nothing."""
+    directory = os.path.join(work, "create-probe")
+    os.makedirs(directory)
+    start = time.perf_counter()
+    for i in range(count):
+        os.close(os.open(os.path.join(directory, f"f{i}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    return (time.perf_counter() - start) / count * 1e6
+
+
+# ---------------------------------------------------------------------------- report
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+            mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    u = platform.uname()
+    return f"{model}, {os.cpu_count()} CPUs (nproc){mem}, {u.system} {u.release} {u.machine}"
+
+
+def load():
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def table(results):
+    lines = ["| target | limit | measured | measured / limit |", "|---|---|---|---|"]
+    for r in results:
+        verdict = "met" if r["ratio"] <= 1.0 else "NOT met"
+        lines.append(f"| {r['target']} | {r['limit']} | {r['measured']} | {r['ratio']:.2f} ({verdict}) |")
+    return "\n".join(lines)
+
+
+def doc_section(results, depctl, started_load, ended_load, elapsed, create_us):
+    version = subprocess.run([depctl, "--version"], capture_output=True, text=True).stdout.strip()
+    tools = []
+    for tool in ("ninja", "jq"):
+        path = shutil.which(tool)
+        if path:
+            tools.append(f"{tool} {subprocess.run([path, '--version'], capture_output=True, text=True).stdout.strip()}")
+    out = [BEGIN, "",
+           f"Generated by `bench/bench.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {elapsed:.0f} s.",
+           "",
+           f"- Machine: {machine()}",
+           f"- Load average (1, 5, 15 min) at start: {started_load}; at end: {ended_load}",
+           f"- Creating an empty file in the work directory: {create_us:.0f} us",
+           f"- Binary: {version}; {'; '.join(tools)}",
+           "", table(results), "", "Details and commands:", ""]
+    for r in results:
+        out.append(f"- **{r['target']}**: {r['detail']}. Command: `{r['command']}`")
+    out += ["", END]
+    return "\n".join(out)
+
+
+def update_doc(section):
+    text = open(DOC).read() if os.path.exists(DOC) else f"# Performance\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    with open(DOC, "w") as f:
+        f.write(text)
+
+
+SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--depctl", default=os.path.join(ROOT, "build", "depctl"))
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated: " + ", ".join(SECTIONS))
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (some take more)")
+    parser.add_argument("--quick", action="store_true", help="fewer runs and sizes, for a smoke test")
+    parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md alone")
+    parser.add_argument("--workdir", default=os.environ.get("DEPCTL_BENCH_DIR", "/var/tmp"),
+                        help="where the throw-away projects go (default /var/tmp, or DEPCTL_BENCH_DIR)")
+    args = parser.parse_args()
+    args.depctl = os.path.abspath(args.depctl)
+    if args.quick:
+        args.runs = 3
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}")
+    if "orchestration" in chosen and not (shutil.which("ninja") or shutil.which("ninja-build")):
+        parser.error("ninja is needed for the orchestration comparison (apt-get install ninja-build)")
+    started, started_load = time.perf_counter(), load()
+    os.makedirs(args.workdir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="depctl-bench-", dir=args.workdir)
+    results = []
+    try:
+        args.create_us = probe_file_creation(work)
+        print(f"file creation in {work}: {args.create_us:.0f} us per file", file=sys.stderr)
+        if args.create_us > 200:
+            print("warning: creating files is slow here (ext4 skips inodes deleted in the last minutes);"
+                  " depctl writes one log file per step, so its figures suffer. Try another --workdir.",
+                  file=sys.stderr)
+        for name in chosen:
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+            SECTIONS[name](args, work, results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(table(results))
+    print()
+    for r in results:
+        print(f"- {r['target']}: {r['detail']}")
+    if not args.no_doc and not args.quick and chosen == list(SECTIONS):
+        update_doc(doc_section(results, args.depctl, started_load, load(), time.perf_counter() - started, args.create_us))
+        print(f"\nwrote {os.path.relpath(DOC)}")
+    elif not args.no_doc:
+        print("\n(docs/performance.md is only rewritten by a full run without --quick or --only)")
+
+
+if __name__ == "__main__":
+    main()
