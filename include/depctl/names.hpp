@@ -16,6 +16,10 @@ std::string checked_name(std::string_view raw, std::string_view what);
 // Returns an empty string when the name is fine, else why it is not.
 std::string name_problem(std::string_view name);
 
+// True when `text` is well-formed UTF-8 (no stray, overlong or surrogate sequences). The
+// state is JSON, which holds UTF-8 only, so every text depctl stores must pass this.
+bool is_valid_utf8(std::string_view text);
+
 // Length in characters (UTF-8 code points), as names are limited in characters.
 std::size_t display_length(std::string_view text);
 
@@ -31,7 +35,8 @@ std::vector<std::string> close_matches(std::string_view wanted,
 // "did you mean \"A\" or \"B\"?" / known names list, or empty.
 std::string suggestion_hint(std::string_view wanted, const std::vector<std::string>& candidates);
 
-// Renders a name for messages: quoted, control characters escaped, long names shortened.
+// Renders a name for messages: quoted, control characters (and every byte above 0x7f of a
+// name that is not valid UTF-8) escaped, long names shortened.
 std::string show_name(std::string_view name);
 
 }  // namespace depctl

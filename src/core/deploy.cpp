@@ -1,6 +1,7 @@
 // The deploy narrative. Read top to bottom: deploy_environment() is the story.
 #include "depctl/deploy.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -25,7 +26,10 @@ constexpr std::size_t k_estimate_records = 3;
 std::string resolve_version(const std::optional<std::string>& explicit_version, const fs::path& project_dir) {
     if (explicit_version) {
         const std::string version = trim(*explicit_version);
-        if (version.empty() || version.size() > 200 || version.find_first_of("\r\n\t") != std::string::npos) {
+        // The version lands in the state, the history and every step's environment: text only.
+        const bool control = std::any_of(version.begin(), version.end(),
+                                         [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+        if (version.empty() || version.size() > 200 || control || !is_valid_utf8(version)) {
             throw Error(ErrorKind::Refused, "invalid version " + show_name(*explicit_version));
         }
         return version;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include "depctl/error.hpp"
 
@@ -58,12 +59,14 @@ std::string show_name(std::string_view name) {
     constexpr std::size_t k_shown = 60;
     std::string out = "\"";
     std::size_t shown = 0;
+    // A message must stay valid UTF-8 even when the name is not.
+    const bool escape_high = !is_valid_utf8(name);
     for (unsigned char c : name) {
         if (shown == k_shown) {
             out += "...";
             break;
         }
-        if (is_control(c)) {
+        if (is_control(c) || (escape_high && c >= 0x80)) {
             static const char* k_hex = "0123456789abcdef";
             out += "\\x";
             out += k_hex[c >> 4];
@@ -83,6 +86,41 @@ std::string show_name(std::string_view name) {
     return out;
 }
 
+bool is_valid_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length = 0;
+        std::uint32_t point = 0;
+        if ((lead & 0xE0) == 0xC0) {
+            length = 2;
+            point = lead & 0x1F;
+        } else if ((lead & 0xF0) == 0xE0) {
+            length = 3;
+            point = lead & 0x0F;
+        } else if ((lead & 0xF8) == 0xF0) {
+            length = 4;
+            point = lead & 0x07;
+        } else {
+            return false;
+        }
+        if (text.size() - i < length) return false;
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) return false;
+            point = (point << 6) | (next & 0x3F);
+        }
+        constexpr std::uint32_t k_smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (point < k_smallest[length] || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) return false;
+        i += length;
+    }
+    return true;
+}
+
 std::size_t display_length(std::string_view text) {
     // UTF-8 continuation bytes do not start a character.
     std::size_t count = 0;
@@ -92,6 +130,7 @@ std::size_t display_length(std::string_view text) {
 
 std::string name_problem(std::string_view name) {
     if (name.empty()) return "is empty";
+    if (!is_valid_utf8(name)) return "is not valid UTF-8";
     if (display_length(name) > k_max_name_length) {
         return "is " + std::to_string(display_length(name)) + " characters long (at most " +
                std::to_string(k_max_name_length) + ")";

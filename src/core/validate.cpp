@@ -44,6 +44,52 @@ void check_id(std::unordered_set<std::string>& ids, const std::string& id, const
     if (!ids.insert(id).second) throw Error(kind, "duplicate id " + show_name(id));
 }
 
+// The state is written as JSON, which holds UTF-8 only: text that is not must be refused
+// here, by field, rather than fail the write later as an "internal error".
+void check_text(std::string_view text, const std::string& what, ErrorKind kind) {
+    if (!is_valid_utf8(text)) throw Error(kind, what + " is not valid UTF-8", "depctl stores text as UTF-8");
+}
+
+void check_texts(const State& state, ErrorKind kind) {
+    check_text(state.project.id, "the project id", kind);
+    for (const auto& id : state.project.enforced_order) check_text(id, "an enforced_order entry", kind);
+    for (const auto& env : state.environments) {
+        const std::string in_env = " of environment " + show_name(env.name);
+        check_text(env.id, "the id" + in_env, kind);
+        check_text(env.pre_deploy, "the pre-deploy hook" + in_env, kind);
+        check_text(env.post_deploy, "the post-deploy hook" + in_env, kind);
+        for (const auto& [type, stage_id] : env.default_stages) {
+            check_text(type, "a default_stages key" + in_env, kind);
+            check_text(stage_id, "a default stage id" + in_env, kind);
+        }
+        for (const auto& stage : env.stages) {
+            check_text(stage.id, "a stage id" + in_env, kind);
+            check_text(stage.description, "the description of stage " + show_name(stage.name), kind);
+        }
+        for (const auto& s : env.services) {
+            const std::string of = " of service " + show_name(s.name);
+            const std::pair<const std::string*, const char*> fields[] = {
+                {&s.id, "the id"},          {&s.stage_id, "the stage id"},   {&s.workdir, "--workdir"},
+                {&s.build, "--build"},      {&s.release, "--release"},       {&s.deploy, "--deploy"},
+                {&s.stop, "--stop"},        {&s.health.http, "--health-http"}, {&s.health.cmd, "--health-cmd"},
+                {&s.health.expect, "--health-expect"}, {&s.current.version, "the deployed version"},
+                {&s.current.status, "the status"}, {&s.current.updated_at, "updated_at"},
+                {&s.current.deployment_id, "the deployment id"},
+            };
+            for (const auto& [value, name] : fields) check_text(*value, std::string(name) + of, kind);
+            for (const auto& [key, value] : s.env) {
+                check_text(key, "a variable name" + of, kind);
+                check_text(value, "variable " + show_name(key) + of, kind);
+            }
+            for (const auto& secret : s.secrets) {
+                check_text(secret.key, "a secret name" + of, kind);
+                check_text(secret.source, "secret " + show_name(secret.key) + of, kind);
+            }
+            for (const auto& dep : s.depends_on) check_text(dep, "a depends_on id" + of, kind);
+        }
+    }
+}
+
 }  // namespace
 
 void validate_dependencies(const Environment& env, ErrorKind kind) {
@@ -130,6 +176,7 @@ void validate_dependencies(const Environment& env, ErrorKind kind) {
 
 void validate_state(const State& state, ErrorKind kind) {
     std::unordered_set<std::string> ids;
+    check_texts(state, kind);
     check_id(ids, state.project.id, "prj_", kind);
     check_name(state.project.name, "project", kind);
     NameScope env_names("environment", "", kind);
