@@ -1,6 +1,9 @@
 // JSON (de)serialisation of the state. Optional and empty fields are left out on write
 // so the file stays small and diffs stay readable.
+#include <cmath>
+#include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "depctl/error.hpp"
 #include "depctl/model.hpp"
@@ -38,12 +41,37 @@ bool get_bool(const json& j, const char* key) {
     return it->get<bool>();
 }
 
+// The limits `service create/edit` enforce (pipeline_services.cpp), so that a hand-edited
+// state cannot hold what the CLI refuses: a negative timeout would mean "no timeout".
+constexpr double k_max_seconds = 7 * 24 * 3600;
+constexpr double k_max_retries = 100;
+constexpr double k_max_attempts = 100000;
+constexpr double k_positive = std::numeric_limits<double>::min();
+
+// Checked against [low, high] before the conversion: a double outside int's range
+// converts with undefined behaviour.
 template <typename T>
-std::optional<T> get_number(const json& j, const char* key) {
+std::optional<T> get_number(const json& j, const char* key, double low, double high) {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::nullopt;
     if (!it->is_number()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a number");
-    return it->get<T>();
+    const double value = it->get<double>();
+    if (!(value >= low && value <= high)) {
+        std::ostringstream range;
+        range.precision(15);
+        range << "field \"" << key << "\" is out of range: " << it->dump() << " (allowed: ";
+        if (low == k_positive) {
+            range << "more than 0 up";
+        } else {
+            range << low;
+        }
+        range << " to " << high << ")";
+        throw Error(ErrorKind::Store, range.str());
+    }
+    if (std::is_integral_v<T> && value != std::floor(value)) {
+        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a whole number: " + it->dump());
+    }
+    return static_cast<T>(value);
 }
 
 const json& get_array(const json& j, const char* key) {
@@ -76,10 +104,10 @@ HealthCheck health_from_json(const json& j) {
     HealthCheck h;
     h.http = get_string(j, "http");
     h.cmd = get_string(j, "cmd");
-    h.attempts = get_number<int>(j, "attempts");
-    h.interval_s = get_number<double>(j, "interval_s");
-    h.connect_timeout_s = get_number<double>(j, "connect_timeout_s");
-    h.timeout_s = get_number<double>(j, "timeout_s");
+    h.attempts = get_number<int>(j, "attempts", 1, k_max_attempts);
+    h.interval_s = get_number<double>(j, "interval_s", k_positive, k_max_seconds);
+    h.connect_timeout_s = get_number<double>(j, "connect_timeout_s", k_positive, k_max_seconds);
+    h.timeout_s = get_number<double>(j, "timeout_s", k_positive, k_max_seconds);
     h.expect = get_string(j, "expect");
     return h;
 }
@@ -109,9 +137,9 @@ Service service_from_json(const json& j) {
         require_object(secret, "a secret");
         s.secrets.push_back({get_string(secret, "key", true), get_string(secret, "source", true)});
     }
-    s.build_timeout_s = get_number<int>(j, "build_timeout_s");
-    s.deploy_timeout_s = get_number<int>(j, "deploy_timeout_s");
-    s.retries = get_number<int>(j, "retries");
+    s.build_timeout_s = get_number<int>(j, "build_timeout_s", 1, k_max_seconds);
+    s.deploy_timeout_s = get_number<int>(j, "deploy_timeout_s", 1, k_max_seconds);
+    s.retries = get_number<int>(j, "retries", 0, k_max_retries);
     for (const auto& dep : get_array(j, "depends_on")) {
         if (!dep.is_string()) throw Error(ErrorKind::Store, "a depends_on entry is not a string");
         s.depends_on.push_back(dep.get<std::string>());
@@ -216,7 +244,8 @@ json to_json(const State& state) {
 
 State state_from_json(const json& doc) {
     require_object(doc, "the document");
-    const auto version = get_number<int>(doc, "schema_version");
+    const auto version = get_number<int>(doc, "schema_version", std::numeric_limits<int>::min(),
+                                            std::numeric_limits<int>::max());
     if (!version) throw Error(ErrorKind::Store, "missing field \"schema_version\"");
     if (*version > k_schema_version) {
         throw Error(ErrorKind::Store,

@@ -1,0 +1,87 @@
+// The state loader and validator on what a hand-edited or damaged state.json can hold.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "depctl/error.hpp"
+#include "depctl/model.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/validate.hpp"
+
+using namespace depctl;
+
+namespace {
+
+// A valid state with one environment and one service, as JSON to edit.
+nlohmann::json sample() {
+    State state = new_state("demo");
+    create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
+    Service service;
+    service.id = new_id("svc_");
+    service.name = "Api";
+    service.stage_id = state.environments[0].stages.back().id;
+    state.environments[0].services.push_back(service);
+    return to_json(state);
+}
+
+std::string store_error(const nlohmann::json& doc) {
+    try {
+        parse_state(doc.dump(), "test");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::Store);
+        return e.what();
+    }
+    FAIL("accepted: " << doc.dump());
+    return {};
+}
+
+nlohmann::json& api(nlohmann::json& doc) { return doc["environments"][0]["services"][0]; }
+
+}  // namespace
+
+TEST_CASE("state loader: numbers are range-checked before they are converted") {
+    CHECK_NOTHROW(parse_state(sample().dump(), "test"));
+    auto doc = sample();
+    api(doc)["deploy_timeout_s"] = -5;
+    CHECK_THAT(store_error(doc), Catch::Contains(R"(field "deploy_timeout_s" is out of range: -5 (allowed: 1 to 604800))"));
+    api(doc)["deploy_timeout_s"] = 1e300;  // converting this to int would be undefined behaviour
+    CHECK_THAT(store_error(doc), Catch::Contains("out of range"));
+    api(doc)["deploy_timeout_s"] = 30;
+    api(doc)["retries"] = 1.5;
+    CHECK_THAT(store_error(doc), Catch::Contains(R"(field "retries" is not a whole number: 1.5)"));
+    api(doc)["retries"] = 100;
+    api(doc)["health"] = {{"cmd", "true"}, {"interval_s", 0}};
+    CHECK_THAT(store_error(doc), Catch::Contains(R"(field "interval_s" is out of range)"));
+    api(doc)["health"] = {{"cmd", "true"}, {"interval_s", 0.25}, {"attempts", 3}};
+    CHECK(parse_state(doc.dump(), "test").environments[0].services[0].health.interval_s == 0.25);
+    doc["schema_version"] = 1e30;
+    CHECK_THAT(store_error(doc), Catch::Contains(R"(field "schema_version" is out of range)"));
+    doc["schema_version"] = 2;
+    CHECK_THAT(store_error(doc), Catch::Contains("newer than this depctl supports"));
+}
+
+TEST_CASE("validation refuses text that is not UTF-8, naming the field") {
+    State state = parse_state(sample().dump(), "test");
+    CHECK_NOTHROW(validate_state(state, ErrorKind::Refused));
+    state.environments[0].services[0].deploy = "echo \xff";
+    try {
+        validate_state(state, ErrorKind::Refused);
+        FAIL("accepted a command that is not UTF-8");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::Refused);
+        CHECK(std::string(e.what()) == R"(--deploy of service "Api" is not valid UTF-8)");
+    }
+    state.environments[0].services[0].deploy = "echo ok";
+    state.environments[0].services[0].name = "Caf\xe9";
+    CHECK_THROWS_WITH(validate_state(state, ErrorKind::Refused), Catch::Contains("is not valid UTF-8"));
+    state.environments[0].services[0].name = "Api";
+    state.environments[0].services[0].env["GREETING"] = "gr\xfc\xdf";
+    CHECK_THROWS_WITH(validate_state(state, ErrorKind::Refused),
+                      R"(variable "GREETING" of service "Api" is not valid UTF-8)");
+}
+
+TEST_CASE("a state that loads survives its own round trip") {
+    const State state = parse_state(sample().dump(), "test");
+    const std::string once = serialize_state(state);
+    CHECK(serialize_state(parse_state(once, "again")) == once);
+}
