@@ -158,7 +158,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     deploy->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
     deploy->add_flag("--follow,-f", args->follow, "Stream every step's output, prefixed by service and step");
     deploy->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
-        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->check(seconds_range(0, 3600))
         ->type_name("SECONDS");
     set_examples(*deploy, "  depctl environment deploy --version 1.4.2\n"
                           "  depctl environment deploy --dry-run -o json\n"
@@ -176,7 +176,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     stop->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
     stop->add_flag("--follow,-f", args->follow, "Stream every stop command's output");
     stop->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
-        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->check(seconds_range(0, 3600))
         ->type_name("SECONDS");
     set_examples(*stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
     on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
@@ -184,7 +184,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     auto* cancel = environment.add_subcommand("cancel", "Cancel the running deployment of the environment");
     cancel->add_flag("--force", args->force, "Kill its steps at once instead of SIGTERM and the grace period");
     cancel->add_option("--timeout", args->timeout_s, "Seconds to wait for it to record CANCELED (default 60)")
-        ->check(CLI::Range(0.0, 86400.0).description(""))
+        ->check(seconds_range(0, 86400))
         ->type_name("SECONDS");
     set_examples(*cancel, "  depctl environment cancel -e staging\n  depctl environment cancel --force");
     on_run(*cancel, inv, [&inv, args] { return run_cancel(inv, *args); });

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "depctl/error.hpp"
 
@@ -25,9 +26,23 @@ void add_global_options(CLI::App& app, Options& options) {
     app.add_flag("-q,--quiet", options.quiet, "Print only results and errors, no confirmation or progress lines");
     app.add_flag("-v,--verbose", options.verbose, "Repeatable; accepted for scripts, no command prints more yet");
     app.add_option("--lock-timeout", options.lock_timeout_s, "Seconds to wait for the state lock, 0 to 3600")
-        ->check(CLI::Range(0.0, 3600.0).description(""))
+        ->check(seconds_range(0, 3600))
         ->type_name("SECONDS")
         ->default_str("10");
+}
+
+CLI::Validator seconds_range(double low, double high) {
+    return CLI::Validator(
+        [low, high](std::string& text) -> std::string {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(text, value) || !(value >= low && value <= high)) {
+                std::ostringstream message;
+                message << "Value " << text << " not in range " << low << " to " << high;
+                return message.str();
+            }
+            return {};
+        },
+        "");
 }
 
 void add_json_flag(CLI::App& command, Options& options) {

@@ -31,6 +31,9 @@ struct Invocation {
 };
 
 void add_global_options(CLI::App& app, Options& options);
+// A number of seconds in [low, high]. Unlike CLI::Range it refuses NaN, which passes
+// every comparison and would become an undefined conversion to milliseconds.
+CLI::Validator seconds_range(double low, double high);
 // `--json`, the alias of `-o json` that list commands take (as in the Qovery CLI).
 void add_json_flag(CLI::App& command, Options& options);
 // Makes `command` a leaf that runs `action` once parsing has finished.
