@@ -107,13 +107,20 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
 }
 
 void append_line_durable(const fs::path& path, std::string_view header, std::string_view line) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (fd.get() < 0) throw_errno("cannot open " + path.string(), errno);
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) throw_errno("cannot stat " + path.string(), errno);
     std::string record;
     if (info.st_size == 0 && !header.empty()) {
         record.append(header).push_back('\n');
+    }
+    // A writer killed mid-record (a write past a page can stop short once SIGKILL is
+    // pending) leaves a line without its end; start on a new line so that the torn record
+    // stays alone and unreadable instead of swallowing this one.
+    char last = '\n';
+    if (info.st_size > 0 && ::pread(fd.get(), &last, 1, info.st_size - 1) == 1 && last != '\n') {
+        record.push_back('\n');
     }
     record.append(line).push_back('\n');
     // One write of the whole record: O_APPEND keeps concurrent appenders from interleaving.

@@ -97,6 +97,23 @@ TEST_CASE("file store: history keeps a valid prefix after a torn record") {
     CHECK(store.list_history("env_none").empty());
 }
 
+TEST_CASE("file store: a torn record does not swallow the record appended after it") {
+    // A writer killed in the middle of a record leaves a line without its end.
+    testing::TempDir dir;
+    FileStore store(dir.path() / "state.json", {});
+    store.initialize(new_state("demo"));
+    store.append_history("env_a", {{"id", "dep_1"}});
+    {
+        std::ofstream torn(dir.path() / "history" / "env_a.jsonl", std::ios::app);
+        torn << R"({"id": "dep_2", "sta)";
+    }
+    store.append_history("env_a", {{"id", "dep_3"}});
+    const auto records = store.list_history("env_a");
+    REQUIRE(records.size() == 2);
+    CHECK(records[0]["id"] == "dep_1");
+    CHECK(records[1]["id"] == "dep_3");
+}
+
 TEST_CASE("file store: a history query keeps the newest matching records, oldest first") {
     testing::TempDir dir;
     FileStore store(dir.path() / "state.json", {});
