@@ -91,14 +91,17 @@ struct DeployPreview {
     nlohmann::json to_json() const;
     std::string to_text() const;
 };
-DeployPreview preview_deployment(StateStore& store, const DeployRequest& request);
+// In these three, `state` is the state as the caller loaded it from `store` (to find the
+// environment): the plan is made from it rather than from a second read of the store.
+// The outcome is recorded in a transaction of its own.
+DeployPreview preview_deployment(StateStore& store, const State& state, const DeployRequest& request);
 
-DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                                 DeployObserver& observer, const ApprovalPrompt& approve = {});
+DeployOutcome deploy_environment(StateStore& store, const State& state, const DeployRequest& request,
+                                 CancelSignal& cancel, DeployObserver& observer, const ApprovalPrompt& approve = {});
 
 // `environment stop`: each service's stop command, stages in reverse order; recorded in
 // history (STOPPED / STOP_ERROR / CANCELED) and sets the services' status to STOPPED.
-DeployOutcome stop_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                               DeployObserver& observer);
+DeployOutcome stop_environment(StateStore& store, const State& state, const DeployRequest& request,
+                               CancelSignal& cancel, DeployObserver& observer);
 
 }  // namespace depctl

@@ -84,7 +84,7 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     request.rollback = args.rollback;
 
     if (args.dry_run) {
-        const DeployPreview preview = preview_deployment(*store, request);
+        const DeployPreview preview = preview_deployment(*store, state, request);
         if (json_output(inv.options)) {
             print_json(preview.to_json());
         } else {
@@ -101,8 +101,8 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     if (::isatty(STDIN_FILENO) == 1 && !json_output(inv.options)) {
         prompt = [&cancel](const DeployPreview& preview) { return ask_approval(preview, cancel); };
     }
-    const DeployOutcome outcome = stop ? stop_environment(*store, request, cancel, progress)
-                                       : deploy_environment(*store, request, cancel, progress, prompt);
+    const DeployOutcome outcome = stop ? stop_environment(*store, state, request, cancel, progress)
+                                       : deploy_environment(*store, state, request, cancel, progress, prompt);
     progress.deployment_finished(outcome);
     return outcome.exit_code;
 }

@@ -77,8 +77,7 @@ std::string DeployPreview::to_text() const {
     return out;
 }
 
-DeployPreview preview_deployment(StateStore& store, const DeployRequest& request) {
-    const State state = store.load();
+DeployPreview preview_deployment(StateStore& store, const State& state, const DeployRequest& request) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
     DeployPreview preview{make_plan(*env, {request.services}), {}, {}, nlohmann::json::object(), request.rollback};
@@ -238,9 +237,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
 }  // namespace
 
-DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                                 DeployObserver& observer, const ApprovalPrompt& approve) {
-    const State state = store.load();
+DeployOutcome deploy_environment(StateStore& store, const State& state, const DeployRequest& request,
+                                 CancelSignal& cancel, DeployObserver& observer, const ApprovalPrompt& approve) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
 
@@ -281,9 +279,8 @@ DeployOutcome deploy_environment(StateStore& store, const DeployRequest& request
     return run_operation(store, request, cancel, observer, std::move(op), approval);
 }
 
-DeployOutcome stop_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                               DeployObserver& observer) {
-    const State state = store.load();
+DeployOutcome stop_environment(StateStore& store, const State& state, const DeployRequest& request,
+                               CancelSignal& cancel, DeployObserver& observer) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
     Operation op{HistoryRecord::Operation::stop, state, *env, make_stop_plan(*env, {request.services}), {}, {}, {}};
