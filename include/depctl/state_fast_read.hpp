@@ -1,4 +1,4 @@
-// A fast path for parse_state: the state document read straight into the model, without
+// parse_state's fast path: the state document read straight into the model, without
 // first building a JSON tree (building, walking and freeing the tree cost about four
 // times the reading itself, and every command reads the state).
 #pragma once
@@ -16,9 +16,5 @@ namespace depctl {
 // through the JSON tree, whose rules and error messages are the reference. So a field
 // added to the model and not to this reader costs speed, never data. Does not validate.
 std::optional<State> read_state_fast(std::string_view bytes);
-
-// parse_state with the fast path first: the same result, errors and messages (a state the
-// fast path read but that fails validation is read again by parse_state to say why).
-State read_state(std::string_view bytes, std::string_view origin);
 
 }  // namespace depctl

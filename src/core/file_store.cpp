@@ -7,7 +7,6 @@
 #include "depctl/error.hpp"
 #include "depctl/file_util.hpp"
 #include "depctl/names.hpp"
-#include "depctl/state_fast_read.hpp"
 #include "depctl/validate.hpp"
 
 namespace depctl {
@@ -73,7 +72,7 @@ void FileStore::initialize(const State& state) {
 
 State FileStore::load() {
     // No lock needed: commits replace the file by rename, so a reader sees old or new.
-    return read_state(read_state_bytes(), m_state_file.string());
+    return parse_state(read_state_bytes(), m_state_file.string());
 }
 
 State FileStore::transact(const std::function<void(State&)>& change) {
@@ -86,7 +85,7 @@ State FileStore::transact(const std::function<void(State&)>& change) {
                     "try again, or raise --lock-timeout");
     }
     const std::string before = read_state_bytes();
-    State state = read_state(before, m_state_file.string());
+    State state = parse_state(before, m_state_file.string());
     change(state);
     validate_state(state, ErrorKind::Refused);
     const std::string after = serialize_state(state);

@@ -7,6 +7,7 @@
 
 #include "depctl/error.hpp"
 #include "depctl/model.hpp"
+#include "depctl/state_fast_read.hpp"
 #include "depctl/validate.hpp"
 
 namespace depctl {
@@ -272,6 +273,16 @@ State state_from_json(const json& doc) {
 std::string serialize_state(const State& state) { return to_json(state).dump(2) + "\n"; }
 
 State parse_state(std::string_view bytes, std::string_view origin) {
+    // The common case is read straight into the model (state_fast_read.cpp). Whatever that
+    // reader does not fully understand, and a state it read that fails validation, are
+    // read below through the JSON tree, whose rules and messages are the reference.
+    if (auto fast = read_state_fast(bytes)) {
+        try {
+            validate_state(*fast, ErrorKind::Store);
+            return std::move(*fast);
+        } catch (const Error&) {
+        }
+    }
     const std::string prefix = "state " + std::string(origin) + " is unreadable: ";
     try {
         json doc = json::parse(bytes.begin(), bytes.end());

@@ -3,9 +3,6 @@
 #include <cstdint>
 #include <string>
 
-#include "depctl/error.hpp"
-#include "depctl/validate.hpp"
-
 namespace depctl {
 namespace {
 
@@ -385,18 +382,6 @@ std::optional<State> read_state_fast(std::string_view bytes) {
     } catch (const NotFast&) {
         return std::nullopt;
     }
-}
-
-State read_state(std::string_view bytes, std::string_view origin) {
-    if (auto fast = read_state_fast(bytes)) {
-        try {
-            validate_state(*fast, ErrorKind::Store);
-            return std::move(*fast);
-        } catch (const Error&) {
-            // parse_state below finds the same problem and words it as it always has.
-        }
-    }
-    return parse_state(bytes, origin);
 }
 
 }  // namespace depctl
