@@ -256,7 +256,7 @@ def bench_schedule(args, work, results):
     results.append({"target": "schedule: speed-up over the strict stage-by-stage model",
                     "limit": ">= 1.30", "measured": f"{s / p:.2f}", "ratio": 1.30 / (s / p),
                     "detail": f"strict {s:.3f} s (runs {', '.join(f'{t:.3f}' for t in strict)}) / pipelined {p:.3f} s",
-                    "command": "one `depctl environment deploy --services <stage k's services>` per stage, in order"})
+                    "command": "depctl environment deploy -e sched -j 8 --services <stage k's services>, once per stage"})
 
 
 # ---------------------------------------------------------------------------- CLI latency
