@@ -14,6 +14,7 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 
 // Replaces `path` with `bytes` atomically: temp file in the same directory, write, fsync,
 // rename, fsync the directory. A crash at any instant leaves the old or the new file.
+// Temp files that killed writers of the same file left behind are removed first.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes, int mode = 0600);
 
 // Appends one record (a line) and fsyncs it, creating the file with `header` first.

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <random>
 #include <thread>
 #include <utility>
@@ -65,6 +67,24 @@ private:
     bool m_committed = false;
 };
 
+// A writer killed between creating its temp file and the rename leaves the file behind
+// (about one in ten SIGKILLed mutations, see docs/reliability.md). Removes those of
+// processes that no longer exist; a live pid, even a reused one, keeps its file: better
+// a leftover than a file removed under a writer.
+void remove_stale_temp_files(const fs::path& dir, const std::string& prefix) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const char* digits = name.c_str() + prefix.size();
+        char* after = nullptr;
+        const long pid = std::strtol(digits, &after, 10);
+        if (pid <= 0 || after == digits || *after != '.') continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        ::unlink(it->path().c_str());
+    }
+}
+
 }  // namespace
 
 std::optional<std::string> read_file(const fs::path& path) {
@@ -92,8 +112,9 @@ std::optional<std::string> read_file(const fs::path& path) {
 void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
     const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
     static thread_local std::mt19937_64 random{std::random_device{}()};
-    TempFile temp(dir / (path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
-                         std::to_string(random() % 1000000)));
+    const std::string prefix = path.filename().string() + ".tmp.";
+    remove_stale_temp_files(dir, prefix);
+    TempFile temp(dir / (prefix + std::to_string(::getpid()) + "." + std::to_string(random() % 1000000)));
     {
         Fd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
         if (fd.get() < 0) throw_errno("cannot create " + temp.path().string(), errno);

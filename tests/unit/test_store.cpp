@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -112,6 +113,20 @@ TEST_CASE("file store: a torn record does not swallow the record appended after 
     REQUIRE(records.size() == 2);
     CHECK(records[0]["id"] == "dep_1");
     CHECK(records[1]["id"] == "dep_3");
+}
+
+TEST_CASE("atomic write removes the temp files of writers that died, not of live ones") {
+    testing::TempDir dir;
+    const auto state = dir.path() / "state.json";
+    const auto dead = dir.path() / "state.json.tmp.999999999.42";  // above any pid_max
+    const auto live = dir.path() / ("state.json.tmp." + std::to_string(::getpid()) + ".7");
+    const auto other = dir.path() / "other.json.tmp.999999999.1";
+    for (const auto& path : {dead, live, other}) std::ofstream(path) << "partial";
+    write_file_atomic(state, "new\n");
+    CHECK(std::filesystem::exists(state));
+    CHECK_FALSE(std::filesystem::exists(dead));
+    CHECK(std::filesystem::exists(live));
+    CHECK(std::filesystem::exists(other));
 }
 
 TEST_CASE("file store: a history query keeps the newest matching records, oldest first") {
