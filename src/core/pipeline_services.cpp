@@ -152,7 +152,8 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
         checked_variable(key, "secret");
         check_secret_source(key, source);
         if (s.env.count(key)) refuse("secret " + show_name(key) + " has the name of a plain variable of the service");
-        std::erase_if(s.secrets, [&](const SecretRef& r) { return r.key == key; });
+        // An init-capture: clang 14 (the fuzzing build) cannot capture a structured binding.
+        std::erase_if(s.secrets, [&name = key](const SecretRef& r) { return r.key == name; });
         s.secrets.push_back({key, source});
     }
     for (const auto& [key, value] : s.env) {
