@@ -51,17 +51,28 @@ std::string checked_variable(std::string_view key, const char* what) {
     return std::string(key);
 }
 
-std::pair<std::string, std::string> split_assignment(const std::string& text, const char* flag) {
+// A --secret argument that is not KEY=env:VAR or KEY=file:PATH may be the secret value
+// itself, pasted by mistake: its refusal never repeats what was given.
+std::pair<std::string, std::string> split_assignment(const std::string& text, const char* flag,
+                                                     bool may_be_secret = false) {
     const auto eq = text.find('=');
-    if (eq == std::string::npos) refuse(std::string(flag) + " " + show_name(text) + " is not KEY=VALUE");
+    if (eq == std::string::npos) {
+        refuse(std::string(flag) + " " + (may_be_secret ? "argument (not shown)" : show_name(text)) +
+                   " is not KEY=VALUE",
+               may_be_secret ? "use --secret KEY=env:VARIABLE or --secret KEY=file:PATH" : "");
+    }
     return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
 void check_secret_source(const std::string& key, const std::string& source) {
-    const bool env_source = source.rfind("env:", 0) == 0 && is_variable_name(source.substr(4));
+    const bool env_prefix = source.rfind("env:", 0) == 0;
+    const bool env_source = env_prefix && is_variable_name(source.substr(4));
     const bool file_source = source.rfind("file:", 0) == 0 && source.size() > 5;
     if (!env_source && !file_source) {
-        refuse("secret " + show_name(key) + " has an invalid source " + show_name(source),
+        // "env:" or "file:" with a bad rest is a typo worth showing; anything else is not.
+        const bool recognisable = env_prefix || source.rfind("file:", 0) == 0;
+        refuse("secret " + show_name(key) + " has an invalid source " +
+                   (recognisable ? show_name(source) : std::string("(not shown: it may be the secret itself)")),
                "use --secret KEY=env:VARIABLE or --secret KEY=file:PATH");
     }
 }
@@ -148,7 +159,7 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
         if (removed == 0) refuse("service " + show_name(s.name) + " has no secret " + show_name(key));
     }
     for (const auto& assignment : c.secret_set) {
-        auto [key, source] = split_assignment(assignment, "--secret");
+        auto [key, source] = split_assignment(assignment, "--secret", true);
         checked_variable(key, "secret");
         check_secret_source(key, source);
         if (s.env.count(key)) refuse("secret " + show_name(key) + " has the name of a plain variable of the service");
