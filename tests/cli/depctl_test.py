@@ -100,6 +100,22 @@ class DepctlTestCase(unittest.TestCase):
         with open(self.state_path) as f:
             return json.load(f)
 
+    # --- deployment records ------------------------------------------------------------------
+    def last_record(self, env=None):
+        """`deployment show` of the newest deployment (of env, else the current environment)."""
+        args = ("-e", env) if env else ()
+        summary = self.json("deployment", "list", *args)[0]
+        return self.json("deployment", "show", summary["id"])
+
+    @staticmethod
+    def step(record, service, step):
+        """One step of one service in a deployment record."""
+        for stage in record["stages"]:
+            for svc in stage["services"]:
+                if svc["name"] == service:
+                    return next(s for s in svc["steps"] if s["step"] == step)
+        raise KeyError(service)
+
     def init_environment(self, name="production"):
         self.ok("init", "--project", "demo")
         self.ok("environment", "create", name)

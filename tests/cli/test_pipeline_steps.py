@@ -15,18 +15,6 @@ class PipelineSteps(DepctlTestCase):
         super().setUp()
         self.init_environment("dev")
 
-    def last_record(self, env=None):
-        args = ("-e", env) if env else ()
-        summary = self.json("deployment", "list", *args)[0]
-        return self.json("deployment", "show", summary["id"])
-
-    def step(self, record, service, step):
-        for stage in record["stages"]:
-            for svc in stage["services"]:
-                if svc["name"] == service:
-                    return next(s for s in svc["steps"] if s["step"] == step)
-        raise KeyError(service)
-
     # --- health over HTTP, against a real server on 127.0.0.1 ------------------------------
     def http_service(self, url, *extra):
         self.ok("service", "create", "Api", "--type", "application", "--deploy", "true",
