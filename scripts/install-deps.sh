@@ -10,6 +10,7 @@ packages=(
   python3 sqlite3 procps util-linux tmux groff-base
   etcd-server openssl
   jq
+  clang libclang-rt-14-dev llvm-14  # libFuzzer targets (scripts/fuzz.sh), llvm-symbolizer
 )
 
 missing=()

@@ -1,8 +1,37 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is needed, builds, and runs every test.
+# The README's test command (what CI runs): installs what is needed, then
+#   1. builds build/ (g++) and runs every test in it;
+#   2. builds build-san/ with clang, AddressSanitizer + UBSan and libFuzzer's coverage
+#      instrumentation, and runs every test again in it (docs/reliability.md);
+#   3. fuzzes each libFuzzer target of that tree for DEPCTL_FUZZ_SECONDS (default 60).
+# For a quicker local run: DEPCTL_TEST_SANITIZE=0 skips 2 and 3, DEPCTL_FUZZ_SECONDS=0 skips 3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+started=$SECONDS
+say() { echo "== test.sh: $* ($((SECONDS - started)) s)"; }
+
 bash "$root/scripts/install-deps.sh"
+
+build=${DEPCTL_BUILD_DIR:-$root/build}
+say "build $build"
 bash "$root/scripts/build.sh"
-cd "${DEPCTL_BUILD_DIR:-$root/build}"
-ctest --output-on-failure -j "$(nproc)" --timeout 900
+say "ctest $build"
+(cd "$build" && ctest --output-on-failure -j "$(nproc)" --timeout 900)
+
+if [ "${DEPCTL_TEST_SANITIZE:-1}" != 0 ]; then
+  # One tree serves the sanitizer run and the fuzzers: a second sanitizer compile of the
+  # whole project would cost CI more than a quarter of an hour on two cores. The options
+  # (halt at the first finding, leaks, exit 86) are compiled into every binary of the
+  # tree: cmake/sanitizer_options.cpp.
+  san=${DEPCTL_SAN_BUILD_DIR:-$root/build-san}
+  say "build $san (clang, ASan + UBSan + fuzzer instrumentation)"
+  DEPCTL_BUILD_DIR=$san CMAKE_BUILD_TYPE=RelWithDebInfo bash "$root/scripts/build.sh" \
+    -DCMAKE_CXX_COMPILER=clang++ -DDEPCTL_SANITIZE=ON -DDEPCTL_FUZZ=ON
+  say "ctest $san"
+  (cd "$san" && ctest --output-on-failure -j "$(nproc)" --timeout 900)
+  if [ "${DEPCTL_FUZZ_SECONDS:-60}" != 0 ]; then
+    say "fuzz"
+    DEPCTL_FUZZ_BUILD_DIR=$san bash "$root/scripts/fuzz.sh"
+  fi
+fi
+say "all passed"
