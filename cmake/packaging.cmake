@@ -5,24 +5,26 @@ include(GNUInstallDirs)
 
 set(DEPCTL_GENERATED ${CMAKE_BINARY_DIR}/generated)
 set(DEPCTL_MAN_PAGE ${DEPCTL_GENERATED}/depctl.1)
+set(DEPCTL_MAN_PAGE_GZ ${DEPCTL_GENERATED}/depctl.1.gz)  # installed compressed, as Debian does
 set(DEPCTL_COMPLETIONS
     ${DEPCTL_GENERATED}/completions/depctl
     ${DEPCTL_GENERATED}/completions/_depctl
     ${DEPCTL_GENERATED}/completions/depctl.fish)
 
 add_custom_command(
-  OUTPUT ${DEPCTL_MAN_PAGE} ${DEPCTL_COMPLETIONS}
+  OUTPUT ${DEPCTL_MAN_PAGE} ${DEPCTL_MAN_PAGE_GZ} ${DEPCTL_COMPLETIONS}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${DEPCTL_GENERATED}/completions
   COMMAND sh -c "\"$1\" __man > \"$2\"" sh $<TARGET_FILE:depctl> ${DEPCTL_MAN_PAGE}
+  COMMAND sh -c "gzip -9 -n -c \"$1\" > \"$2\"" sh ${DEPCTL_MAN_PAGE} ${DEPCTL_MAN_PAGE_GZ}
   COMMAND sh -c "\"$1\" completion bash > \"$2\"" sh $<TARGET_FILE:depctl> ${DEPCTL_GENERATED}/completions/depctl
   COMMAND sh -c "\"$1\" completion zsh > \"$2\"" sh $<TARGET_FILE:depctl> ${DEPCTL_GENERATED}/completions/_depctl
   COMMAND sh -c "\"$1\" completion fish > \"$2\"" sh $<TARGET_FILE:depctl> ${DEPCTL_GENERATED}/completions/depctl.fish
   DEPENDS depctl
   COMMENT "Generating the depctl man page and shell completions"
   VERBATIM)
-add_custom_target(depctl_generated ALL DEPENDS ${DEPCTL_MAN_PAGE} ${DEPCTL_COMPLETIONS})
+add_custom_target(depctl_generated ALL DEPENDS ${DEPCTL_MAN_PAGE} ${DEPCTL_MAN_PAGE_GZ} ${DEPCTL_COMPLETIONS})
 
-install(FILES ${DEPCTL_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${DEPCTL_MAN_PAGE_GZ} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${DEPCTL_GENERATED}/completions/depctl DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${DEPCTL_GENERATED}/completions/_depctl DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 install(FILES ${DEPCTL_GENERATED}/completions/depctl.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)

@@ -66,7 +66,9 @@ int run(int argc, char** argv) {
     app.footer("\nExamples:\n  depctl init --project shop\n  depctl environment create staging\n"
                "  depctl context set -e staging\n  depctl environment stage list\n\n"
                "Exit codes: 0 ok, 1 deployment failed, 2 usage, 3 refused input, 4 busy, 5 policy,\n"
-               "6 state store error, 130 cancelled. Docs: docs/commands.md");
+               "6 state store error, 130 cancelled.\n"
+               "More: `depctl COMMAND --help`, `man depctl`, and the guides in docs/\n"
+               "(installed in share/doc/depctl/docs): getting-started.md, commands.md.");
 
     Invocation invocation;
     depctl::cli::add_global_options(app, invocation.options);

@@ -1,5 +1,6 @@
 """What ships: the man page generated at build time from the command tree, `cmake --install`
 laying out binary, man page, completions and docs, and a .deb from CPack."""
+import gzip
 import os
 import re
 import shutil
@@ -58,7 +59,7 @@ class Packaging(DepctlTestCase):
         self.addCleanup(shutil.rmtree, prefix, ignore_errors=True)
         subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], check=True, capture_output=True,
                        timeout=300)
-        for path in ("bin/depctl", "share/man/man1/depctl.1", "share/bash-completion/completions/depctl",
+        for path in ("bin/depctl", "share/man/man1/depctl.1.gz", "share/bash-completion/completions/depctl",
                      "share/zsh/vendor-completions/_depctl", "share/fish/vendor_completions.d/depctl.fish",
                      "share/doc/depctl/README.md", "share/doc/depctl/LICENSE",
                      "share/doc/depctl/docs/getting-started.md", "share/doc/depctl/docs/commands.md",
@@ -68,6 +69,9 @@ class Packaging(DepctlTestCase):
         self.assertTrue(os.access(installed, os.X_OK))
         version = subprocess.run([installed, "--version"], capture_output=True, text=True, timeout=30).stdout
         self.assertRegex(version, r"^depctl \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}|unknown)\)\n$")
+        with gzip.open(os.path.join(prefix, "share/man/man1/depctl.1.gz"), "rb") as f, \
+                open(os.path.join(BUILD, "generated", "depctl.1"), "rb") as page:
+            self.assertEqual(f.read(), page.read(), "the installed man page is not the generated one")
         with open(os.path.join(prefix, "share/bash-completion/completions/depctl")) as f:
             self.assertEqual(f.read(), self.ok("completion", "bash").stdout)
 
@@ -81,7 +85,7 @@ class Packaging(DepctlTestCase):
         self.assertEqual(len(debs), 1, os.listdir(out))
         deb = os.path.join(out, debs[0])
         listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
-        for path in ("./usr/bin/depctl", "./usr/share/man/man1/depctl.1",
+        for path in ("./usr/bin/depctl", "./usr/share/man/man1/depctl.1.gz",
                      "./usr/share/bash-completion/completions/depctl", "./usr/share/doc/depctl/docs/"):
             self.assertIn(path, listing)
         depends = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True, text=True,
