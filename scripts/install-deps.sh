@@ -11,6 +11,7 @@ packages=(
   etcd-server openssl
   jq
   clang libclang-rt-14-dev llvm-14  # libFuzzer targets (scripts/fuzz.sh), llvm-symbolizer
+  zsh fish man-db  # the zsh and fish completion tests, and `man -l` on the generated page
 )
 
 missing=()
