@@ -6,13 +6,26 @@
 namespace depctl {
 namespace {
 
-// The newest deployment record of an environment (stops do not count: they deploy nothing).
-std::optional<nlohmann::json> latest_deployment(StateStore& store, const std::string& environment_id) {
+// What an environment of the enforced order has: its newest successful deployment (the
+// version DESIGN §5 checks) and its newest deployment of any outcome (to explain a failed
+// or cancelled attempt). Stops do not count: they deploy nothing.
+struct DeploymentsOf {
+    std::optional<nlohmann::json> latest_successful;
+    std::optional<nlohmann::json> latest;
+};
+
+DeploymentsOf deployments_of(StateStore& store, const std::string& environment_id) {
+    DeploymentsOf found;
     auto records = store.list_history(environment_id);
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
-        if (it->value("operation", "deploy") == "deploy") return *it;
+        if (it->value("operation", "deploy") != "deploy") continue;
+        if (!found.latest) found.latest = *it;
+        if (it->value("status", "") == "DEPLOYED") {
+            found.latest_successful = *it;
+            break;
+        }
     }
-    return std::nullopt;
+    return found;
 }
 
 }  // namespace
@@ -39,16 +52,21 @@ PromotionVerdict check_enforced_order(StateStore& store, const State& state, con
     for (std::size_t i = 0; i < position; ++i) {
         const Environment* earlier = state.find_environment_by_id(order[i]);
         if (!earlier) continue;
-        const auto latest = latest_deployment(store, earlier->id);
-        if (!latest) {
-            verdict.blocking.push_back(show_name(earlier->name) + " has never been deployed (needs " + version + ")");
-            continue;
+        const auto found = deployments_of(store, earlier->id);
+        if (found.latest_successful && found.latest_successful->value("version", "") == version) continue;
+        std::string why = show_name(earlier->name);
+        if (found.latest_successful) {
+            why += " has " + found.latest_successful->value("version", "") + " as its latest successful deployment, not " +
+                   version;
+        } else {
+            why += " has no successful deployment (needs " + version + ")";
         }
-        const std::string has = latest->value("version", "");
-        const std::string status = latest->value("status", "");
-        if (has == version && status == "DEPLOYED") continue;
-        verdict.blocking.push_back(show_name(earlier->name) + " has " + has + " (" + status + "), not " + version +
-                                   " DEPLOYED");
+        // A newer attempt that did not succeed is worth naming: it is usually the reason.
+        if (found.latest && found.latest != found.latest_successful) {
+            why += "; its latest deployment, of " + found.latest->value("version", "") + ", ended " +
+                   found.latest->value("status", "");
+        }
+        verdict.blocking.push_back(why);
     }
     verdict.allowed = verdict.blocking.empty();
     return verdict;

@@ -33,7 +33,7 @@ class Promotion(DepctlTestCase):
 
         self.ok("environment", "deploy", "-e", "development", "--version", "V2")
         result = self.fails(5, "environment", "deploy", "-e", "production", "--version", "V2",
-                            message='"staging" has V1 (DEPLOYED), not V2 DEPLOYED')
+                            message='"staging" has V1 as its latest successful deployment, not V2')
         self.assertIn("cannot deploy V2 to \"production\"", result.stderr)
         self.assertEqual(self.version_of("production"), "V1")
         plan = self.json("environment", "deploy", "-e", "production", "--version", "V2", "--dry-run")
@@ -58,10 +58,23 @@ class Promotion(DepctlTestCase):
         self.fails(3, "environment", "deploy", "-e", "production", "--rollback", "--version", "V3",
                    message="never had version")
 
+    def test_a_failed_attempt_does_not_hide_the_latest_successful_deployment(self):
+        """DESIGN §5: the environments before must have V as their latest *successful*
+        deployment; a newer failed one neither counts nor blocks V."""
+        self.ok("environment", "deploy", "-e", "development", "--version", "V1")
+        self.ok("service", "edit", "Api", "-e", "development", "--deploy", "exit 9")
+        result = self.run_depctl("environment", "deploy", "-e", "development", "--version", "V2")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.ok("environment", "deploy", "-e", "staging", "--version", "V1")  # V1 is still development's
+        self.fails(5, "environment", "deploy", "-e", "staging", "--version", "V2",
+                   message='"development" has V1 as its latest successful deployment, not V2; '
+                           'its latest deployment, of V2, ended DEPLOYMENT_ERROR')
+        self.fails(5, "environment", "deploy", "-e", "production", "--version", "V2", message='"staging" has V1')
+
     def test_enforced_order_follows_renames_and_deletes(self):
         self.ok("environment", "edit", "staging", "--new-name", "qa")
         self.assertEqual(self.json("project", "show")["enforced_order"], ["development", "qa", "production"])
-        self.fails(5, "environment", "deploy", "-e", "production", "--version", "V1", message='"qa" has never')
+        self.fails(5, "environment", "deploy", "-e", "production", "--version", "V1", message='"qa" has no successful deployment (needs V1)')
         self.ok("environment", "delete", "qa")
         self.assertEqual(self.json("project", "show")["enforced_order"], ["development", "production"])
         self.ok("environment", "deploy", "-e", "development", "--version", "V1")
