@@ -13,6 +13,7 @@
 
 #include "depctl/cancel.hpp"
 #include "depctl/plan.hpp"
+#include "depctl/step_estimates.hpp"
 #include "depctl/store.hpp"
 
 namespace depctl {
@@ -88,8 +89,11 @@ struct DeployPreview {
     std::string version_problem;
     nlohmann::json promotion;  // the enforced-order verdict (PromotionVerdict::to_json)
     bool rollback = false;
+    std::optional<DeploymentEstimate> estimate;  // absent when no step has a past duration
     nlohmann::json to_json() const;
-    std::string to_text() const;
+    // The dry run's text; with dry_run false, the same plan shown before the approval
+    // question, without saying that nothing will run.
+    std::string to_text(bool dry_run = true) const;
 };
 // In these three, `state` is the state as the caller loaded it from `store` (to find the
 // environment): the plan is made from it rather than from a second read of the store.

@@ -38,7 +38,7 @@ struct DeployArgs {
 
 // Reads the answer to the approval question; Ctrl-C (the cancel signal) ends the wait.
 bool ask_approval(const DeployPreview& preview, const CancelSignal& cancel) {
-    std::cout << preview.to_text() << "\nEnvironment \"" << preview.plan.environment_name
+    std::cout << preview.to_text(/*dry_run=*/false) << "\nEnvironment \"" << preview.plan.environment_name
               << "\" requires approval. Deploy version " << preview.version << "?\n"
               << "Only 'yes' will be accepted: " << std::flush;
     std::string answer;

@@ -2,6 +2,7 @@
 #include "depctl/deploy.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -46,8 +47,29 @@ std::string resolve_version(const std::optional<std::string>& explicit_version, 
                 "pass --version V, set DEPCTL_VERSION, or run inside a git repository with a commit");
 }
 
+namespace {
+
+// The same shape as the progress lines' durations: 4.2s, 3m07s.
+std::string seconds_text(double seconds) {
+    char buffer[32];
+    if (seconds < 60) {
+        std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
+    } else {
+        const long long s = static_cast<long long>(seconds + 0.5);
+        std::snprintf(buffer, sizeof buffer, "%lldm%02llds", s / 60, s % 60);
+    }
+    return buffer;
+}
+
+std::string counted(std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + ' ' + (n == 1 ? one : many);
+}
+
+}  // namespace
+
 nlohmann::json DeployPreview::to_json() const {
     nlohmann::json out = plan_to_json(plan);
+    out["estimate"] = estimate ? estimate->to_json() : nlohmann::json(nullptr);
     out["dry_run"] = true;
     out["version"] = version.empty() ? nlohmann::json(nullptr) : nlohmann::json(version);
     out["rollback"] = rollback;
@@ -56,8 +78,9 @@ nlohmann::json DeployPreview::to_json() const {
     return out;
 }
 
-std::string DeployPreview::to_text() const {
-    std::string out = "Dry run: deploy of environment \"" + plan.environment_name + "\", version " +
+std::string DeployPreview::to_text(bool dry_run) const {
+    std::string out = std::string(dry_run ? "Dry run" : "Plan") + ": deploy of environment \"" +
+                      plan.environment_name + "\", version " +
                       (version.empty() ? "(unresolved: " + version_problem + ")" : version) + "\n\n";
     if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
     if (promotion.value("applies", false)) {
@@ -72,15 +95,25 @@ std::string DeployPreview::to_text() const {
     out += render_plan_text(plan);
     std::size_t steps = 0;
     for (const auto& step : plan.steps) steps += step.kind != StepKind::barrier;
-    out += std::to_string(plan.services.size()) + " services, " + std::to_string(steps) +
-           " steps. Nothing was run and nothing was written.\n";
+    out += counted(plan.services.size(), "service", "services") + ", " + counted(steps, "step", "steps") + ".";
+    if (estimate) {
+        out += " Estimated time: " + seconds_text(estimate->seconds) + " at -j" + std::to_string(estimate->parallelism);
+        out += estimate->measured == estimate->steps
+                   ? " (from past durations)."
+                   : " (" + std::to_string(estimate->measured) + " of " + counted(estimate->steps, "step", "steps") +
+                         " from past durations; the others at the median).";
+    } else if (steps > 0) {
+        out += " No time estimate yet: no past deployment ran these steps.";
+    }
+    if (dry_run) out += " Nothing was run and nothing was written.";
+    out += "\n";
     return out;
 }
 
 DeployPreview preview_deployment(StateStore& store, const State& state, const DeployRequest& request) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
-    DeployPreview preview{make_plan(*env, {request.services}), {}, {}, nlohmann::json::object(), request.rollback};
+    DeployPreview preview{make_plan(*env, {request.services}), {}, {}, nlohmann::json::object(), request.rollback, {}};
     try {
         preview.version = request.rollback ? rollback_version(store, *env, request.version)
                                            : resolve_version(request.version, store.project_dir());
@@ -89,6 +122,15 @@ DeployPreview preview_deployment(StateStore& store, const State& state, const De
         preview.version_problem = e.what();
     }
     if (!preview.version.empty() && !request.force_build) mark_reused_builds(preview.plan, store, state, preview.version);
+    // The estimate replays the executor with the durations of the last deployments.
+    std::size_t measured = 0;
+    const auto durations =
+        estimate_step_durations(preview.plan, store.query_history(env->id, {{}, k_estimate_records}), &measured);
+    if (measured > 0) {
+        assign_priorities(preview.plan, durations);
+        preview.estimate = simulate_deployment(preview.plan, durations, request.parallelism);
+        preview.estimate->measured = measured;
+    }
     return preview;
 }
 
@@ -257,7 +299,14 @@ DeployOutcome deploy_environment(StateStore& store, const State& state, const De
     if (!request.force_build) mark_reused_builds(plan, store, state, version);
     // Among ready steps the one with the longest path to the end goes first, measured in
     // the durations of the last deployments (deploy work still comes before builds).
-    assign_priorities(plan, estimate_step_durations(plan, store.query_history(env->id, {{}, k_estimate_records})));
+    std::size_t measured = 0;
+    const auto durations = estimate_step_durations(plan, store.query_history(env->id, {{}, k_estimate_records}), &measured);
+    assign_priorities(plan, durations);
+    std::optional<DeploymentEstimate> estimate;  // shown with the plan at the approval question
+    if (measured > 0) {
+        estimate = simulate_deployment(plan, durations, request.parallelism);
+        estimate->measured = measured;
+    }
 
     // Approval (Spryker's Please_approve): under the lock, so the plan shown is the one run.
     std::function<void(const Operation&)> approval;
@@ -267,7 +316,7 @@ DeployOutcome deploy_environment(StateStore& store, const State& state, const De
                 throw Error(ErrorKind::Policy, "environment " + show_name(env->name) + " requires approval",
                             "pass --yes, or run from a terminal to be asked; nothing was run");
             }
-            DeployPreview preview{op.plan, op.version, {}, nlohmann::json::object(), request.rollback};
+            DeployPreview preview{op.plan, op.version, {}, nlohmann::json::object(), request.rollback, estimate};
             if (!approve(preview)) {
                 throw Error(ErrorKind::Policy, "deployment of " + show_name(env->name) + " was not approved",
                             "nothing was run");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <queue>
 #include <string>
 #include <unordered_map>
 
@@ -16,7 +17,8 @@ double median_of(std::vector<double> values) {
 
 }  // namespace
 
-std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<nlohmann::json>& records) {
+std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<nlohmann::json>& records,
+                                            std::size_t* measured) {
     // (service id, step name) -> seconds, from the newest record that has it.
     std::unordered_map<std::string, double> seen;
     for (auto record = records.rbegin(); record != records.rend(); ++record) {
@@ -50,6 +52,7 @@ std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<
         const auto it = seen.find(key);
         if (it == seen.end()) continue;
         estimates[i] = it->second;
+        if (measured) ++*measured;
         known_by_kind[step.kind].push_back(it->second);
         known.push_back(it->second);
     }
@@ -62,6 +65,70 @@ std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<
         estimates[i] = it == kind_fallback.end() ? fallback : it->second;
     }
     return estimates;
+}
+
+nlohmann::json DeploymentEstimate::to_json() const {
+    return {{"seconds", seconds}, {"parallelism", parallelism}, {"steps", steps}, {"measured_steps", measured}};
+}
+
+DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations, int parallelism) {
+    DeploymentEstimate estimate;
+    estimate.parallelism = std::max(1, parallelism);
+    const std::size_t n = plan.steps.size();
+    std::vector<std::vector<std::size_t>> dependents(n);
+    std::vector<std::size_t> pending(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t dep : plan.steps[i].deps) dependents[dep].push_back(i);
+        pending[i] = plan.steps[i].deps.size();
+        const PlanStep& step = plan.steps[i];
+        estimate.steps += step.kind != StepKind::barrier && !step.reused;
+    }
+    const auto duration = [&](std::size_t i) {
+        const PlanStep& step = plan.steps[i];
+        if (step.kind == StepKind::barrier || step.reused) return 0.0;
+        return i < durations.size() ? durations[i] : 1.0;
+    };
+    // The executor's order among ready steps: rollout work before builds, then priority.
+    const auto before = [&](std::size_t a, std::size_t b) {
+        const bool build_a = plan.steps[a].kind == StepKind::build, build_b = plan.steps[b].kind == StepKind::build;
+        if (build_a != build_b) return build_a;  // a build sorts below rollout work
+        if (plan.steps[a].priority != plan.steps[b].priority) return plan.steps[a].priority < plan.steps[b].priority;
+        return a > b;
+    };
+    std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(before)> ready(before);
+    using Running = std::pair<double, std::size_t>;  // (finish time, step)
+    std::priority_queue<Running, std::vector<Running>, std::greater<>> running;
+    double now = 0;
+    std::size_t busy = 0;
+    const auto finish = [&](std::size_t i) {
+        for (std::size_t next : dependents[i]) {
+            if (--pending[next] == 0) ready.push(next);
+        }
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        if (pending[i] == 0) ready.push(i);
+    }
+    while (!ready.empty() || !running.empty()) {
+        // Zero-length steps (barriers, reused builds) take no worker and end at once.
+        while (!ready.empty() && (duration(ready.top()) == 0 || busy < static_cast<std::size_t>(estimate.parallelism))) {
+            const std::size_t i = ready.top();
+            ready.pop();
+            if (duration(i) == 0) {
+                finish(i);
+                continue;
+            }
+            ++busy;
+            running.push({now + duration(i), i});
+        }
+        if (running.empty()) break;
+        const auto [at, i] = running.top();
+        running.pop();
+        now = at;
+        --busy;
+        finish(i);
+    }
+    estimate.seconds = now;
+    return estimate;
 }
 
 }  // namespace depctl

@@ -97,6 +97,40 @@ class Deploy(DepctlTestCase):
         self.assertIn("Api (skipped)", text)
         self.assertIn("Nothing was run", text)
 
+    def test_dry_run_estimates_the_time_from_past_durations(self):
+        """DESIGN §5: the dry run gives an estimate from past durations. Expected values are
+        computed here from the durations the last deployment recorded, not assumed."""
+        self.ok("service", "create", "DB", "--type", "database", "--deploy", "sleep 0.3")
+        self.ok("service", "create", "Api", "--type", "application", "--build", "sleep 0.2",
+                "--deploy", "sleep 0.1")
+        plan = self.json("environment", "deploy", "--dry-run", "--version", "v1")
+        self.assertIsNone(plan["estimate"])  # no history yet: no made-up figure
+        self.assertIn("No time estimate yet",
+                      self.ok("environment", "deploy", "--dry-run", "--version", "v1").stdout)
+        self.ok("environment", "deploy", "--version", "v1")
+        took = {}
+        for stage in self.json("deployment", "show", self.json("deployment", "list")[0]["id"])["stages"]:
+            for svc in stage["services"]:
+                for step in svc["steps"]:
+                    took[(svc["name"], step["step"])] = step["duration_ms"] / 1000
+        db, build, deploy = took[("DB", "deploy")], took[("Api", "build")], took[("Api", "deploy")]
+
+        serial = self.json("environment", "deploy", "--dry-run", "--version", "v2", "-j", "1")["estimate"]
+        self.assertEqual((serial["parallelism"], serial["steps"], serial["measured_steps"]), (1, 3, 3))
+        self.assertAlmostEqual(serial["seconds"], db + build + deploy, delta=0.002)
+        # In parallel, Api builds while DB deploys; Api's deploy waits for both (stage barrier).
+        wide = self.json("environment", "deploy", "--dry-run", "--version", "v2", "-j", "4")["estimate"]
+        self.assertAlmostEqual(wide["seconds"], max(db, build) + deploy, delta=0.002)
+        # Same version: the build is reused, so it counts for nothing.
+        reused = self.json("environment", "deploy", "--dry-run", "--version", "v1", "-j", "4")["estimate"]
+        self.assertEqual(reused["steps"], 2)
+        self.assertAlmostEqual(reused["seconds"], db + deploy, delta=0.002)
+        # A step never seen counts as the median of its kind, and the text says so.
+        self.ok("service", "create", "Jobs", "--type", "job", "--deploy", "true")
+        text = self.ok("environment", "deploy", "--dry-run", "--version", "v2", "-j", "1").stdout
+        self.assertIn("Estimated time:", text)
+        self.assertIn("at -j1 (3 of 4 steps from past durations; the others at the median)", text)
+
     def test_services_subset(self):
         self.add("DB", "database", 0, 0)
         self.add("Api", "application", 0, 0)

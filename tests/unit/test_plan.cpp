@@ -159,6 +159,36 @@ TEST_CASE("priorities follow the longest estimated path to the end") {
           plan.steps[step_of(plan, "Api", StepKind::build)].priority + 40);
 }
 
+TEST_CASE("the dry run's estimate replays the schedule at the given parallelism") {
+    // DB (stage 1): build 2, release 1, deploy 3, health 1. Api (stage 4): build 10,
+    // release 1, deploy 2, health 1. Web (stage 4, after Api): deploy 4.
+    const Environment env = sample();
+    Plan plan = make_plan(env, {});
+    std::vector<double> d(plan.steps.size(), 0.0);
+    const auto set = [&](const char* name, StepKind kind, double seconds) { d[step_of(plan, name, kind)] = seconds; };
+    set("DB", StepKind::build, 2), set("DB", StepKind::release, 1), set("DB", StepKind::deploy, 3);
+    set("DB", StepKind::health, 1), set("Api", StepKind::build, 10), set("Api", StepKind::release, 1);
+    set("Api", StepKind::deploy, 2), set("Api", StepKind::health, 1), set("Web", StepKind::deploy, 4);
+    assign_priorities(plan, d);
+
+    // One at a time: the sum of the work.
+    const DeploymentEstimate serial = simulate_deployment(plan, d, 1);
+    CHECK(serial.seconds == Approx(25.0));
+    CHECK(serial.steps == 9);
+    CHECK(serial.parallelism == 1);
+    // Unbounded: the critical path. Api's build (10) outlasts DB's rollout (2+1+3+1 = 7),
+    // then Api's rollout (1+2+1) and Web's deploy (4) after it: 10 + 4 + 4 = 18.
+    CHECK(simulate_deployment(plan, d, 64).seconds == Approx(18.0));
+    // Two workers: both builds start at once; DB's rollout (5) runs beside Api's build.
+    CHECK(simulate_deployment(plan, d, 2).seconds == Approx(18.0));
+    // A reused build takes no time and no worker.
+    plan.steps[step_of(plan, "Api", StepKind::build)].reused = true;
+    const DeploymentEstimate reused = simulate_deployment(plan, d, 64);
+    CHECK(reused.seconds == Approx(7.0 + 4.0 + 4.0));
+    CHECK(reused.steps == 8);
+    CHECK(reused.to_json()["seconds"].get<double>() == Approx(15.0));
+}
+
 TEST_CASE("build keys change with what makes a build different") {
     Service s;
     s.name = "Api";
