@@ -20,9 +20,16 @@ Environment& selected_environment(State& state, const Options& options) {
 void register_init(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("init", "Create a depctl project in ./.depctl (or at --state)");
     auto project = std::make_shared<std::string>();
-    cmd->add_option("--project", *project, "Project name (default: the current directory's name)")->type_name("NAME");
+    auto* project_flag =
+        cmd->add_option("--project", *project, "Project name (default: the current directory's name)")->type_name("NAME");
     set_examples(*cmd, "  depctl init --project shop\n  depctl --state /srv/deploy/state.json init");
-    on_run(*cmd, inv, [&inv, project] {
+    on_run(*cmd, inv, [&inv, project, project_flag] {
+        // An explicit --project "" is a mistake (an unset variable in a script), not a
+        // request for the default.
+        if (project_flag->count() > 0 && trim(*project).empty()) {
+            throw Error(ErrorKind::Refused, "invalid project name \"\": it is empty",
+                        "pass a name, or leave --project out to use the directory's name");
+        }
         const std::string name =
             project->empty() ? std::filesystem::current_path().filename().string() : *project;
         State state = new_state(name.empty() ? "project" : name);

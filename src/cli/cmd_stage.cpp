@@ -19,7 +19,8 @@ std::string render_stage_list(const Environment& env) {
         const Stage& stage = env.stages[i];
         if (i > 0) out += "\n\n";
         out += "# deployment stage " + std::to_string(i + 1) + ": \"" + stage.name + "\"\n";
-        out += stage.description + "\n\n";
+        // As in the seed, a stage without a description has one blank line, not two.
+        out += stage.description.empty() ? "\n" : stage.description + "\n\n";
         std::vector<std::vector<std::string>> rows;
         for (const auto& s : env.services) {
             if (s.stage_id == stage.id) rows.push_back({std::string(to_string(s.type)), s.name + (s.skipped ? " (skipped)" : "")});
@@ -30,9 +31,14 @@ std::string render_stage_list(const Environment& env) {
     return out;
 }
 
-Placement placement_from(const std::string& before, const std::string& after, std::optional<int> position) {
+// `stage create` has no --position; `stage reorder` has (with_position).
+Placement placement_from(const std::string& before, const std::string& after, std::optional<int> position,
+                         bool with_position) {
     const int given = (!before.empty()) + (!after.empty()) + position.has_value();
-    if (given > 1) throw Error(ErrorKind::Usage, "give only one of --before, --after and --position");
+    if (given > 1) {
+        throw Error(ErrorKind::Usage, with_position ? "give only one of --before, --after and --position"
+                                                    : "give only one of --before and --after");
+    }
     if (!before.empty()) return {Placement::Kind::before, before, 0};
     if (!after.empty()) return {Placement::Kind::after, after, 0};
     if (position) return {Placement::Kind::position, {}, *position};
@@ -101,7 +107,7 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     set_examples(*create, "  depctl environment stage create -n \"fifth stage\" -d \"workers\"\n"
                           "  depctl environment stage create -n migrations --before \"second stage\"");
     on_run(*create, inv, [&inv, args] {
-        const Placement where = placement_from(args->before, args->after, std::nullopt);
+        const Placement where = placement_from(args->before, args->after, std::nullopt, false);
         return mutate(inv, [&](Environment& env) {
             const Stage& stage = create_stage(env, args->name, args->description, where);
             return "Stage " + show_name(stage.name) + " created at position " + std::to_string(env.stage_index(stage.id) + 1);
@@ -167,7 +173,7 @@ void register_stage(CLI::App& environment, Invocation& inv) {
     set_examples(*reorder, "  depctl environment stage reorder -n migrations --before \"first stage\"\n"
                            "  depctl environment stage reorder -n workers --position 2");
     on_run(*reorder, inv, [&inv, args] {
-        const Placement where = placement_from(args->before, args->after, args->position);
+        const Placement where = placement_from(args->before, args->after, args->position, true);
         if (where.kind == Placement::Kind::end) {
             throw Error(ErrorKind::Usage, "reorder needs one of --before, --after or --position");
         }

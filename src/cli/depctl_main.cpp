@@ -4,8 +4,11 @@
 #include "depctl_main.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "depctl/error.hpp"
@@ -42,9 +45,27 @@ std::string command_path(const CLI::App& app) {
 
 // Turns a parse error into a message and a hint. An unknown word where a command was
 // expected gets "did you mean"; CLI11's own message covers the rest.
+// CLI11 says "Could not convert: --retries = abc" for a value its option's type cannot
+// hold; every such option here is a number, so say which rule the value broke.
+std::optional<std::string> describe_conversion_error(const CLI::Error& error) {
+    if (!dynamic_cast<const CLI::ConversionError*>(&error)) return std::nullopt;
+    const std::string text = error.what();
+    const std::string prefix = "Could not convert: ";
+    const auto equals = text.find(" = ");
+    if (text.rfind(prefix, 0) != 0 || equals == std::string::npos) return std::nullopt;
+    const std::string flag = text.substr(prefix.size(), equals - prefix.size());
+    const std::string value = text.substr(equals + 3);
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    const bool numeric = !value.empty() && end && *end == '\0' && std::isfinite(number);
+    const char* why = !numeric ? "is not a number" : number != std::floor(number) ? "is not a whole number" : "is out of range";
+    return flag + " " + depctl::show_name(value) + " " + why;
+}
+
 std::pair<std::string, std::string> describe_usage_error(const CLI::App& app, const CLI::Error& error) {
     const CLI::App* at = deepest_parsed(app);
     const std::string help = "see `" + command_path(*at) + " --help`";
+    if (auto conversion = describe_conversion_error(error)) return {*conversion, help};
     const auto extras = app.remaining(true);
     if (extras.empty()) return {error.what(), help};
     const std::string& word = extras.front();
