@@ -205,13 +205,3 @@ TEST_CASE("build keys change with what makes a build different") {
     CHECK(build_key(other, "v1") != key);
 }
 
-TEST_CASE("health status rule follows Divio unless a range is given") {
-    CHECK(status_is_healthy(200, ""));
-    CHECK(status_is_healthy(404, ""));
-    CHECK(status_is_healthy(500, ""));
-    CHECK_FALSE(status_is_healthy(502, ""));
-    CHECK_FALSE(status_is_healthy(503, ""));
-    CHECK(status_is_healthy(204, "200-299"));
-    CHECK_FALSE(status_is_healthy(500, "200-399"));
-    CHECK(status_is_healthy(418, "418"));
-}
