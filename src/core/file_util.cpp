@@ -152,7 +152,9 @@ void append_line_durable(const fs::path& path, std::string_view header, std::str
 
 void ensure_directory(const fs::path& path, int mode) {
     if (fs::is_directory(path)) return;
-    if (!path.parent_path().empty() && path.parent_path() != path) ensure_directory(path.parent_path(), 0755);
+    // Missing ancestors get the same mode: every directory depctl creates is private (as
+    // the XDG base directory spec asks for a missing $XDG_CONFIG_HOME).
+    if (!path.parent_path().empty() && path.parent_path() != path) ensure_directory(path.parent_path(), mode);
     if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
         throw_errno("cannot create directory " + path.string(), errno);
     }

@@ -51,6 +51,8 @@ class Permissions(DepctlTestCase):
         logs = [p for p, _ in found if p.endswith(".log")]
         self.assertGreaterEqual(len(logs), 3, logs)  # build, deploy and health logs were checked
         self.assertTrue(any(p.endswith(".jsonl") for p, _ in found))
+        # $XDG_CONFIG_HOME itself did not exist either: depctl created it, 0700 as XDG asks.
+        self.assertEqual(mode(self.env["XDG_CONFIG_HOME"]), 0o700)
         context_dir = os.path.join(self.env["XDG_CONFIG_HOME"], "depctl")
         self.assert_private(context_dir, ["context.json"])
         return found
@@ -79,7 +81,9 @@ class Permissions(DepctlTestCase):
         target = os.path.join(self.dir, "elsewhere", "deeper", "state.json")
         self.ok("--state", target, "init", "--project", "p")
         self.assertEqual(mode(target), 0o600)
-        self.assertEqual(mode(os.path.dirname(target)), 0o700)
+        # Every directory it had to create, not only the innermost.
+        self.assertEqual(mode(os.path.join(self.dir, "elsewhere", "deeper")), 0o700)
+        self.assertEqual(mode(os.path.join(self.dir, "elsewhere")), 0o700)
 
 
 if __name__ == "__main__":
