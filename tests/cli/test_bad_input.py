@@ -7,6 +7,7 @@ State rows write bytes into .depctl/state.json and run `depctl service list`; co
 rows run the words given against a project with one environment and three services."""
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -53,7 +54,8 @@ def state_rows():
         ("truncated", "truncated: the first half of a valid state", lambda d, g: g[: len(g) // 2],
          6, "is unreadable: [json.exception.parse_error.101]"),
         ("empty", "an empty file", lambda d, g: b"", 6, "unexpected end of input"),
-        ("binary", "binary garbage", lambda d, g: bytes(range(256)) * 4, 6, "is unreadable"),
+        ("binary", "binary garbage (4 KiB of random bytes, no NUL)",
+         lambda d, g: bytes(random.Random(7).randrange(1, 256) for _ in range(4096)), 6, "is unreadable"),
         ("not_object", "valid JSON that is not an object", lambda d, g: b"[1, 2, 3]",
          6, "the document is not an object"),
         ("deep_unclosed", f"deeply nested: {DEEP:,} unclosed '['", lambda d, g: b"[" * DEEP,
@@ -61,10 +63,10 @@ def state_rows():
         ("deep_closed", f"deeply nested: {DEEP:,} '[' then as many ']'", lambda d, g: b"[" * DEEP + b"]" * DEEP,
          6, "the document is not an object"),
         ("deep_in_unknown_field", f"deeply nested ({DEEP:,} levels) inside an unknown field",
-         lambda d, g: nested_inside(d), 0, None),
+         lambda d, g: nested_inside(d), 0, "Backend"),
         ("huge_string", "huge: a 64 MB deploy command", doc_edit(lambda d: svc(d).update(deploy="x" * (64 << 20))),
-         0, None),
-        ("many_services", "huge: 20,000 services in one environment", lambda d, g: wide(d), 0, None),
+         0, "Backend"),
+        ("many_services", "huge: 20,000 services in one environment", lambda d, g: wide(d), 0, "service-19999"),
         ("newer_schema", "unknown schema version (99, newer)", doc_edit(lambda d: d.update(schema_version=99)),
          6, "newer than this depctl supports (1)"),
         ("zero_schema", "schema version 0", doc_edit(lambda d: d.update(schema_version=0)),
@@ -82,7 +84,7 @@ def state_rows():
          doc_edit(lambda d: svc(d, 1).update(id=svc(d, 0)["id"])), 6, "duplicate id"),
         ("duplicate_name", "duplicate names in another letter case",
          doc_edit(lambda d: svc(d, 1).update(name=svc(d, 0)["name"].upper())), 6, "duplicate service name"),
-        ("duplicate_key", "a duplicate key in an object", dup_key, 0, None),
+        ("duplicate_key", "a duplicate key in an object", dup_key, 0, "Backend"),
         ("dangling_stage", "dangling reference: a service's stage id",
          doc_edit(lambda d: svc(d).update(stage_id="stg_gone")), 6, 'refers to unknown stage id "stg_gone"'),
         ("dangling_dependency", "dangling reference: a depends_on id",
@@ -172,17 +174,18 @@ def command_rows():
         ("negative_lock_timeout", "negative --lock-timeout", ("service", "list", "--lock-timeout", "-1"),
          2, "--lock-timeout: Value -1 not in range"),
         ("nan_lock_timeout", "NaN --lock-timeout", ("service", "list", "--lock-timeout", "nan"),
-         2, "--lock-timeout"),
+         2, "--lock-timeout: Value nan not in range 0 to 3600"),
         ("zero_parallelism", "parallelism 0", ("environment", "deploy", "--dry-run", "--version", "v1",
-                                               "--parallelism", "0"), 2, "--parallelism"),
+                                               "--parallelism", "0"), 2, "--parallelism: Value 0 not in range 1 to 1024"),
         ("negative_parallelism", "negative parallelism", ("environment", "deploy", "--dry-run", "--version", "v1",
-                                                          "-j", "-3"), 2, "--parallelism"),
+                                                          "-j", "-3"), 2, "--parallelism: Value -3 not in range 1 to 1024"),
         ("absurd_parallelism", "absurd parallelism (1,000,000)",
-         ("environment", "deploy", "--dry-run", "--version", "v1", "--parallelism", "1000000"), 2, "--parallelism"),
+         ("environment", "deploy", "--dry-run", "--version", "v1", "--parallelism", "1000000"), 2,
+         "--parallelism: Value 1000000 not in range 1 to 1024"),
         ("negative_grace", "negative --grace", ("environment", "deploy", "--dry-run", "--version", "v1",
-                                                "--grace", "-1"), 2, "--grace"),
+                                                "--grace", "-1"), 2, "--grace: Value -1 not in range 0 to 3600"),
         ("nan_grace", "NaN --grace", ("environment", "deploy", "--dry-run", "--version", "v1", "--grace", "nan"),
-         2, "--grace"),
+         2, "--grace: Value nan not in range 0 to 3600"),
         ("bad_version", "a version with a newline", ("environment", "deploy", "--version", "v1\nv2"),
          3, 'invalid version "v1\\x0av2"'),
         ("bad_utf8_version", "a version that is not UTF-8",
@@ -226,6 +229,8 @@ class BadInput(DepctlTestCase):
         if code != 0:
             self.assertTrue(result.stderr.startswith("error: "), result.stderr[:2000])
             self.assertIn(message, result.stderr)
+        else:  # accepted: the command did its job (`service list` lists the services)
+            self.assertIn(message, result.stdout)
         self.assertEqual(self.state_bytes(), before, "bad input changed the state")
 
     def state_case(self, edit, code, message):
@@ -253,11 +258,14 @@ class DocumentedTable(unittest.TestCase):
         with open(path, encoding="utf-8") as f:
             lines = [line for line in f if line.startswith("| ") and line.count("|") >= 7]
         cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
-        documented = {(c[1], c[3]) for c in cells if len(c) >= 5}
-        rows = [(what, str(code)) for _, what, _, code, _ in state_rows()] + \
-               [(what, str(code)) for _, what, _, code, _ in command_rows()]
-        missing = [row for row in rows if row not in documented]
+        documented = {(c[1], c[3]): c[4] for c in cells if len(c) >= 5}
+        rows = [(what, str(code), message if code else None) for _, what, _, code, message in state_rows()] + \
+               [(what, str(code), message) for _, what, _, code, message in command_rows()]
+        missing = [row[:2] for row in rows if row[:2] not in documented]
         self.assertEqual(missing, [], "rows missing from docs/reliability.md (regenerate with --table)")
+        # And the message shown there is the one the test expects.
+        stale = [row for row in rows if row[2] and row[2].replace("|", "\\|") not in documented[row[:2]]]
+        self.assertEqual(stale, [], "messages in docs/reliability.md differ (regenerate with --table)")
 
 
 def attach():

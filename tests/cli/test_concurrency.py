@@ -71,7 +71,7 @@ class Concurrency(DepctlTestCase):
             proc = self.spawn(*args)
             time.sleep(rng.uniform(0, 1.5 * typical))
             proc.send_signal(signal.SIGKILL)
-            proc.communicate(timeout=30)
+            _, err = proc.communicate(timeout=30)
             if proc.returncode == -signal.SIGKILL:
                 killed += 1
             elif proc.returncode == 0:
@@ -82,7 +82,7 @@ class Concurrency(DepctlTestCase):
                 else:
                     allowed[(name, field)] = {value}  # acknowledged: nothing older may show
             else:
-                self.fail(f"mutation {i} exited {proc.returncode}: {proc.stderr}")
+                self.fail(f"mutation {i} exited {proc.returncode}: {err}")
             with open(self.state_path) as f:
                 state = json.load(f)
             env = state["environments"][0]

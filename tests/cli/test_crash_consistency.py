@@ -88,8 +88,10 @@ class DeployKills(DepctlTestCase):
         self.assertLessEqual(len(leftovers), 1, leftovers)
         self.assertGreater(killed, kills // 10, f"only {killed} of {kills} deploys were interrupted")
         self.assertGreater(finished, kills // 10, f"only {finished} of {kills} deploys finished")
-        # The next deploy after all this works.
+        # The next deploy after all this works, and its commit removes what the killed one left.
         self.ok("environment", "deploy", "--version", "after")
+        leftovers = [n for n in os.listdir(os.path.dirname(self.state_path)) if ".tmp." in n]
+        self.assertEqual(leftovers, [], "a temp file outlived the next commit")
 
     def test_a_torn_history_record_does_not_swallow_the_next_one(self):
         """A SIGKILL can cut a record of more than a page short (the kernel stops a

@@ -132,7 +132,9 @@ class StepFaults(DepctlTestCase):
             return f.read()
 
     def assert_no_step_process_left(self, allowed=()):
-        wait_for(lambda: set(processes_with(self.marker)) <= set(allowed), timeout=5)
+        # depctl has exited and killed what it kills before that; a second covers a SIGKILLed
+        # process still on its way out on a loaded machine, and no leak lives that short.
+        wait_for(lambda: set(processes_with(self.marker)) <= set(allowed), timeout=1)
 
     # --- a daemon that leaves the step's process group with setsid ---------------------------
     def test_setsid_daemon_is_left_running_after_a_successful_step(self):
@@ -155,30 +157,50 @@ class StepFaults(DepctlTestCase):
         self.assertEqual(os.getsid(daemon), daemon, "the daemon did not get a session of its own")
         self.assert_no_step_process_left(allowed=[daemon])
 
+    def chatty_daemon(self, ignore_sigpipe):
+        """A setsid'd daemon that keeps the step's stdout and writes to it once the test says
+        so (after depctl has finished). Returns (pid, files) once it runs."""
+        files = {k: os.path.join(self.dir, k) for k in ("pid", "go", "wrote", "epipe")}
+        trap = 'trap "" PIPE; ' if ignore_sigpipe else ""  # inside the single quotes below
+        self.service("Chatty", "--deploy",
+                     f"setsid sh -c '{trap}echo $$ > {files['pid']}; "
+                     f"while [ ! -e {files['go']} ]; do sleep 0.05; done; "
+                     f"echo late || touch {files['epipe']}; touch {files['wrote']}; sleep 300' & echo started")
+        run = self.deploy()
+        self.assertEqual(run.returncode, 0, run.stderr)
+        wait_for(lambda: os.path.exists(files["pid"]) and os.path.getsize(files["pid"]) > 0)
+        with open(files["pid"]) as f:
+            daemon = int(f.read())
+        self.assertTrue(alive(daemon), "depctl killed the daemon of a successful step")
+        open(files["go"], "w").close()
+        return daemon, files
+
     def test_a_daemon_still_writing_to_the_step_output_dies_of_sigpipe(self):
         """Documented consequence: depctl stops reading a step's output once the step's
         own process has exited (plus a 100 ms drain), so a daemon that kept the step's
         stdout and writes to it later gets SIGPIPE. Daemons must redirect their output."""
-        pidfile = os.path.join(self.dir, "daemon.pid")
-        wrote = os.path.join(self.dir, "wrote")
-        self.service("Chatty", "--deploy",
-                     f"setsid sh -c 'echo $$ > {pidfile}; sleep 1; echo late; touch {wrote}; sleep 300' & "
-                     "echo started")
-        run = self.deploy()
-        self.assertEqual(run.returncode, 0, run.stderr)
-        wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile) > 0)
-        with open(pidfile) as f:
-            daemon = int(f.read())
+        daemon, files = self.chatty_daemon(ignore_sigpipe=False)
         wait_for(lambda: not alive(daemon), timeout=10)
-        self.assertFalse(os.path.exists(wrote), "the daemon's write to the closed pipe succeeded")
+        self.assertFalse(os.path.exists(files["wrote"]), "the daemon outlived its write to the closed pipe")
+        self.assertFalse(os.path.exists(files["epipe"]))
+        self.assertEqual(self.log_of(self.record(), "Chatty", "deploy"), b"started\n")
+
+    def test_a_daemon_that_ignores_sigpipe_gets_epipe(self):
+        daemon, files = self.chatty_daemon(ignore_sigpipe=True)
+        wait_for(lambda: os.path.exists(files["wrote"]), timeout=10)
+        self.assertTrue(os.path.exists(files["epipe"]), "the daemon's write to the closed pipe succeeded")
+        self.assertTrue(alive(daemon))
         self.assertEqual(self.log_of(self.record(), "Chatty", "deploy"), b"started\n")
 
     def test_setsid_daemon_survives_a_timed_out_step_whose_group_is_killed(self):
         pidfile = os.path.join(self.dir, "daemon.pid")
         grouped = os.path.join(self.dir, "grouped.pid")
-        self.service("Stuck", "--deploy-timeout", "1", "--deploy",
+        # The step waits until the daemon has left the group, so that the group kill at
+        # the timeout cannot catch it before its setsid, however slow the machine.
+        self.service("Stuck", "--deploy-timeout", "3", "--deploy",
                      f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 300' >/dev/null 2>&1 & "
-                     f"sleep 120 & echo $! > {grouped}; wait")
+                     f"sleep 120 & echo $! > {grouped}; "
+                     f"while [ ! -s {pidfile} ]; do sleep 0.05; done; wait")
         run = self.deploy("--grace", "1")
         self.assertEqual(run.returncode, 1, run.stderr)
         self.assertLess(run.seconds, 30)
@@ -317,8 +339,10 @@ class StepFaults(DepctlTestCase):
                   "2) trap '' TERM; sleep 30 ;; "
                   "3) setsid sleep 0.5 & exit 1 ;; "
                   "esac")
+        # 2 s per attempt: the counting before the fault must finish inside it on a loaded
+        # machine; the three attempts that ignore SIGTERM take all of it (plus the grace).
         self.service("Flaky", "--health-cmd", health, "--health-attempts", "12", "--health-interval", "0.05",
-                     "--health-timeout", "0.3")
+                     "--health-timeout", "2")
         run = self.deploy("--grace", "0.2")
         self.assertEqual(run.returncode, 1, run.stderr)
         self.assertEqual(self.step(self.record(), "Flaky", "health")["status"], "FAILED")

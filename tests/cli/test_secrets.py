@@ -8,7 +8,6 @@ Every step prints the secrets it receives (to stdout and to stderr, whole, insid
 and after a partial line) and writes a digest of them to a file outside .depctl, so each
 test also proves the step did receive them: a test where nothing leaks because no step
 ever saw the value would prove nothing."""
-import glob
 import hashlib
 import json
 import os
@@ -20,7 +19,10 @@ import unittest
 from depctl_test import DEPCTL, DepctlTestCase, file_backend_only
 
 PRINT = ('printf "token=%s\\n" "$TOKEN"; echo "$TOKEN" >&2; printf "partial %s" "$DB_PASSWORD"; '
-         'echo " pw=$DB_PASSWORD"; printf %s "$TOKEN$DB_PASSWORD" | sha256sum >> "$PROOF"')
+         'echo " pw=$DB_PASSWORD"; '
+         # The token in two writes 0.1 s apart, so that depctl reads it in two chunks.
+         'head=${TOKEN%??????????}; printf "split=%s" "$head"; sleep 0.1; printf "%s\\n" "${TOKEN#"$head"}"; '
+         'printf %s "$TOKEN$DB_PASSWORD" | sha256sum >> "$PROOF"')
 
 
 @file_backend_only("reads every file depctl wrote under .depctl")
@@ -36,6 +38,12 @@ class SecretsNeverWritten(DepctlTestCase):
         self.proof = os.path.join(self.dir, "proof")
         self.outputs = []
         self.init_environment("dev")
+
+    def peek(self):
+        """A command for a build step or a hook: records what it sees of both secrets and of
+        the variable one is read from (builds get no --env, so the path is literal)."""
+        self.peeked = os.path.join(self.dir, "peeked")
+        return f'echo "${{TOKEN:-none}} ${{DB_PASSWORD:-none}} ${{API_TOKEN:-none}}" >> {self.peeked}'
 
     def service(self, name, *args):
         self.ok("service", "create", name, "--type", "application", "--env", f"PROOF={self.proof}",
@@ -76,25 +84,28 @@ class SecretsNeverWritten(DepctlTestCase):
         self.assertGreaterEqual(self.received(), steps_that_received, "the steps never saw the secrets")
         self.read_everything()
         joined = "\n".join(self.outputs)
-        files = [p for root in (os.path.join(self.project, ".depctl"), self.env["HOME"])
-                 for p in glob.glob(os.path.join(root, "**"), recursive=True) if os.path.isfile(p)]
+        # Every file, hidden ones included (a temp file, the user's ~/.config/depctl).
+        files = [os.path.join(parent, name) for root in (os.path.join(self.project, ".depctl"), self.env["HOME"])
+                 for parent, _, names in os.walk(root) for name in names]
         self.assertTrue(any(p.endswith(".log") for p in files), "no step log was written, so none was checked")
-        for value in (self.token, self.password):
-            self.assertNotIn(value, joined)
-            # Also a prefix long enough to be unmistakable: a value cut at a chunk boundary
-            # must not leak its first half.
-            self.assertNotIn(value[:12], joined)
-            for path in files:
-                with open(path, "rb") as f:
-                    content = f.read()
-                self.assertNotIn(value.encode(), content, path)
-                self.assertNotIn(value[:12].encode(), content, path)
+        self.assertTrue(any(p.endswith("context.json") for p in files), "the user config was not searched")
+        # Not only whole values: any 8 characters in a row of one (a value cut at a chunk
+        # boundary must not leak either half).
+        windows = {value[i:i + 8] for value in (self.token, self.password) for i in range(len(value) - 7)}
+        for window in windows:
+            self.assertNotIn(window, joined)
+        for path in files:
+            with open(path, "rb") as f:
+                content = f.read()
+            for window in windows:
+                self.assertNotIn(window.encode(), content, path)
         return joined
 
     # --- the paths ---------------------------------------------------------------------------
     def test_successful_deploy_in_every_output_mode(self):
-        self.service("Api", "--build", "echo building", "--release", PRINT, "--deploy", PRINT,
+        self.service("Api", "--build", self.peek(), "--release", PRINT, "--deploy", PRINT,
                      "--health-cmd", PRINT, "--stop", PRINT)
+        self.ok("environment", "edit", "dev", "--pre-deploy", self.peek(), "--post-deploy", self.peek())
         self.call("environment", "deploy", "--version", "v1")
         self.call("environment", "deploy", "--version", "v2", "--follow")
         self.call("environment", "deploy", "--version", "v3", "-o", "json")
@@ -106,6 +117,12 @@ class SecretsNeverWritten(DepctlTestCase):
         joined = self.assert_nothing_written(steps_that_received=5 * 3 + 1)  # 4 deploys and a rollback: release, deploy, health; stop
         self.assertIn("token=***", joined)  # the steps printed them, depctl masked them
         self.assertIn("partial *** pw=***", joined)
+        self.assertIn("split=***", joined)  # also when it came in two reads
+        # Builds and hooks got neither secret, nor the variable a secret is read from.
+        with open(self.peeked) as f:
+            seen = f.read().splitlines()
+        self.assertEqual(len(seen), 4 * 3 + 2, seen)  # 4 deploys: build and two hooks; the rollback reuses its build
+        self.assertEqual(set(seen), {"none none none"})
 
     def test_failing_deploy_step(self):
         self.service("Api", "--deploy", PRINT + "; exit 7")
