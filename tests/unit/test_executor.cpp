@@ -15,6 +15,7 @@
 
 #include "depctl/executor.hpp"
 #include "depctl/process.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -31,18 +32,7 @@ using depctl::StepState;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "depctl-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using depctl::testing::TempDir;
 
 // Named counters that steps bump and wait on.
 class Board {
@@ -327,7 +317,7 @@ TEST_CASE("execute runs many short processes in build/deploy chains", "[executor
     TempDir dir;
     std::vector<ExecStep> steps;
     for (std::size_t i = 0; i < 100; ++i) {
-        const std::string file = (dir.path / std::to_string(i)).string();
+        const std::string file = (dir.path() / std::to_string(i)).string();
         steps.push_back(step("b", StepClass::build, {}, shell_step("echo built > " + file)));
         steps.push_back(step("d", StepClass::deploy, {2 * i},
                              shell_step("grep -q built " + file + " && rm " + file)));
@@ -336,5 +326,5 @@ TEST_CASE("execute runs many short processes in build/deploy chains", "[executor
     auto result = depctl::execute(steps, ExecOptions{4}, cancel, {});
     CHECK_FALSE(result.failed);
     for (auto s : result.states) CHECK(s == StepState::succeeded);
-    CHECK(fs::is_empty(dir.path));
+    CHECK(fs::is_empty(dir.path()));
 }

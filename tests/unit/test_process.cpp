@@ -16,6 +16,7 @@
 
 #include "depctl/cancel.hpp"
 #include "depctl/process.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -28,18 +29,7 @@ using depctl::run_process;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "depctl-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using depctl::testing::TempDir;
 
 ProcessResult run(const ProcessSpec& spec, std::string* output = nullptr,
                   const CancelSignal* cancel = nullptr) {
@@ -120,28 +110,28 @@ TEST_CASE("run_process reports 128+n for a child killed by signal n", "[process]
 TEST_CASE("run_process runs in the workdir", "[process]") {
     TempDir dir;
     ProcessSpec spec = shell("pwd");
-    spec.workdir = dir.path;
+    spec.workdir = dir.path();
     std::string out;
     auto r = run(spec, &out);
     REQUIRE(r.end == ProcessEnd::exited);
     REQUIRE(!out.empty());
     out.pop_back();  // newline
-    CHECK(fs::equivalent(out, dir.path));
+    CHECK(fs::equivalent(out, dir.path()));
 }
 
 TEST_CASE("run_process refuses a missing workdir without spawning", "[process]") {
     TempDir dir;
     ProcessSpec spec = shell("touch ran");
-    spec.workdir = dir.path / "missing";
+    spec.workdir = dir.path() / "missing";
     auto r = run(spec);
     CHECK(r.end == ProcessEnd::spawn_failed);
     CHECK(r.exit_code == 127);
     CHECK(r.error.find("does not exist") != std::string::npos);
-    CHECK(r.error.find((dir.path / "missing").string()) != std::string::npos);
-    CHECK_FALSE(fs::exists(dir.path / "ran"));
+    CHECK(r.error.find((dir.path() / "missing").string()) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir.path() / "ran"));
 
-    std::ofstream(dir.path / "file") << "x";
-    spec.workdir = dir.path / "file";
+    std::ofstream(dir.path() / "file") << "x";
+    spec.workdir = dir.path() / "file";
     CHECK(run(spec).end == ProcessEnd::spawn_failed);
 }
 
@@ -187,7 +177,7 @@ TEST_CASE("run_process merges stdout and stderr into the sink in bounded chunks"
 TEST_CASE("run_process timeout kills the whole process group", "[process]") {
     TempDir dir;
     ProcessSpec spec = shell("sh -c 'sleep 60 & echo $! > pidfile; sleep 60'");
-    spec.workdir = dir.path;
+    spec.workdir = dir.path();
     spec.timeout = 1s;
     spec.grace = 2s;
     auto r = run(spec);
@@ -195,7 +185,7 @@ TEST_CASE("run_process timeout kills the whole process group", "[process]") {
     CHECK(r.exit_code == 128 + SIGTERM);
     CHECK(r.error == "timed out after 1s");
     CHECK(r.duration < 8s);
-    const pid_t grandchild = read_pid(dir.path / "pidfile");
+    const pid_t grandchild = read_pid(dir.path() / "pidfile");
     CHECK(gone_within(grandchild, 10s));
 }
 
@@ -260,10 +250,10 @@ TEST_CASE("run_process does not start anything once canceled", "[process]") {
     CancelSignal cancel;
     cancel.request(CancelLevel::graceful);
     ProcessSpec spec = shell("touch ran");
-    spec.workdir = dir.path;
+    spec.workdir = dir.path();
     auto r = run(spec, nullptr, &cancel);
     CHECK(r.end == ProcessEnd::canceled);
-    CHECK_FALSE(fs::exists(dir.path / "ran"));
+    CHECK_FALSE(fs::exists(dir.path() / "ran"));
 }
 
 TEST_CASE("run_process does not wait for a background process holding the pipe", "[process]") {
@@ -292,10 +282,10 @@ TEST_CASE("run_process closes every descriptor it opens", "[process]") {
 TEST_CASE("run_process kills the group when the sink throws", "[process]") {
     TempDir dir;
     ProcessSpec spec = shell("sleep 60 & echo $! > pidfile; echo go; sleep 60");
-    spec.workdir = dir.path;
+    spec.workdir = dir.path();
     auto throwing = [](std::string_view) { throw std::runtime_error("sink failed"); };
     CHECK_THROWS_AS(run_process(spec, throwing, nullptr), std::runtime_error);
-    CHECK(gone_within(read_pid(dir.path / "pidfile"), 10s));
+    CHECK(gone_within(read_pid(dir.path() / "pidfile"), 10s));
 }
 
 TEST_CASE("run_process runs from many threads at once", "[process]") {
