@@ -49,6 +49,29 @@ std::string resolve_version(const std::optional<std::string>& explicit_version, 
 
 namespace {
 
+// Step durations from the last deployments, and the plan ranked by them: among ready steps
+// the one with the longest path to the end goes first (deploy work still before builds).
+struct PastDurations {
+    std::vector<double> seconds;  // per plan step
+    std::size_t measured = 0;     // steps that have a past duration
+};
+
+PastDurations rank_by_past_durations(Plan& plan, StateStore& store, const std::string& environment_id) {
+    PastDurations past;
+    past.seconds = estimate_step_durations(plan, store.query_history(environment_id, {{}, k_estimate_records}),
+                                           &past.measured);
+    assign_priorities(plan, past.seconds);
+    return past;
+}
+
+// What the deployment should take; none without any past duration to go on.
+std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurations& past, int parallelism) {
+    if (past.measured == 0) return std::nullopt;
+    DeploymentEstimate estimate = simulate_deployment(plan, past.seconds, parallelism);
+    estimate.measured = past.measured;
+    return estimate;
+}
+
 // The same shape as the progress lines' durations: 4.2s, 3m07s.
 std::string seconds_text(double seconds) {
     char buffer[32];
@@ -122,15 +145,7 @@ DeployPreview preview_deployment(StateStore& store, const State& state, const De
         preview.version_problem = e.what();
     }
     if (!preview.version.empty() && !request.force_build) mark_reused_builds(preview.plan, store, state, preview.version);
-    // The estimate replays the executor with the durations of the last deployments.
-    std::size_t measured = 0;
-    const auto durations =
-        estimate_step_durations(preview.plan, store.query_history(env->id, {{}, k_estimate_records}), &measured);
-    if (measured > 0) {
-        assign_priorities(preview.plan, durations);
-        preview.estimate = simulate_deployment(preview.plan, durations, request.parallelism);
-        preview.estimate->measured = measured;
-    }
+    preview.estimate = estimate_of(preview.plan, rank_by_past_durations(preview.plan, store, env->id), request.parallelism);
     return preview;
 }
 
@@ -297,16 +312,7 @@ DeployOutcome deploy_environment(StateStore& store, const State& state, const De
     }
     Plan plan = make_plan(*env, {request.services});
     if (!request.force_build) mark_reused_builds(plan, store, state, version);
-    // Among ready steps the one with the longest path to the end goes first, measured in
-    // the durations of the last deployments (deploy work still comes before builds).
-    std::size_t measured = 0;
-    const auto durations = estimate_step_durations(plan, store.query_history(env->id, {{}, k_estimate_records}), &measured);
-    assign_priorities(plan, durations);
-    std::optional<DeploymentEstimate> estimate;  // shown with the plan at the approval question
-    if (measured > 0) {
-        estimate = simulate_deployment(plan, durations, request.parallelism);
-        estimate->measured = measured;
-    }
+    const PastDurations past = rank_by_past_durations(plan, store, env->id);
 
     // Approval (Spryker's Please_approve): under the lock, so the plan shown is the one run.
     std::function<void(const Operation&)> approval;
@@ -316,7 +322,8 @@ DeployOutcome deploy_environment(StateStore& store, const State& state, const De
                 throw Error(ErrorKind::Policy, "environment " + show_name(env->name) + " requires approval",
                             "pass --yes, or run from a terminal to be asked; nothing was run");
             }
-            DeployPreview preview{op.plan, op.version, {}, nlohmann::json::object(), request.rollback, estimate};
+            DeployPreview preview{op.plan, op.version, {}, nlohmann::json::object(), request.rollback,
+                                  estimate_of(op.plan, past, request.parallelism)};
             if (!approve(preview)) {
                 throw Error(ErrorKind::Policy, "deployment of " + show_name(env->name) + " was not approved",
                             "nothing was run");

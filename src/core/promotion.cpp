@@ -11,7 +11,7 @@ namespace {
 // or cancelled attempt). Stops do not count: they deploy nothing.
 struct DeploymentsOf {
     std::optional<nlohmann::json> latest_successful;
-    std::optional<nlohmann::json> latest;
+    std::optional<nlohmann::json> newer_failure;  // the newest deployment, when it did not succeed
 };
 
 DeploymentsOf deployments_of(StateStore& store, const std::string& environment_id) {
@@ -19,11 +19,11 @@ DeploymentsOf deployments_of(StateStore& store, const std::string& environment_i
     auto records = store.list_history(environment_id);
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
         if (it->value("operation", "deploy") != "deploy") continue;
-        if (!found.latest) found.latest = *it;
         if (it->value("status", "") == "DEPLOYED") {
-            found.latest_successful = *it;
+            found.latest_successful = std::move(*it);
             break;
         }
+        if (!found.newer_failure) found.newer_failure = std::move(*it);
     }
     return found;
 }
@@ -62,9 +62,9 @@ PromotionVerdict check_enforced_order(StateStore& store, const State& state, con
             why += " has no successful deployment (needs " + version + ")";
         }
         // A newer attempt that did not succeed is worth naming: it is usually the reason.
-        if (found.latest && found.latest != found.latest_successful) {
-            why += "; its latest deployment, of " + found.latest->value("version", "") + ", ended " +
-                   found.latest->value("status", "");
+        if (found.newer_failure) {
+            why += "; its latest deployment, of " + found.newer_failure->value("version", "") + ", ended " +
+                   found.newer_failure->value("status", "");
         }
         verdict.blocking.push_back(why);
     }

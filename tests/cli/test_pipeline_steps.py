@@ -116,7 +116,16 @@ class PipelineSteps(DepctlTestCase):
             self.assertEqual(result.returncode, code, result.stdout + result.stderr)
             self.assertIn("requires approval", result.stdout)
             self.assertIn("Api: deploy", result.stdout)  # the plan was shown
+            self.assertIn('Plan: deploy of environment "dev", version v1', result.stdout)
+            self.assertNotIn("Dry run", result.stdout)  # answering yes does run it
+            self.assertNotIn("Nothing was run", result.stdout)
             self.assertEqual(os.path.exists(marker), code == 0)
+        # With a deployment behind it, the plan at the question carries the estimate too.
+        result = subprocess.run(
+            ["script", "-qec", f"{DEPCTL} environment deploy --version v2", "/dev/null"],
+            input="no\n", cwd=self.project, env=self.env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 5, result.stdout + result.stderr)
+        self.assertIn("Estimated time:", result.stdout)
 
     # --- build reuse ------------------------------------------------------------------------
     def test_build_reused_across_environments_and_force_build(self):
