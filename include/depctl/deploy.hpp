@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 #include "depctl/plan.hpp"
 #include "depctl/step_estimates.hpp"
 #include "depctl/store.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 #include "depctl/model.hpp"
 
 namespace depctl {

@@ -5,7 +5,7 @@
 #include "commands.hpp"
 #include "depctl/context.hpp"
 #include "depctl/error.hpp"
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 #include "depctl/history.hpp"
 #include "depctl/names.hpp"
 #include "depctl/plan.hpp"

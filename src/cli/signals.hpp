@@ -5,7 +5,7 @@
 #include <functional>
 #include <thread>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl::cli {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 #include "depctl/deploy.hpp"
 #include "depctl/error.hpp"
 #include "depctl/file_store.hpp"

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "../../src/core/etcd_client.hpp"
+#include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 

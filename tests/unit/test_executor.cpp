@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "depctl/executor.hpp"
-#include "depctl/process.hpp"
+#include "util/process.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

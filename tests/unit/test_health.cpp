@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 #include "depctl/health.hpp"
 
 using namespace depctl;

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "depctl/cancel.hpp"
-#include "depctl/process.hpp"
+#include "util/cancel.hpp"
+#include "util/process.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

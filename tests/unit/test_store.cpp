@@ -6,7 +6,7 @@
 
 #include "depctl/error.hpp"
 #include "depctl/file_store.hpp"
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 #include "depctl/pipeline.hpp"
 #include "test_support.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "depctl/error.hpp"
-#include "depctl/http.hpp"
+#include "util/http.hpp"
 
 namespace depctl {
 namespace {

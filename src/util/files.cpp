@@ -1,4 +1,4 @@
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,4 +1,4 @@
-#include "history_record.hpp"
+#include "core/record/history_record.hpp"
 
 #include <string_view>
 #include <unordered_map>

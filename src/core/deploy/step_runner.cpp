@@ -1,4 +1,4 @@
-#include "step_runner.hpp"
+#include "core/deploy/step_runner.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -8,9 +8,9 @@
 #include <cmath>
 
 #include "depctl/error.hpp"
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 #include "depctl/health.hpp"
-#include "depctl/process.hpp"
+#include "util/process.hpp"
 #include "depctl/secrets.hpp"
 
 namespace depctl {

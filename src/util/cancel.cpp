@@ -1,4 +1,4 @@
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "depctl/etcd_store.hpp"
-#include "depctl/http.hpp"
+#include "util/http.hpp"
 
 namespace depctl {
 

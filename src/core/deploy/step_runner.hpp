@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 #include "depctl/deploy.hpp"
 #include "depctl/plan.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "depctl/error.hpp"
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 #include "depctl/names.hpp"
 
 namespace depctl {

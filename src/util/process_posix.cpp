@@ -17,7 +17,7 @@
 #include <system_error>
 
 #include "depctl/error.hpp"
-#include "depctl/process.hpp"
+#include "util/process.hpp"
 
 extern char** environ;
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "depctl/error.hpp"
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 #include "depctl/names.hpp"
 #include "depctl/validate.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "depctl/error.hpp"
 #include "depctl/validate.hpp"
-#include "etcd_client.hpp"
+#include "core/store/etcd_client.hpp"
 
 namespace depctl {
 using nlohmann::json;

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "depctl/http.hpp"
+#include "util/http.hpp"
 
 namespace depctl {
 namespace {

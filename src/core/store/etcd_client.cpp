@@ -1,4 +1,4 @@
-#include "etcd_client.hpp"
+#include "core/store/etcd_client.hpp"
 
 #include <array>
 #include <cstring>

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "depctl/cancel.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl {
 

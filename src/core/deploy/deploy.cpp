@@ -8,15 +8,15 @@
 
 #include "depctl/error.hpp"
 #include "depctl/executor.hpp"
-#include "depctl/file_util.hpp"
+#include "util/files.hpp"
 #include "depctl/names.hpp"
-#include "depctl/process.hpp"
+#include "util/process.hpp"
 #include "depctl/secrets.hpp"
 #include "depctl/build_cache.hpp"
 #include "depctl/promotion.hpp"
 #include "depctl/step_estimates.hpp"
-#include "history_record.hpp"
-#include "step_runner.hpp"
+#include "core/record/history_record.hpp"
+#include "core/deploy/step_runner.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;

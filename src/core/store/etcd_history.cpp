@@ -14,7 +14,7 @@
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
-#include "etcd_client.hpp"
+#include "core/store/etcd_client.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
