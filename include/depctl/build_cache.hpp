@@ -17,6 +17,7 @@ std::string build_key(const Service& service, const std::string& version);
 
 // Marks the plan's build steps whose key appears as a successful build in the history of
 // any environment of the project.
-void mark_reused_builds(Plan& plan, StateStore& store, const State& state, const std::string& version);
+void mark_reused_builds(Plan& plan, StateStore& store, const State& state,
+                        const std::string& version);
 
 }  // namespace depctl

@@ -4,17 +4,16 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "util/cancel.hpp"
 #include "depctl/plan.hpp"
 #include "depctl/step_estimates.hpp"
 #include "depctl/store.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl {
 
@@ -55,7 +54,8 @@ struct StepReport {
 class DeployObserver {
 public:
     virtual ~DeployObserver() = default;
-    virtual void deployment_started(const Plan&, const std::string& /*deployment_id*/, const std::string& /*version*/) {}
+    virtual void deployment_started(const Plan&, const std::string& /*deployment_id*/,
+                                    const std::string& /*version*/) {}
     virtual void step_started(const Plan&, std::size_t /*step*/) {}
     virtual void step_finished(const Plan&, std::size_t /*step*/, const StepReport&) {}
     virtual void hook_finished(const std::string& /*name*/, const StepReport&) {}
@@ -98,10 +98,12 @@ struct DeployPreview {
 // In these three, `state` is the state as the caller loaded it from `store` (to find the
 // environment): the plan is made from it rather than from a second read of the store.
 // The outcome is recorded in a transaction of its own.
-DeployPreview preview_deployment(StateStore& store, const State& state, const DeployRequest& request);
+DeployPreview preview_deployment(StateStore& store, const State& state,
+                                 const DeployRequest& request);
 
-DeployOutcome deploy_environment(StateStore& store, const State& state, const DeployRequest& request,
-                                 CancelSignal& cancel, DeployObserver& observer, const ApprovalPrompt& approve = {});
+DeployOutcome deploy_environment(StateStore& store, const State& state,
+                                 const DeployRequest& request, CancelSignal& cancel,
+                                 DeployObserver& observer, const ApprovalPrompt& approve = {});
 
 // `environment stop`: each service's stop command, stages in reverse order; recorded in
 // history (STOPPED / STOP_ERROR / CANCELED) and sets the services' status to STOPPED.

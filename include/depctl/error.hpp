@@ -8,12 +8,12 @@ namespace depctl {
 
 // Values are the process exit codes of DESIGN §6.
 enum class ErrorKind : int {
-    Failed = 1,    // a deployment or stop ran and failed
-    Usage = 2,     // unknown command or flag, missing argument
-    Refused = 3,   // not found, duplicate, invalid name, non-empty stage, cycle
-    Busy = 4,      // the state or the environment is locked by another process
-    Policy = 5,    // enforced order or approval not satisfied
-    Store = 6,     // unreadable/corrupt state, I/O, etcd unreachable
+    Failed = 1,   // a deployment or stop ran and failed
+    Usage = 2,    // unknown command or flag, missing argument
+    Refused = 3,  // not found, duplicate, invalid name, non-empty stage, cycle
+    Busy = 4,     // the state or the environment is locked by another process
+    Policy = 5,   // enforced order or approval not satisfied
+    Store = 6,    // unreadable/corrupt state, I/O, etcd unreachable
     Canceled = 130,
 };
 

@@ -15,13 +15,14 @@ public:
     void initialize(const State& state) override;
     State load() override;
     State transact(const std::function<void(State&)>& change) override;
-    std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id, const LockHolder& me,
-                                                      LockWait wait) override;
+    std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,
+                                                      const LockHolder& me, LockWait wait) override;
     std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
     void append_history(const std::string& environment_id, const nlohmann::json& record) override;
     std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
     // Skips lines without filter.containing before parsing them, reading from the end.
-    std::vector<nlohmann::json> query_history(const std::string& environment_id, const HistoryFilter& filter) override;
+    std::vector<nlohmann::json> query_history(const std::string& environment_id,
+                                              const HistoryFilter& filter) override;
     std::filesystem::path log_root() const override { return m_dir / "logs"; }
     std::filesystem::path project_dir() const override;
 

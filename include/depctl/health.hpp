@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "util/cancel.hpp"
 #include "depctl/model.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl {
 
@@ -32,7 +32,8 @@ struct HealthOutcome {
 using HealthAttempt = std::function<std::string(bool& canceled)>;
 
 // Runs `attempt` up to check.attempts times; `log` receives one line per attempt.
-HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& cancel, const HealthAttempt& attempt,
+HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& cancel,
+                                  const HealthAttempt& attempt,
                                   const std::function<void(std::string_view)>& log);
 
 // The HTTP attempt for check.http (libcurl through HttpClient).

@@ -1,11 +1,10 @@
 // Reading deployment history and the deployed state of an environment.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "depctl/model.hpp"
 #include "depctl/store.hpp"
@@ -18,7 +17,8 @@ struct HistoryQuery {
 };
 
 // Newest first.
-std::vector<nlohmann::json> list_deployments(StateStore& store, const Environment& env, const HistoryQuery& query);
+std::vector<nlohmann::json> list_deployments(StateStore& store, const Environment& env,
+                                             const HistoryQuery& query);
 
 // A deployment record by id (or unique id prefix) across all environments; Error{Refused} if none.
 nlohmann::json find_deployment(StateStore& store, const State& state, const std::string& id);
@@ -32,7 +32,8 @@ struct LogFile {
     std::string step;
     std::string path;
 };
-std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::string& service, const std::string& step);
+std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::string& service,
+                                     const std::string& step);
 
 // Per service: version, status and time of the last deployment, and whether the
 // environment runs mixed versions.

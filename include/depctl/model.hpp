@@ -5,12 +5,11 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace depctl {
 
@@ -21,7 +20,7 @@ inline constexpr std::array<ServiceType, 5> k_service_types = {
     ServiceType::application, ServiceType::container, ServiceType::database, ServiceType::job,
     ServiceType::helm};
 
-std::string_view to_string(ServiceType type);          // "APPLICATION", ...
+std::string_view to_string(ServiceType type);                          // "APPLICATION", ...
 std::optional<ServiceType> parse_service_type(std::string_view text);  // any letter case
 
 enum class EnvironmentType { development, staging, production };

@@ -11,7 +11,8 @@
 
 namespace depctl {
 
-inline constexpr const char* k_default_stage_description = "Rename me to avoid default/legacy ordering";
+inline constexpr const char* k_default_stage_description =
+    "Rename me to avoid default/legacy ordering";
 
 // --- lookups: case-insensitive, "did you mean" on failure -------------------------------
 Environment& find_environment(State& state, std::string_view name);

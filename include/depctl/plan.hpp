@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "depctl/model.hpp"
 
@@ -32,7 +31,8 @@ struct PlanStep {
 struct PlannedService {
     Service service;  // a snapshot: the deploy runs what was planned even if the state changes
     std::size_t stage = 0;  // index into Plan::stages
-    std::size_t steps[k_service_step_kinds] = {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step};  // by StepKind
+    std::size_t steps[k_service_step_kinds] = {k_no_step, k_no_step, k_no_step, k_no_step,
+                                               k_no_step};  // by StepKind
     std::size_t first_rollout_step() const;  // release, else deploy, else health, else stop
     std::size_t last_step() const;
 };
@@ -40,9 +40,9 @@ struct PlannedService {
 struct PlannedStage {
     std::string id;
     std::string name;
-    std::size_t position = 0;              // 1-based position in the environment
-    std::vector<std::size_t> services;     // indices into Plan::services
-    std::vector<std::string> left_out;     // skipped or not selected, with the reason
+    std::size_t position = 0;           // 1-based position in the environment
+    std::vector<std::size_t> services;  // indices into Plan::services
+    std::vector<std::string> left_out;  // skipped or not selected, with the reason
 };
 
 struct Plan {

@@ -2,11 +2,10 @@
 // rollback to an earlier version.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "depctl/model.hpp"
 #include "depctl/store.hpp"
@@ -23,12 +22,13 @@ struct PromotionVerdict {
 
 // Deploying `version` to `target` requires every environment before it in the project's
 // enforced order to have, as its latest deployment, a DEPLOYED one of that version.
-PromotionVerdict check_enforced_order(StateStore& store, const State& state, const Environment& target,
-                                      const std::string& version);
+PromotionVerdict check_enforced_order(StateStore& store, const State& state,
+                                      const Environment& target, const std::string& version);
 
 // The version `--rollback` deploys: `wanted` if the environment had it deployed once, else
 // the newest successfully deployed version older than the current one. Throws
 // Error{Refused} when there is none.
-std::string rollback_version(StateStore& store, const Environment& env, const std::optional<std::string>& wanted);
+std::string rollback_version(StateStore& store, const Environment& env,
+                             const std::optional<std::string>& wanted);
 
 }  // namespace depctl

@@ -19,7 +19,8 @@ std::vector<std::pair<std::string, std::string>> resolve_secrets(const Service& 
 
 // The strings to mask for a set of resolved secrets: each value, and each line of a
 // multi-line value.
-std::vector<std::string> mask_patterns(const std::vector<std::pair<std::string, std::string>>& secrets);
+std::vector<std::string> mask_patterns(
+    const std::vector<std::pair<std::string, std::string>>& secrets);
 
 // Replaces every occurrence of the patterns in a stream of chunks, even when a value is
 // split across chunks: up to (longest pattern - 1) bytes are held back until the next
@@ -32,7 +33,8 @@ public:
     bool active() const { return !m_patterns.empty(); }
 
 private:
-    std::string replace_complete(std::string_view text, std::size_t& consumed, bool final_pass) const;
+    std::string replace_complete(std::string_view text, std::size_t& consumed,
+                                 bool final_pass) const;
     std::vector<std::string> m_patterns;  // longest first
     std::size_t m_longest = 0;
     std::string m_carry;

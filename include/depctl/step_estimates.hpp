@@ -3,9 +3,8 @@
 // (critical path first), so good estimates shorten the whole deployment.
 #pragma once
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "depctl/plan.hpp"
 
@@ -17,16 +16,17 @@ namespace depctl {
 // `records` are history records, oldest first.
 // `measured`, when given, receives how many of the steps that will run (not barriers, not
 // reused builds) took their estimate from a record rather than from a fallback.
-std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<nlohmann::json>& records,
+std::vector<double> estimate_step_durations(const Plan& plan,
+                                            const std::vector<nlohmann::json>& records,
                                             std::size_t* measured = nullptr);
 
 // The wall time a deployment of `plan` should take, for the dry run (DESIGN §5: "an
 // estimate from past durations").
 struct DeploymentEstimate {
-    double seconds = 0;         // estimated wall time of the steps at `parallelism`
+    double seconds = 0;  // estimated wall time of the steps at `parallelism`
     int parallelism = 1;
-    std::size_t steps = 0;      // steps that will run
-    std::size_t measured = 0;   // of those, how many have a past duration
+    std::size_t steps = 0;     // steps that will run
+    std::size_t measured = 0;  // of those, how many have a past duration
     nlohmann::json to_json() const;
 };
 
@@ -34,6 +34,7 @@ struct DeploymentEstimate {
 // once, a step ready once its dependencies are done, release/deploy/health work before
 // builds, and among those the longest path to the end first (plan priorities, which the
 // caller assigns from the same estimates).
-DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations, int parallelism);
+DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations,
+                                       int parallelism);
 
 }  // namespace depctl

@@ -6,11 +6,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "depctl/model.hpp"
 
@@ -72,17 +71,22 @@ public:
     // One deployment (or stop) per environment at a time. Throws Error{Busy} naming the
     // holder, or waits for it when `wait` is yes.
     virtual std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,
-                                                              const LockHolder& me, LockWait wait) = 0;
-    virtual std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) = 0;
+                                                              const LockHolder& me,
+                                                              LockWait wait) = 0;
+    virtual std::optional<LockHolder> environment_lock_holder(
+        const std::string& environment_id) = 0;
 
     // Append-only deployment history, one JSON record per deployment, oldest first.
-    virtual void append_history(const std::string& environment_id, const nlohmann::json& record) = 0;
+    virtual void append_history(const std::string& environment_id,
+                                const nlohmann::json& record) = 0;
     virtual std::vector<nlohmann::json> list_history(const std::string& environment_id) = 0;
     // Oldest first, like list_history. The default filters list_history's result.
-    virtual std::vector<nlohmann::json> query_history(const std::string& environment_id, const HistoryFilter& filter) {
+    virtual std::vector<nlohmann::json> query_history(const std::string& environment_id,
+                                                      const HistoryFilter& filter) {
         std::vector<nlohmann::json> records = list_history(environment_id);
         if (filter.newest > 0 && records.size() > filter.newest) {
-            records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(filter.newest));
+            records.erase(records.begin(),
+                          records.end() - static_cast<std::ptrdiff_t>(filter.newest));
         }
         return records;
     }
@@ -96,8 +100,8 @@ public:
 // Where a command's state lives: `--state`, else DEPCTL_STATE, else the nearest
 // `.depctl/state.json` walking up from `cwd` (like git). With `for_init`, the default is
 // `cwd/.depctl/state.json` without searching.
-std::string resolve_state_location(const std::optional<std::string>& flag, const std::filesystem::path& cwd,
-                                   bool for_init);
+std::string resolve_state_location(const std::optional<std::string>& flag,
+                                   const std::filesystem::path& cwd, bool for_init);
 
 std::unique_ptr<StateStore> open_store(const std::string& location, const StoreOptions& options);
 

@@ -54,7 +54,9 @@ const CLI::App* find_subcommand(const CLI::App& app, const std::string& word) {
     return nullptr;
 }
 
-bool takes_value(const CLI::Option& opt) { return opt.get_type_size() != 0; }
+bool takes_value(const CLI::Option& opt) {
+    return opt.get_type_size() != 0;
+}
 
 void remember(Position& at, const CLI::Option& opt, const std::string& value) {
     if (opt.check_name("--state")) at.options.state = value;
@@ -79,8 +81,10 @@ Position walk(const CLI::App& root, const std::vector<std::string>& words) {
             const auto eq = word.find('=');
             const CLI::Option* opt = find_option(*at.command, word.substr(0, eq));
             if (opt && takes_value(*opt)) {
-                if (eq == std::string::npos) at.pending = opt;
-                else remember(at, *opt, word.substr(eq + 1));
+                if (eq == std::string::npos)
+                    at.pending = opt;
+                else
+                    remember(at, *opt, word.substr(eq + 1));
             }
             continue;
         }
@@ -114,7 +118,8 @@ std::vector<std::string> names_in_environment(const Position& at, const std::str
             for (const auto& env : state.environments) envs.push_back(&env);
         }
         for (const Environment* env : envs) {
-            for (const auto& record : list_deployments(*store, *env, {20, {}})) out.push_back(record.value("id", ""));
+            for (const auto& record : list_deployments(*store, *env, {20, {}}))
+                out.push_back(record.value("id", ""));
         }
         return out;
     }
@@ -129,7 +134,8 @@ std::vector<std::string> names_in_environment(const Position& at, const std::str
 
 bool starts_with(const std::string& text, const std::string& prefix, bool ignore_case) {
     if (text.size() < prefix.size()) return false;
-    return ignore_case ? iequals(text.substr(0, prefix.size()), prefix) : text.compare(0, prefix.size(), prefix) == 0;
+    return ignore_case ? iequals(text.substr(0, prefix.size()), prefix)
+                       : text.compare(0, prefix.size(), prefix) == 0;
 }
 
 // The values an option (or positional) labelled `label` takes, matching `current`.
@@ -152,7 +158,8 @@ Completion complete_value(const Position& at, std::string label, const std::stri
         for (std::string choice; std::getline(choices, choice, '|');) values.push_back(choice);
     } else if (label == "ENV" || label == "ENVS") {
         values = environment_names(at);
-    } else if (label == "STAGE" || label == "SERVICE" || label == "SERVICES" || label == "DEPLOYMENT") {
+    } else if (label == "STAGE" || label == "SERVICE" || label == "SERVICES" ||
+               label == "DEPLOYMENT") {
         values = names_in_environment(at, label);
     }
     if (label == "SERVICES" || label == "ENVS") {
@@ -163,7 +170,9 @@ Completion complete_value(const Position& at, std::string label, const std::stri
         }
     }
     for (const std::string& value : values) {
-        if (!prefix.empty() && ("," + to_lower(prefix)).find("," + to_lower(value) + ",") != std::string::npos) continue;
+        if (!prefix.empty() &&
+            ("," + to_lower(prefix)).find("," + to_lower(value) + ",") != std::string::npos)
+            continue;
         if (starts_with(value, partial, true)) out.candidates.push_back({prefix + value, {}});
     }
     return out;
@@ -194,30 +203,35 @@ Completion complete_words(const CLI::App& root, std::vector<std::string> words) 
         }
         for (const CLI::Option* opt : options) {
             for (const auto& name : opt->get_lnames()) {
-                if (starts_with("--" + name, current, false)) out.candidates.push_back({"--" + name, opt->get_description()});
+                if (starts_with("--" + name, current, false))
+                    out.candidates.push_back({"--" + name, opt->get_description()});
             }
             for (const auto& name : opt->get_snames()) {
-                if (starts_with("-" + name, current, false)) out.candidates.push_back({"-" + name, opt->get_description()});
+                if (starts_with("-" + name, current, false))
+                    out.candidates.push_back({"-" + name, opt->get_description()});
             }
         }
         return out;
     }
     for (const CLI::App* sub : visible_subcommands(*at.command)) {
-        if (starts_with(sub->get_name(), current, false)) out.candidates.push_back({sub->get_name(), sub->get_description()});
+        if (starts_with(sub->get_name(), current, false))
+            out.candidates.push_back({sub->get_name(), sub->get_description()});
     }
     const auto positionals = visible_options(*at.command, true);
     if (at.positionals < positionals.size()) {
-        const Completion values = complete_value(at, positionals[at.positionals]->get_type_name(), current);
+        const Completion values =
+            complete_value(at, positionals[at.positionals]->get_type_name(), current);
         if (values.directive != Directive::names) return values;
-        out.candidates.insert(out.candidates.end(), values.candidates.begin(), values.candidates.end());
+        out.candidates.insert(out.candidates.end(), values.candidates.begin(),
+                              values.candidates.end());
     }
     return out;
 }
 
 void print_completion(const Completion& completion) {
-    std::string out = completion.directive == Directive::files ? ":files\n"
+    std::string out = completion.directive == Directive::files  ? ":files\n"
                       : completion.directive == Directive::dirs ? ":dirs\n"
-                                                                 : ":names\n";
+                                                                : ":names\n";
     for (const Candidate& c : completion.candidates) {
         out += c.value;
         if (!c.help.empty()) out += "\t" + c.help;
@@ -230,21 +244,26 @@ void print_completion(const Completion& completion) {
 
 void register_completion(CLI::App& app, Invocation& inv) {
     auto shell = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
+    auto* cmd =
+        app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
     cmd->add_option("shell", *shell, "The shell to complete for")
         ->required()
         ->check(CLI::IsMember({"bash", "zsh", "fish"}))
         ->type_name("bash|zsh|fish");
-    set_examples(*cmd, "  source <(depctl completion bash)        # in ~/.bashrc\n"
-                       "  depctl completion fish > ~/.config/fish/completions/depctl.fish");
+    set_examples(*cmd,
+                 "  source <(depctl completion bash)        # in ~/.bashrc\n"
+                 "  depctl completion fish > ~/.config/fish/completions/depctl.fish");
     on_run(*cmd, inv, [shell] {
-        std::cout << (*shell == "bash" ? k_bash_completion : *shell == "zsh" ? k_zsh_completion : k_fish_completion);
+        std::cout << (*shell == "bash"  ? k_bash_completion
+                      : *shell == "zsh" ? k_zsh_completion
+                                        : k_fish_completion);
         return 0;
     });
 
     // Hidden (empty group): called by the scripts with the words typed so far.
     auto words = std::make_shared<std::vector<std::string>>();
-    auto* complete = app.add_subcommand("__complete", "Print completion candidates for WORDS (used by the scripts)");
+    auto* complete = app.add_subcommand(
+        "__complete", "Print completion candidates for WORDS (used by the scripts)");
     complete->group("");
     complete->add_option("words", *words, "The words after `depctl`, the last one being completed");
     on_run(*complete, inv, [&app, words] {

@@ -3,16 +3,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <iostream>
 #include <sstream>
 
 #include "commands.hpp"
+#include "depctl/cancel_deployment.hpp"
 #include "depctl/context.hpp"
 #include "depctl/deploy.hpp"
 #include "depctl/error.hpp"
 #include "depctl/history.hpp"
-#include "depctl/cancel_deployment.hpp"
 #include "depctl/names.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -38,8 +37,9 @@ struct DeployArgs {
 
 // Reads the answer to the approval question; Ctrl-C (the cancel signal) ends the wait.
 bool ask_approval(const DeployPreview& preview, const CancelSignal& cancel) {
-    std::cout << preview.to_text(/*dry_run=*/false) << "\nEnvironment \"" << preview.plan.environment_name
-              << "\" requires approval. Deploy version " << preview.version << "?\n"
+    std::cout << preview.to_text(/*dry_run=*/false) << "\nEnvironment \""
+              << preview.plan.environment_name << "\" requires approval. Deploy version "
+              << preview.version << "?\n"
               << "Only 'yes' will be accepted: " << std::flush;
     std::string answer;
     for (;;) {
@@ -48,7 +48,8 @@ bool ask_approval(const DeployPreview& preview, const CancelSignal& cancel) {
             if (errno == EINTR) continue;
             return false;
         }
-        if (fds[1].revents) throw Error(ErrorKind::Canceled, "cancelled at the approval prompt", "nothing was run");
+        if (fds[1].revents)
+            throw Error(ErrorKind::Canceled, "cancelled at the approval prompt", "nothing was run");
         char c = 0;
         const ssize_t n = ::read(STDIN_FILENO, &c, 1);
         if (n <= 0 || c == '\n') break;
@@ -95,14 +96,17 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
 
     // Signals are blocked before the worker threads start, so only the watcher sees them.
     CancelSignal cancel;
-    Progress progress(progress_options_for(json_output(inv.options), args.follow, inv.options.quiet, inv.options.no_color));
-    SignalWatcher watcher(cancel, [&progress](CancelLevel level) { progress.cancel_requested(level); });
+    Progress progress(progress_options_for(json_output(inv.options), args.follow, inv.options.quiet,
+                                           inv.options.no_color));
+    SignalWatcher watcher(cancel,
+                          [&progress](CancelLevel level) { progress.cancel_requested(level); });
     ApprovalPrompt prompt;
     if (::isatty(STDIN_FILENO) == 1 && !json_output(inv.options)) {
         prompt = [&cancel](const DeployPreview& preview) { return ask_approval(preview, cancel); };
     }
-    const DeployOutcome outcome = stop ? stop_environment(*store, state, request, cancel, progress)
-                                       : deploy_environment(*store, state, request, cancel, progress, prompt);
+    const DeployOutcome outcome =
+        stop ? stop_environment(*store, state, request, cancel, progress)
+             : deploy_environment(*store, state, request, cancel, progress, prompt);
     progress.deployment_finished(outcome);
     return outcome.exit_code;
 }
@@ -111,15 +115,17 @@ int run_cancel(Invocation& inv, const DeployArgs& args) {
     auto store = open_state(inv.options);
     const State state = store->load();
     const Environment& env = select_environment(state, inv.options.environment);
-    CancelRequest request{env.id, args.force, std::chrono::milliseconds(static_cast<long long>(args.timeout_s * 1000))};
+    CancelRequest request{env.id, args.force,
+                          std::chrono::milliseconds(static_cast<long long>(args.timeout_s * 1000))};
     const CancelOutcome outcome = cancel_deployment(*store, request);
     if (json_output(inv.options)) {
         print_json(outcome.to_json());
     } else if (!outcome.was_running) {
         say(inv.options, "No deployment of " + show_name(env.name) + " is running");
     } else {
-        say(inv.options, "Deployment " + outcome.deployment_id + " of " + show_name(env.name) + " (" +
-                             outcome.holder.describe() + ") ended with status " + outcome.final_status);
+        say(inv.options, "Deployment " + outcome.deployment_id + " of " + show_name(env.name) +
+                             " (" + outcome.holder.describe() + ") ended with status " +
+                             outcome.final_status);
     }
     return 0;
 }
@@ -127,12 +133,16 @@ int run_cancel(Invocation& inv, const DeployArgs& args) {
 void print_status(const nlohmann::json& view) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : view["services"]) {
-        rows.push_back({s["name"].get<std::string>() + (s["skipped"].get<bool>() ? " (skipped)" : ""),
-                        s["stage"].get<std::string>(), s["version"].is_null() ? "-" : s["version"].get<std::string>(),
-                        s["status"].get<std::string>(), s["updated_at"].get<std::string>().empty() ? "-" : s["updated_at"].get<std::string>()});
+        rows.push_back(
+            {s["name"].get<std::string>() + (s["skipped"].get<bool>() ? " (skipped)" : ""),
+             s["stage"].get<std::string>(),
+             s["version"].is_null() ? "-" : s["version"].get<std::string>(),
+             s["status"].get<std::string>(),
+             s["updated_at"].get<std::string>().empty() ? "-"
+                                                        : s["updated_at"].get<std::string>()});
     }
-    std::cout << "Environment \"" << view["environment"].get<std::string>() << "\": " << view["summary"].get<std::string>()
-              << "\n\n";
+    std::cout << "Environment \"" << view["environment"].get<std::string>()
+              << "\": " << view["summary"].get<std::string>() << "\n\n";
     if (rows.empty()) {
         std::cout << "<no service>\n";
         return;
@@ -144,58 +154,86 @@ void print_status(const nlohmann::json& view) {
 
 void register_deploy(CLI::App& environment, Invocation& inv) {
     auto args = std::make_shared<DeployArgs>();
-    auto* deploy = environment.add_subcommand("deploy", "Deploy the environment: stage after stage, builds ahead");
+    auto* deploy = environment.add_subcommand(
+        "deploy", "Deploy the environment: stage after stage, builds ahead");
     deploy->add_flag("--dry-run", args->dry_run, "Print the plan; run and write nothing");
     deploy->add_option("--services", args->services, "Deploy only these services (comma-separated)")
         ->type_name("SERVICES");
-    deploy->add_option_function<std::string>("--version", [args](const std::string& v) { args->version = v; },
-                                             "Version to deploy (default: DEPCTL_VERSION, else git HEAD)")
+    deploy
+        ->add_option_function<std::string>(
+            "--version", [args](const std::string& v) { args->version = v; },
+            "Version to deploy (default: DEPCTL_VERSION, else git HEAD)")
         ->type_name("VERSION");
-    deploy->add_option("--parallelism,-j", args->parallelism, "Steps running at once, 1 to 1024 (default 4)")
+    deploy
+        ->add_option("--parallelism,-j", args->parallelism,
+                     "Steps running at once, 1 to 1024 (default 4)")
         ->check(CLI::Range(1, 1024).description(""))
         ->type_name("N");
-    deploy->add_flag("--yes,-y", args->yes, "Approve up front (needed without a TTY when approval is required)");
-    deploy->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
-    deploy->add_flag("--follow,-f", args->follow, "Stream every step's output, prefixed by service and step");
-    deploy->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
+    deploy->add_flag("--yes,-y", args->yes,
+                     "Approve up front (needed without a TTY when approval is required)");
+    deploy->add_flag("--wait", args->wait,
+                     "Wait for a running deployment of the environment instead of failing");
+    deploy->add_flag("--follow,-f", args->follow,
+                     "Stream every step's output, prefixed by service and step");
+    deploy
+        ->add_option("--grace", args->grace_s,
+                     "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
         ->check(seconds_range(0, 3600))
         ->type_name("SECONDS");
-    set_examples(*deploy, "  depctl environment deploy --version 1.4.2\n"
-                          "  depctl environment deploy --dry-run -o json\n"
-                          "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
-    deploy->add_flag("--force-build", args->force_build, "Build again even when this version was built before");
+    set_examples(
+        *deploy,
+        "  depctl environment deploy --version 1.4.2\n"
+        "  depctl environment deploy --dry-run -o json\n"
+        "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
+    deploy->add_flag("--force-build", args->force_build,
+                     "Build again even when this version was built before");
     deploy->add_flag("--rollback", args->rollback,
-                     "Redeploy the previous successful version (or --version V it had); skips the enforced order");
+                     "Redeploy the previous successful version (or --version V it had); skips the "
+                     "enforced order");
     on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
 
-    auto* stop = environment.add_subcommand("stop", "Run every service's stop command, last stage first");
-    stop->add_option("--services", args->services, "Stop only these services (comma-separated)")->type_name("SERVICES");
-    stop->add_option("--parallelism,-j", args->parallelism, "Steps running at once, 1 to 1024 (default 4)")
+    auto* stop =
+        environment.add_subcommand("stop", "Run every service's stop command, last stage first");
+    stop->add_option("--services", args->services, "Stop only these services (comma-separated)")
+        ->type_name("SERVICES");
+    stop->add_option("--parallelism,-j", args->parallelism,
+                     "Steps running at once, 1 to 1024 (default 4)")
         ->check(CLI::Range(1, 1024).description(""))
         ->type_name("N");
-    stop->add_flag("--wait", args->wait, "Wait for a running deployment of the environment instead of failing");
+    stop->add_flag("--wait", args->wait,
+                   "Wait for a running deployment of the environment instead of failing");
     stop->add_flag("--follow,-f", args->follow, "Stream every stop command's output");
-    stop->add_option("--grace", args->grace_s, "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
+    stop->add_option("--grace", args->grace_s,
+                     "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
         ->check(seconds_range(0, 3600))
         ->type_name("SECONDS");
-    set_examples(*stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
+    set_examples(
+        *stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
     on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
 
-    auto* cancel = environment.add_subcommand("cancel", "Cancel the running deployment of the environment");
-    cancel->add_flag("--force", args->force, "Kill its steps at once instead of SIGTERM and the grace period");
-    cancel->add_option("--timeout", args->timeout_s, "Seconds to wait for it to record CANCELED (default 60)")
+    auto* cancel =
+        environment.add_subcommand("cancel", "Cancel the running deployment of the environment");
+    cancel->add_flag("--force", args->force,
+                     "Kill its steps at once instead of SIGTERM and the grace period");
+    cancel
+        ->add_option("--timeout", args->timeout_s,
+                     "Seconds to wait for it to record CANCELED (default 60)")
         ->check(seconds_range(0, 86400))
         ->type_name("SECONDS");
-    set_examples(*cancel, "  depctl environment cancel -e staging\n  depctl environment cancel --force");
+    set_examples(*cancel,
+                 "  depctl environment cancel -e staging\n  depctl environment cancel --force");
     on_run(*cancel, inv, [&inv, args] { return run_cancel(inv, *args); });
 
-    auto* status = environment.add_subcommand("status", "What runs where: each service's version and last status");
+    auto* status = environment.add_subcommand(
+        "status", "What runs where: each service's version and last status");
     add_json_flag(*status, inv.options);
-    set_examples(*status, "  depctl environment status\n  depctl environment status -e production -o json");
+    set_examples(*status,
+                 "  depctl environment status\n  depctl environment status -e production -o json");
     on_run(*status, inv, [&inv] {
         auto store = open_state(inv.options);
         const State state = store->load();
-        const auto view = environment_status_view(select_environment(state, inv.options.environment));
+        const auto view =
+            environment_status_view(select_environment(state, inv.options.environment));
         if (json_output(inv.options)) {
             print_json(view);
         } else {

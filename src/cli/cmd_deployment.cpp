@@ -5,11 +5,11 @@
 #include "commands.hpp"
 #include "depctl/context.hpp"
 #include "depctl/error.hpp"
-#include "util/files.hpp"
 #include "depctl/history.hpp"
 #include "depctl/names.hpp"
 #include "depctl/plan.hpp"
 #include "table.hpp"
+#include "util/files.hpp"
 
 namespace depctl::cli {
 namespace {
@@ -25,17 +25,20 @@ void print_record(const nlohmann::json& r) {
               << "Environment: " << r.value("environment", "") << '\n'
               << "Version:     " << r.value("version", "") << '\n'
               << "Status:      " << r.value("status", "") << '\n'
-              << "By:          " << r.value("user", "") << '@' << r.value("host", "") << " (" << r.value("trigger", "")
-              << ")\n"
+              << "By:          " << r.value("user", "") << '@' << r.value("host", "") << " ("
+              << r.value("trigger", "") << ")\n"
               << "Started:     " << r.value("started_at", "") << '\n'
-              << "Finished:    " << r.value("finished_at", "") << " (" << ms_text(r.value("duration_ms", 0LL)) << ")\n";
+              << "Finished:    " << r.value("finished_at", "") << " ("
+              << ms_text(r.value("duration_ms", 0LL)) << ")\n";
     if (!r["failed_step"].is_null()) {
         const auto& f = r["failed_step"];
-        std::cout << "Failed step: " << f.value("service", "") << ' ' << f.value("step", "") << ", exit code "
-                  << f.value("exit_code", 0) << " (log " << f.value("log", "") << ")\n";
+        std::cout << "Failed step: " << f.value("service", "") << ' ' << f.value("step", "")
+                  << ", exit code " << f.value("exit_code", 0) << " (log " << f.value("log", "")
+                  << ")\n";
     }
     for (const auto& stage : r.value("stages", nlohmann::json::array())) {
-        std::cout << "\n# deployment stage " << stage.value("position", 0) << ": \"" << stage.value("name", "") << "\"\n";
+        std::cout << "\n# deployment stage " << stage.value("position", 0) << ": \""
+                  << stage.value("name", "") << "\"\n";
         if (stage["services"].empty()) std::cout << "<no service>\n";
         std::vector<std::vector<std::string>> rows;
         for (const auto& svc : stage["services"]) {
@@ -45,9 +48,11 @@ void print_record(const nlohmann::json& r) {
                 steps += (steps.empty() ? "" : ", ") + step.value("step", "") + " " + status;
                 if (status == "REUSED" || status == "NOT_STARTED") continue;  // nothing ran
                 steps += " " + ms_text(step.value("duration_ms", 0LL));
-                if (status != "SUCCEEDED") steps += " (exit " + std::to_string(step.value("exit_code", 0)) + ")";
+                if (status != "SUCCEEDED")
+                    steps += " (exit " + std::to_string(step.value("exit_code", 0)) + ")";
             }
-            rows.push_back({svc.value("name", ""), svc.value("status", ""), steps.empty() ? "-" : steps});
+            rows.push_back(
+                {svc.value("name", ""), svc.value("status", ""), steps.empty() ? "-" : steps});
         }
         if (!rows.empty()) std::cout << render_table({"Service", "Status", "Steps"}, rows);
         for (const auto& left : stage.value("left_out", nlohmann::json::array())) {
@@ -73,11 +78,14 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     auto args = std::make_shared<DeploymentArgs>();
 
     auto* list = cmd->add_subcommand("list", "Deployments of the environment, newest first");
-    list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)")->type_name("N");
+    list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)")
+        ->type_name("N");
     list->add_option("--status", args->status, "Only deployments that ended with this status")
         ->type_name("DEPLOYED|BUILD_ERROR|DEPLOYMENT_ERROR|CANCELED|STOPPED|STOP_ERROR");
     add_json_flag(*list, inv.options);
-    set_examples(*list, "  depctl deployment list\n  depctl deployment list --status DEPLOYED --limit 1 --json");
+    set_examples(
+        *list,
+        "  depctl deployment list\n  depctl deployment list --status DEPLOYED --limit 1 --json");
     on_run(*list, inv, [&inv, args] {
         auto store = open_state(inv.options);
         const State state = store->load();
@@ -95,8 +103,8 @@ void register_deployment(CLI::App& app, Invocation& inv) {
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& s : summaries) {
-            rows.push_back({s["id"], s["version"], s["status"], s["started_at"], ms_text(s["duration_ms"].get<long long>()),
-                            s["user"]});
+            rows.push_back({s["id"], s["version"], s["status"], s["started_at"],
+                            ms_text(s["duration_ms"].get<long long>()), s["user"]});
         }
         std::cout << render_table({"Id", "Version", "Status", "Started", "Duration", "By"}, rows);
         return 0;
@@ -106,7 +114,9 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     show->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")
         ->required()
         ->type_name("DEPLOYMENT");
-    set_examples(*show, "  depctl deployment show dep_k2j4h5g6f7d8\n  depctl deployment show dep_k2j4h5 -o json");
+    set_examples(
+        *show,
+        "  depctl deployment show dep_k2j4h5g6f7d8\n  depctl deployment show dep_k2j4h5 -o json");
     on_run(*show, inv, [&inv, args] {
         auto store = open_state(inv.options);
         const State state = store->load();
@@ -126,8 +136,9 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     logs->add_option("--service", args->service, "Only this service")->type_name("SERVICE");
     logs->add_option("--step", args->step, "Only this step, or a hook")
         ->type_name("build|release|deploy|health|stop|pre-deploy|post-deploy");
-    set_examples(*logs, "  depctl deployment logs dep_k2j4h5g6f7d8\n"
-                        "  depctl deployment logs dep_k2j4h5g6f7d8 --service Backend --step deploy");
+    set_examples(*logs,
+                 "  depctl deployment logs dep_k2j4h5g6f7d8\n"
+                 "  depctl deployment logs dep_k2j4h5g6f7d8 --service Backend --step deploy");
     on_run(*logs, inv, [&inv, args] {
         if (!args->step.empty() && !parse_step_kind(args->step) && args->step != "pre-deploy" &&
             args->step != "post-deploy") {
@@ -142,12 +153,15 @@ void register_deployment(CLI::App& app, Invocation& inv) {
         for (const auto& file : files) {
             const auto content = read_file(file.path);
             if (json_output(inv.options)) {
-                out.push_back({{"service", file.service}, {"step", file.step}, {"path", file.path},
-                               {"content", content ? nlohmann::json(*content) : nlohmann::json(nullptr)}});
+                out.push_back(
+                    {{"service", file.service},
+                     {"step", file.step},
+                     {"path", file.path},
+                     {"content", content ? nlohmann::json(*content) : nlohmann::json(nullptr)}});
                 continue;
             }
-            std::cout << "==> " << (file.service.empty() ? "hook" : file.service) << ' ' << file.step << " ("
-                      << file.path << ") <==\n";
+            std::cout << "==> " << (file.service.empty() ? "hook" : file.service) << ' '
+                      << file.step << " (" << file.path << ") <==\n";
             std::cout << (content ? *content : std::string("(log not found on this machine)\n"));
             if (content && !content->empty() && content->back() != '\n') std::cout << '\n';
         }

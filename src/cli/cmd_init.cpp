@@ -20,9 +20,11 @@ Environment& selected_environment(State& state, const Options& options) {
 void register_init(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("init", "Create a depctl project in ./.depctl (or at --state)");
     auto project = std::make_shared<std::string>();
-    auto* project_flag =
-        cmd->add_option("--project", *project, "Project name (default: the current directory's name)")->type_name("NAME");
-    set_examples(*cmd, "  depctl init --project shop\n  depctl --state /srv/deploy/state.json init");
+    auto* project_flag = cmd->add_option("--project", *project,
+                                         "Project name (default: the current directory's name)")
+                             ->type_name("NAME");
+    set_examples(*cmd,
+                 "  depctl init --project shop\n  depctl --state /srv/deploy/state.json init");
     on_run(*cmd, inv, [&inv, project, project_flag] {
         // An explicit --project "" is a mistake (an unset variable in a script), not a
         // request for the default.
@@ -38,17 +40,20 @@ void register_init(CLI::App& app, Invocation& inv) {
         if (json_output(inv.options)) {
             print_json({{"project", project_view(state)}, {"state", store->location()}});
         } else {
-            say(inv.options, "Initialized depctl project " + show_name(state.project.name) + " in " + store->location());
+            say(inv.options, "Initialized depctl project " + show_name(state.project.name) +
+                                 " in " + store->location());
         }
         return 0;
     });
 }
 
 void register_context(CLI::App& app, Invocation& inv) {
-    auto* cmd = app.add_subcommand("context", "Remember the environment commands work on (per user)");
+    auto* cmd =
+        app.add_subcommand("context", "Remember the environment commands work on (per user)");
     cmd->require_subcommand(1);
     set_examples(*cmd, "  depctl context set -e staging\n  depctl context show");
-    auto* set = cmd->add_subcommand("set", "Set the current environment: depctl context set -e ENV");
+    auto* set =
+        cmd->add_subcommand("set", "Set the current environment: depctl context set -e ENV");
     set_examples(*set, "  depctl context set -e staging");
     on_run(*set, inv, [&inv] {
         if (inv.options.environment.empty()) {
@@ -65,7 +70,8 @@ void register_context(CLI::App& app, Invocation& inv) {
         }
         return 0;
     });
-    auto* show = cmd->add_subcommand("show", "Show the project, state location and current environment");
+    auto* show =
+        cmd->add_subcommand("show", "Show the project, state location and current environment");
     set_examples(*show, "  depctl context show\n  depctl context show -o json");
     on_run(*show, inv, [&inv] {
         auto store = open_state(inv.options);
@@ -73,8 +79,8 @@ void register_context(CLI::App& app, Invocation& inv) {
         std::string env_name;
         const char* from_env = std::getenv("DEPCTL_ENVIRONMENT");
         const std::string source = !inv.options.environment.empty() ? "flag"
-                                   : from_env && *from_env         ? "DEPCTL_ENVIRONMENT"
-                                                                   : "context";
+                                   : from_env && *from_env          ? "DEPCTL_ENVIRONMENT"
+                                                                    : "context";
         // No environment selected is a normal answer for `show`; a wrong name is not.
         if (source != "context") {
             env_name = select_environment(state, inv.options.environment).name;
@@ -84,12 +90,15 @@ void register_context(CLI::App& app, Invocation& inv) {
         if (json_output(inv.options)) {
             print_json({{"project", state.project.name},
                         {"state", store->location()},
-                        {"environment", env_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(env_name)},
+                        {"environment",
+                         env_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(env_name)},
                         {"environment_source", source}});
         } else {
             std::cout << "Project:     " << state.project.name << '\n'
                       << "State:       " << store->location() << '\n'
-                      << "Environment: " << (env_name.empty() ? "(none)" : env_name + " (from " + source + ")") << '\n';
+                      << "Environment: "
+                      << (env_name.empty() ? "(none)" : env_name + " (from " + source + ")")
+                      << '\n';
         }
         return 0;
     });
@@ -98,7 +107,9 @@ void register_context(CLI::App& app, Invocation& inv) {
 void register_project(CLI::App& app, Invocation& inv) {
     auto* cmd = app.add_subcommand("project", "Show or edit the project");
     cmd->require_subcommand(1);
-    set_examples(*cmd, "  depctl project show\n  depctl project edit --enforced-order development,staging,production");
+    set_examples(*cmd,
+                 "  depctl project show\n  depctl project edit --enforced-order "
+                 "development,staging,production");
     auto* show = cmd->add_subcommand("show", "Show the project");
     set_examples(*show, "  depctl project show\n  depctl project show -o json");
     on_run(*show, inv, [&inv] {
@@ -110,27 +121,32 @@ void register_project(CLI::App& app, Invocation& inv) {
             return 0;
         }
         std::string order;
-        for (const auto& name : view["enforced_order"]) order += (order.empty() ? "" : " -> ") + name.get<std::string>();
+        for (const auto& name : view["enforced_order"])
+            order += (order.empty() ? "" : " -> ") + name.get<std::string>();
         std::cout << "Project:        " << state.project.name << " (" << state.project.id << ")\n"
                   << "State:          " << store->location() << '\n'
                   << "Environments:   " << state.environments.size() << '\n'
                   << "Enforced order: " << (order.empty() ? "(none)" : order) << '\n';
         return 0;
     });
-    auto* edit = cmd->add_subcommand("edit", "Rename the project or set the enforced deployment order");
+    auto* edit =
+        cmd->add_subcommand("edit", "Rename the project or set the enforced deployment order");
     auto new_name = std::make_shared<std::optional<std::string>>();
     auto order = std::make_shared<std::optional<std::string>>();
-    edit->add_option_function<std::string>("--new-name", [new_name](const std::string& v) { *new_name = v; },
-                                           "New project name")
+    edit->add_option_function<std::string>(
+            "--new-name", [new_name](const std::string& v) { *new_name = v; }, "New project name")
         ->type_name("NAME");
     edit->add_option_function<std::string>(
-        "--enforced-order", [order](const std::string& v) { *order = v; },
-        "Comma-separated environments a version must pass in order (\"\" clears)")
+            "--enforced-order", [order](const std::string& v) { *order = v; },
+            "Comma-separated environments a version must pass in order (\"\" clears)")
         ->type_name("ENVS");
-    set_examples(*edit, "  depctl project edit --enforced-order development,staging,production\n"
-                        "  depctl project edit --enforced-order \"\"");
+    set_examples(*edit,
+                 "  depctl project edit --enforced-order development,staging,production\n"
+                 "  depctl project edit --enforced-order \"\"");
     on_run(*edit, inv, [&inv, new_name, order] {
-        if (!*new_name && !*order) throw Error(ErrorKind::Usage, "nothing to change", "pass --new-name or --enforced-order");
+        if (!*new_name && !*order)
+            throw Error(ErrorKind::Usage, "nothing to change",
+                        "pass --new-name or --enforced-order");
         auto store = open_state(inv.options);
         const State state = store->transact([&](State& s) {
             if (*new_name) rename_project(s, **new_name);

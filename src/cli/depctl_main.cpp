@@ -39,7 +39,8 @@ const CLI::App* deepest_parsed(const CLI::App& app) {
 
 std::string command_path(const CLI::App& app) {
     std::string path = app.get_name();
-    for (const CLI::App* p = app.get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
+    for (const CLI::App* p = app.get_parent(); p; p = p->get_parent())
+        path = p->get_name() + " " + path;
     return path;
 }
 
@@ -58,38 +59,47 @@ std::optional<std::string> describe_conversion_error(const CLI::Error& error) {
     char* end = nullptr;
     const double number = std::strtod(value.c_str(), &end);
     const bool numeric = !value.empty() && end && *end == '\0' && std::isfinite(number);
-    const char* why = !numeric ? "is not a number" : number != std::floor(number) ? "is not a whole number" : "is out of range";
+    const char* why = !numeric                       ? "is not a number"
+                      : number != std::floor(number) ? "is not a whole number"
+                                                     : "is out of range";
     return flag + " " + depctl::show_name(value) + " " + why;
 }
 
-std::pair<std::string, std::string> describe_usage_error(const CLI::App& app, const CLI::Error& error) {
+std::pair<std::string, std::string> describe_usage_error(const CLI::App& app,
+                                                         const CLI::Error& error) {
     const CLI::App* at = deepest_parsed(app);
     const std::string help = "see `" + command_path(*at) + " --help`";
     if (auto conversion = describe_conversion_error(error)) return {*conversion, help};
     const auto extras = app.remaining(true);
     if (extras.empty()) return {error.what(), help};
     const std::string& word = extras.front();
-    if (word.rfind('-', 0) == 0) return {"unknown option " + word + " for `" + command_path(*at) + "`", help};
+    if (word.rfind('-', 0) == 0)
+        return {"unknown option " + word + " for `" + command_path(*at) + "`", help};
     std::vector<std::string> names;
-    for (const CLI::App* sub : at->get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
-    if (names.empty()) return {"unexpected argument \"" + word + "\" for `" + command_path(*at) + "`", help};
+    for (const CLI::App* sub : at->get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(sub->get_name());
+    if (names.empty())
+        return {"unexpected argument \"" + word + "\" for `" + command_path(*at) + "`", help};
     const auto matches = depctl::close_matches(word, names);
     return {"unknown command \"" + word + "\" for `" + command_path(*at) + "`",
-            matches.empty() ? help : "did you mean `" + command_path(*at) + " " + matches.front() + "`?"};
+            matches.empty() ? help
+                            : "did you mean `" + command_path(*at) + " " + matches.front() + "`?"};
 }
 
 int run(int argc, char** argv) {
-    CLI::App app{"depctl: deployment pipelines of ordered stages, from the terminal and from CI", "depctl"};
+    CLI::App app{"depctl: deployment pipelines of ordered stages, from the terminal and from CI",
+                 "depctl"};
     app.fallthrough();  // global options are accepted after any subcommand
     app.formatter(std::make_shared<depctl::cli::HelpFormatter>());  // inherited by every subcommand
     app.require_subcommand(1);
     app.set_version_flag("--version", "depctl " DEPCTL_VERSION " (commit " DEPCTL_GIT_COMMIT ")");
-    app.footer("\nExamples:\n  depctl init --project shop\n  depctl environment create staging\n"
-               "  depctl context set -e staging\n  depctl environment stage list\n\n"
-               "Exit codes: 0 ok, 1 deployment failed, 2 usage, 3 refused input, 4 busy, 5 policy,\n"
-               "6 state store error, 130 cancelled.\n"
-               "More: `depctl COMMAND --help`, `man depctl`, and the guides in docs/\n"
-               "(installed in share/doc/depctl/docs): getting-started.md, commands.md.");
+    app.footer(
+        "\nExamples:\n  depctl init --project shop\n  depctl environment create staging\n"
+        "  depctl context set -e staging\n  depctl environment stage list\n\n"
+        "Exit codes: 0 ok, 1 deployment failed, 2 usage, 3 refused input, 4 busy, 5 policy,\n"
+        "6 state store error, 130 cancelled.\n"
+        "More: `depctl COMMAND --help`, `man depctl`, and the guides in docs/\n"
+        "(installed in share/doc/depctl/docs): getting-started.md, commands.md.");
 
     Invocation invocation;
     depctl::cli::add_global_options(app, invocation.options);

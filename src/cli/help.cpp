@@ -26,13 +26,15 @@ const CLI::App& root_of(const CLI::App& app) {
 
 std::string command_path(const CLI::App& app) {
     std::string path = app.get_name();
-    for (const CLI::App* p = app.get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
+    for (const CLI::App* p = app.get_parent(); p; p = p->get_parent())
+        path = p->get_name() + " " + path;
     return path;
 }
 
 std::vector<const CLI::App*> visible_subcommands(const CLI::App& app) {
     std::vector<const CLI::App*> out;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+    for (const CLI::App* sub :
+         app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
         out.push_back(sub);
     }
     return out;
@@ -41,7 +43,8 @@ std::vector<const CLI::App*> visible_subcommands(const CLI::App& app) {
 std::vector<const CLI::Option*> visible_options(const CLI::App& app, bool positional) {
     std::vector<const CLI::Option*> out;
     for (const CLI::Option* opt : app.get_options()) {
-        if (opt->get_group().empty() || opt == app.get_help_ptr() || opt == app.get_version_ptr()) continue;
+        if (opt->get_group().empty() || opt == app.get_help_ptr() || opt == app.get_version_ptr())
+            continue;
         if (opt->nonpositional() == positional) continue;
         out.push_back(opt);
     }

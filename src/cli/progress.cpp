@@ -16,8 +16,8 @@ std::string step_label(const Plan& plan, std::size_t step) {
 }
 
 bool is_failure(const std::string& status) {
-    return status != "SUCCEEDED" && status != "REUSED" && status != "NOT_STARTED" && status != "CANCELED" &&
-           status != "SKIPPED" && !status.empty();
+    return status != "SUCCEEDED" && status != "REUSED" && status != "NOT_STARTED" &&
+           status != "CANCELED" && status != "SKIPPED" && !status.empty();
 }
 
 // One row per service: status, time spent in its steps, and each step's time.
@@ -32,13 +32,17 @@ std::vector<std::vector<std::string>> service_rows(const nlohmann::json& record)
                 const auto ms = std::chrono::milliseconds(step.value("duration_ms", 0LL));
                 total += ms;
                 std::string item = step.value("step", "");
-                if (status == "REUSED") item += " reused";
-                else if (status == "NOT_STARTED") item += " not started";
-                else item += " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
+                if (status == "REUSED")
+                    item += " reused";
+                else if (status == "NOT_STARTED")
+                    item += " not started";
+                else
+                    item += " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
                 steps += (steps.empty() ? "" : ", ") + item;
             }
-            rows.push_back({service.value("name", ""), stage.value("name", ""), service.value("status", ""),
-                            duration_text(total), steps.empty() ? "-" : steps});
+            rows.push_back({service.value("name", ""), stage.value("name", ""),
+                            service.value("status", ""), duration_text(total),
+                            steps.empty() ? "-" : steps});
         }
     }
     return rows;
@@ -46,8 +50,10 @@ std::vector<std::vector<std::string>> service_rows(const nlohmann::json& record)
 
 // A word the user can paste into a shell.
 std::string shell_word(const std::string& text) {
-    const bool plain = !text.empty() && text.find_first_not_of(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == std::string::npos;
+    const bool plain = !text.empty() &&
+                       text.find_first_not_of(
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") ==
+                           std::string::npos;
     if (plain) return text;
     std::string out = "'";
     for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -59,7 +65,9 @@ std::string shell_word(const std::string& text) {
 ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no_color) {
     ProgressOptions out;
     const bool tty = ::isatty(STDOUT_FILENO) == 1;
-    out.mode = json ? ProgressMode::json : (tty && !follow) ? ProgressMode::live : ProgressMode::lines;
+    out.mode = json               ? ProgressMode::json
+               : (tty && !follow) ? ProgressMode::live
+                                  : ProgressMode::lines;
     out.follow = follow;
     out.color = tty && !no_color && !std::getenv("NO_COLOR");
     out.unicode = tty && locale_is_utf8();
@@ -68,36 +76,48 @@ ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no
 }
 
 Progress::Progress(ProgressOptions options)
-    : m_options(options), m_style{options.color, options.unicode}, m_start(std::chrono::steady_clock::now()) {}
+    : m_options(options),
+      m_style{options.color, options.unicode},
+      m_start(std::chrono::steady_clock::now()) {}
 
 std::string Progress::elapsed() const {
     char buffer[32];
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_start);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - m_start);
     std::snprintf(buffer, sizeof buffer, "[%7.2fs]", static_cast<double>(ms.count()) / 1000.0);
     return buffer;
 }
 
-std::string Progress::paint(const std::string& text, const char* code) const { return m_style.paint(text, code); }
+std::string Progress::paint(const std::string& text, const char* code) const {
+    return m_style.paint(text, code);
+}
 
 void Progress::emit_json(nlohmann::json event) {
     event["at"] = now_iso8601();
-    std::cout << event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n' << std::flush;
+    std::cout << event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
+              << std::flush;
 }
 
-void Progress::deployment_started(const Plan& plan, const std::string& deployment_id, const std::string& version) {
+void Progress::deployment_started(const Plan& plan, const std::string& deployment_id,
+                                  const std::string& version) {
     std::lock_guard lock(m_mutex);
     m_start = std::chrono::steady_clock::now();
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "deployment_started"}, {"deployment_id", deployment_id}, {"environment", plan.environment_name},
-                   {"version", version}, {"services", plan.services.size()}});
+        emit_json({{"event", "deployment_started"},
+                   {"deployment_id", deployment_id},
+                   {"environment", plan.environment_name},
+                   {"version", version},
+                   {"services", plan.services.size()}});
         return;
     }
     if (m_options.quiet) return;
-    const std::string what = version.empty() ? "Stopping environment \"" + plan.environment_name + "\""
-                                             : "Deploying environment \"" + plan.environment_name + "\" at version " + version;
+    const std::string what =
+        version.empty()
+            ? "Stopping environment \"" + plan.environment_name + "\""
+            : "Deploying environment \"" + plan.environment_name + "\" at version " + version;
     const std::size_t n = plan.services.size();
-    std::cout << paint(what, "1") << " (" << deployment_id << "): " << n << (n == 1 ? " service\n" : " services\n")
-              << std::flush;
+    std::cout << paint(what, "1") << " (" << deployment_id << "): " << n
+              << (n == 1 ? " service\n" : " services\n") << std::flush;
     if (m_options.mode == ProgressMode::live) {
         // Started here, not in the constructor: the ticker thread must inherit the signal
         // mask that the signal watcher set up in between.
@@ -110,8 +130,10 @@ void Progress::step_started(const Plan& plan, std::size_t step) {
     std::lock_guard lock(m_mutex);
     const PlanStep& s = plan.steps[step];
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "step_started"}, {"service", plan.services[s.service].service.name},
-                   {"step", to_string(s.kind)}, {"stage", plan.stages[plan.services[s.service].stage].name}});
+        emit_json({{"event", "step_started"},
+                   {"service", plan.services[s.service].service.name},
+                   {"step", to_string(s.kind)},
+                   {"stage", plan.stages[plan.services[s.service].stage].name}});
         return;
     }
     if (m_live) {
@@ -127,9 +149,11 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
     const PlanStep& s = plan.steps[step];
     const std::string status = report.status.empty() ? "NOT_STARTED" : report.status;
     if (m_options.mode == ProgressMode::json) {
-        nlohmann::json event = {{"event", "step_finished"}, {"service", plan.services[s.service].service.name},
-                                {"step", to_string(s.kind)}, {"status", status}, {"exit_code", report.exit_code},
-                                {"duration_ms", report.duration.count()}, {"log", report.log_path}};
+        nlohmann::json event = {
+            {"event", "step_finished"},      {"service", plan.services[s.service].service.name},
+            {"step", to_string(s.kind)},     {"status", status},
+            {"exit_code", report.exit_code}, {"duration_ms", report.duration.count()},
+            {"log", report.log_path}};
         if (!report.error.empty()) event["error"] = report.error;
         emit_json(event);
         return;
@@ -145,7 +169,8 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
                   << std::flush;
         return;
     }
-    std::string line = elapsed() + ' ' + step_label(plan, step) + ' ' + paint(status, status_color(status)) + " in " +
+    std::string line = elapsed() + ' ' + step_label(plan, step) + ' ' +
+                       paint(status, status_color(status)) + " in " +
                        duration_text(report.duration);
     if (status != "SUCCEEDED") {
         line += " (exit code " + std::to_string(report.exit_code) + ")";
@@ -157,13 +182,17 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
 void Progress::hook_finished(const std::string& name, const StepReport& report) {
     std::lock_guard lock(m_mutex);
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "hook_finished"}, {"hook", name}, {"status", report.status},
-                   {"exit_code", report.exit_code}, {"log", report.log_path}});
+        emit_json({{"event", "hook_finished"},
+                   {"hook", name},
+                   {"status", report.status},
+                   {"exit_code", report.exit_code},
+                   {"log", report.log_path}});
         return;
     }
     if (m_options.quiet) return;
-    const std::string line = elapsed() + " hook " + name + ' ' + paint(report.status, status_color(report.status)) +
-                             " in " + duration_text(report.duration) + '\n';
+    const std::string line = elapsed() + " hook " + name + ' ' +
+                             paint(report.status, status_color(report.status)) + " in " +
+                             duration_text(report.duration) + '\n';
     if (m_live) {
         m_live->print_above(line, stdout);
         return;
@@ -190,13 +219,15 @@ void Progress::step_output(const Plan& plan, std::size_t step, std::string_view 
 void Progress::cancel_requested(CancelLevel level) {
     std::lock_guard lock(m_mutex);
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "cancel_requested"}, {"level", level == CancelLevel::immediate ? "immediate" : "graceful"}});
+        emit_json({{"event", "cancel_requested"},
+                   {"level", level == CancelLevel::immediate ? "immediate" : "graceful"}});
         return;
     }
-    const std::string text = level == CancelLevel::immediate
-                                 ? "Killing running steps now...\n"
-                                 : "Cancelling: running steps get SIGTERM, SIGKILL after the grace period "
-                                   "(Ctrl-C again to kill now)...\n";
+    const std::string text =
+        level == CancelLevel::immediate
+            ? "Killing running steps now...\n"
+            : "Cancelling: running steps get SIGTERM, SIGKILL after the grace period "
+              "(Ctrl-C again to kill now)...\n";
     if (m_live) {
         std::cout << std::flush;
         m_live->print_above(text, stderr);
@@ -211,7 +242,8 @@ std::string Progress::summary(const DeployOutcome& outcome) const {
     // The live view's last frame already shows every service; plain lines get a table.
     if (!m_live && !m_options.quiet) {
         const auto rows = service_rows(record);
-        if (!rows.empty()) out += "\n" + render_table({"Service", "Stage", "Status", "Time", "Steps"}, rows);
+        if (!rows.empty())
+            out += "\n" + render_table({"Service", "Stage", "Status", "Time", "Steps"}, rows);
     }
     const std::string id = record.value("id", "");
     out += "Deployment " + id + ' ' + paint(outcome.status, status_color(outcome.status)) + " in " +
@@ -223,10 +255,13 @@ std::string Progress::summary(const DeployOutcome& outcome) const {
         for (const auto& service : array_field(stage, "services")) {
             for (const auto& step : array_field(service, "steps")) {
                 if (!is_failure(step.value("status", ""))) continue;
-                nlohmann::json failed = {{"service", service.value("name", "")}, {"step", step.value("step", "")},
-                                         {"status", step.value("status", "")}, {"exit_code", step.value("exit_code", 0)},
+                nlohmann::json failed = {{"service", service.value("name", "")},
+                                         {"step", step.value("step", "")},
+                                         {"status", step.value("status", "")},
+                                         {"exit_code", step.value("exit_code", 0)},
                                          {"log", step.value("log", "")}};
-                if (!failures.empty() && failures.front().value("service", "") == failed["service"] &&
+                if (!failures.empty() &&
+                    failures.front().value("service", "") == failed["service"] &&
                     failures.front().value("step", "") == failed["step"]) {
                     continue;
                 }
@@ -236,18 +271,20 @@ std::string Progress::summary(const DeployOutcome& outcome) const {
     }
     for (const auto& failed : failures) {
         out += "  failed: " + failed.value("service", "") + ' ' + failed.value("step", "") + " (" +
-               failed.value("status", "") + ", exit code " + std::to_string(failed.value("exit_code", 0)) + ")\n" +
+               failed.value("status", "") + ", exit code " +
+               std::to_string(failed.value("exit_code", 0)) + ")\n" +
                "  log:    " + failed.value("log", "") + '\n';
     }
     for (const auto& hook : record["hooks"]) {
         if (hook.value("status", "") != "SUCCEEDED") {
-            out += "  hook " + hook.value("name", "") + ' ' + hook.value("status", "") + ", log: " + hook.value("log", "") +
-                   '\n';
+            out += "  hook " + hook.value("name", "") + ' ' + hook.value("status", "") +
+                   ", log: " + hook.value("log", "") + '\n';
         }
     }
     if (!failures.empty()) {
         out += "  see:    depctl deployment logs " + id + " --service " +
-               shell_word(failures.front().value("service", "")) + " --step " + failures.front().value("step", "") + '\n';
+               shell_word(failures.front().value("service", "")) + " --step " +
+               failures.front().value("step", "") + '\n';
     }
     return out;
 }

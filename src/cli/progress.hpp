@@ -33,7 +33,8 @@ ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no
 class Progress final : public DeployObserver {
 public:
     explicit Progress(ProgressOptions options);
-    void deployment_started(const Plan& plan, const std::string& deployment_id, const std::string& version) override;
+    void deployment_started(const Plan& plan, const std::string& deployment_id,
+                            const std::string& version) override;
     void step_started(const Plan& plan, std::size_t step) override;
     void step_finished(const Plan& plan, std::size_t step, const StepReport& report) override;
     void hook_finished(const std::string& name, const StepReport& report) override;

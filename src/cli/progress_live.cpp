@@ -33,7 +33,12 @@ std::string render(const std::vector<Segment>& segments, std::size_t width, cons
         for (std::size_t i = 0; i < segment.text.size() && used < width;) {
             std::size_t len = 1;
             const auto c = static_cast<unsigned char>(segment.text[i]);
-            if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
+            if (c >= 0xF0)
+                len = 4;
+            else if (c >= 0xE0)
+                len = 3;
+            else if (c >= 0xC0)
+                len = 2;
             piece.append(segment.text, i, len);
             i += len;
             ++used;
@@ -50,12 +55,14 @@ std::string pad(const std::string& text, std::size_t width) {
 
 std::pair<std::size_t, std::size_t> terminal_size() {
     winsize ws{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) return {ws.ws_col, ws.ws_row};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0)
+        return {ws.ws_col, ws.ws_row};
     return {80, 24};
 }
 
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
 }
 
 }  // namespace
@@ -66,7 +73,8 @@ std::string Style::paint(const std::string& text, const char* sgr) const {
 }
 
 const char* status_color(const std::string& status) {
-    if (status == "SUCCEEDED" || status == "DEPLOYED" || status == "REUSED" || status == "STOPPED") return "32";
+    if (status == "SUCCEEDED" || status == "DEPLOYED" || status == "REUSED" || status == "STOPPED")
+        return "32";
     if (status == "CANCELED" || status == "NOT_STARTED") return "33";
     return "31";
 }
@@ -101,7 +109,9 @@ const nlohmann::json& array_field(const nlohmann::json& object, const char* key)
 
 LiveView::LiveView(Style style) : m_style(style), m_start(std::chrono::steady_clock::now()) {}
 
-LiveView::~LiveView() { stop_ticker(); }
+LiveView::~LiveView() {
+    stop_ticker();
+}
 
 void LiveView::start(const Plan& plan) {
     {
@@ -111,7 +121,8 @@ void LiveView::start(const Plan& plan) {
         for (std::size_t s = 0; s < plan.stages.size(); ++s) {
             const PlannedStage& stage = plan.stages[s];
             if (stage.services.empty()) continue;  // empty stages are skipped: no section
-            m_stages.push_back("# deployment stage " + std::to_string(stage.position) + ": \"" + stage.name + "\"");
+            m_stages.push_back("# deployment stage " + std::to_string(stage.position) + ": \"" +
+                               stage.name + "\"");
             for (std::size_t index : stage.services) {
                 const PlannedService& ps = plan.services[index];
                 Row row;
@@ -177,13 +188,15 @@ void LiveView::step_finished(const Plan& plan, std::size_t step, const StepRepor
         } else if (report.status != "SUCCEEDED") {
             row.phase = Phase::failed;
             row.status = report.status.empty() ? "NOT_STARTED" : report.status;
-            row.note = row.step + (report.exit_code ? ", exit code " + std::to_string(report.exit_code) : "");
+            row.note = row.step +
+                       (report.exit_code ? ", exit code " + std::to_string(report.exit_code) : "");
         } else if (step == ps.last_step()) {
             row.phase = Phase::done;
             row.note.clear();
         } else {
             row.phase = Phase::between;
-            row.note = row.step == "build" ? "built in " + duration_text(report.duration) : row.step + " done";
+            row.note = row.step == "build" ? "built in " + duration_text(report.duration)
+                                           : row.step + " done";
         }
     }
     draw_locked();
@@ -213,9 +226,13 @@ void LiveView::finish(const nlohmann::json& record) {
                     const auto ms = std::chrono::milliseconds(st.value("duration_ms", 0LL));
                     row.busy += ms;
                     std::string item = st.value("step", "");
-                    if (status == "REUSED") item += " reused";
-                    else if (status == "NOT_STARTED") item += " not started";
-                    else item += " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
+                    if (status == "REUSED")
+                        item += " reused";
+                    else if (status == "NOT_STARTED")
+                        item += " not started";
+                    else
+                        item +=
+                            " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
                     steps += (steps.empty() ? "" : ", ") + item;
                 }
                 row.note = steps.empty() ? "nothing to run" : steps;
@@ -259,7 +276,8 @@ std::string LiveView::row_text(const Row& row, std::size_t width) const {
             segments.push_back({u ? "◦" : "o", "2"});
             break;
         case Phase::running:
-            segments.push_back({u ? k_spinner_unicode[m_frame % 10] : k_spinner_ascii[m_frame % 4], "36"});
+            segments.push_back(
+                {u ? k_spinner_unicode[m_frame % 10] : k_spinner_ascii[m_frame % 4], "36"});
             break;
         case Phase::done:
             segments.push_back({u ? "✔" : "+", "32"});
@@ -276,7 +294,8 @@ std::string LiveView::row_text(const Row& row, std::size_t width) const {
         }
     }
     std::string name = row.name;
-    if (display_length(name) > m_name_width) name = name.substr(0, m_name_width - 1) + (u ? "…" : "~");
+    if (display_length(name) > m_name_width)
+        name = name.substr(0, m_name_width - 1) + (u ? "…" : "~");
     segments.push_back({" " + pad(name, m_name_width) + "  "});
     switch (row.phase) {
         case Phase::waiting:
@@ -289,11 +308,13 @@ std::string LiveView::row_text(const Row& row, std::size_t width) const {
         case Phase::running:
             segments.push_back({pad(row.step, 8), "1"});
             segments.push_back({duration_text(elapsed)});
-            if (row.busy.count() > 0) segments.push_back({"  (" + duration_text(row.busy) + " in earlier steps)", "2"});
+            if (row.busy.count() > 0)
+                segments.push_back({"  (" + duration_text(row.busy) + " in earlier steps)", "2"});
             break;
         case Phase::done:
             segments.push_back({"done", "32"});
-            segments.push_back({row.note.empty() ? " in " + duration_text(row.busy) : " (" + row.note + ")"});
+            segments.push_back(
+                {row.note.empty() ? " in " + duration_text(row.busy) : " (" + row.note + ")"});
             break;
         case Phase::failed:
             segments.push_back({row.status, "31"});
@@ -327,10 +348,13 @@ std::vector<std::string> LiveView::frame_locked(std::size_t width, std::size_t h
         }
         if (compact && !active) {
             std::size_t finished = 0;
-            for (const Row* row : rows) finished += row->phase == Phase::done || row->phase == Phase::ended;
-            lines.push_back(render({{m_stages[s], "1"},
-                                    {"  " + std::to_string(finished) + "/" + std::to_string(rows.size()) + " done", "2"}},
-                                   width, m_style));
+            for (const Row* row : rows)
+                finished += row->phase == Phase::done || row->phase == Phase::ended;
+            lines.push_back(render(
+                {{m_stages[s], "1"},
+                 {"  " + std::to_string(finished) + "/" + std::to_string(rows.size()) + " done",
+                  "2"}},
+                width, m_style));
             continue;
         }
         lines.push_back(render({{m_stages[s], "1"}}, width, m_style));
@@ -339,7 +363,8 @@ std::vector<std::string> LiveView::frame_locked(std::size_t width, std::size_t h
         std::size_t finished = 0;
         for (const Row* row : rows) finished += compact && row->phase == Phase::done;
         if (finished > 1) {
-            lines.push_back(render({{"  "}, {m_style.unicode ? "✔" : "+", "32"},
+            lines.push_back(render({{"  "},
+                                    {m_style.unicode ? "✔" : "+", "32"},
                                     {" " + std::to_string(finished) + " services done", "2"}},
                                    width, m_style));
         }
@@ -350,13 +375,15 @@ std::vector<std::string> LiveView::frame_locked(std::size_t width, std::size_t h
     if (lines.size() + 1 > budget) {
         const std::size_t hidden = lines.size() + 2 - budget;
         lines.resize(budget - 2);
-        lines.push_back(render({{"  ... " + std::to_string(hidden) + " more lines", "2"}}, width, m_style));
+        lines.push_back(
+            render({{"  ... " + std::to_string(hidden) + " more lines", "2"}}, width, m_style));
     }
     if (!m_finished) {
-        lines.push_back(render({{duration_text(since(m_start)) + " elapsed, " + std::to_string(done) + " of " +
-                                     std::to_string(m_rows.size()) + " services done (Ctrl-C cancels)",
-                                 "2"}},
-                               width, m_style));
+        lines.push_back(
+            render({{duration_text(since(m_start)) + " elapsed, " + std::to_string(done) + " of " +
+                         std::to_string(m_rows.size()) + " services done (Ctrl-C cancels)",
+                     "2"}},
+                   width, m_style));
     }
     return lines;
 }

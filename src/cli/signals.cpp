@@ -48,7 +48,8 @@ void SignalWatcher::watch() {
             continue;
         }
         ++received;
-        const CancelLevel level = (received > 1 || sig == SIGQUIT) ? CancelLevel::immediate : CancelLevel::graceful;
+        const CancelLevel level =
+            (received > 1 || sig == SIGQUIT) ? CancelLevel::immediate : CancelLevel::graceful;
         if (level <= m_cancel.level()) continue;
         m_cancel.request(level);
         if (m_notify) m_notify(level);

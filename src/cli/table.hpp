@@ -6,6 +6,7 @@
 
 namespace depctl::cli {
 
-std::string render_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+std::string render_table(const std::vector<std::string>& headers,
+                         const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace depctl::cli

@@ -95,7 +95,8 @@ std::optional<std::string> read_file(const fs::path& path) {
     }
     std::string out;
     struct stat info {};
-    if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) out.reserve(static_cast<std::size_t>(info.st_size));
+    if (::fstat(fd.get(), &info) == 0 && info.st_size > 0)
+        out.reserve(static_cast<std::size_t>(info.st_size));
     char buffer[65536];
     for (;;) {
         const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
@@ -114,7 +115,8 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
     static thread_local std::mt19937_64 random{std::random_device{}()};
     const std::string prefix = path.filename().string() + ".tmp.";
     remove_stale_temp_files(dir, prefix);
-    TempFile temp(dir / (prefix + std::to_string(::getpid()) + "." + std::to_string(random() % 1000000)));
+    TempFile temp(dir /
+                  (prefix + std::to_string(::getpid()) + "." + std::to_string(random() % 1000000)));
     {
         Fd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
         if (fd.get() < 0) throw_errno("cannot create " + temp.path().string(), errno);
@@ -122,7 +124,8 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
         if (::fsync(fd.get()) != 0) throw_errno("cannot fsync " + temp.path().string(), errno);
         if (::close(fd.release()) != 0) throw_errno("cannot close " + temp.path().string(), errno);
     }
-    if (::rename(temp.path().c_str(), path.c_str()) != 0) throw_errno("cannot rename over " + path.string(), errno);
+    if (::rename(temp.path().c_str(), path.c_str()) != 0)
+        throw_errno("cannot rename over " + path.string(), errno);
     temp.committed();
     fsync_directory(dir);
 }
@@ -154,7 +157,8 @@ void ensure_directory(const fs::path& path, int mode) {
     if (fs::is_directory(path)) return;
     // Missing ancestors get the same mode: every directory depctl creates is private (as
     // the XDG base directory spec asks for a missing $XDG_CONFIG_HOME).
-    if (!path.parent_path().empty() && path.parent_path() != path) ensure_directory(path.parent_path(), mode);
+    if (!path.parent_path().empty() && path.parent_path() != path)
+        ensure_directory(path.parent_path(), mode);
     if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
         throw_errno("cannot create directory " + path.string(), errno);
     }
@@ -196,7 +200,9 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
     return *this;
 }
 
-FileLock::~FileLock() { release(); }
+FileLock::~FileLock() {
+    release();
+}
 
 void FileLock::write_note(std::string_view text) {
     if (m_fd < 0) return;

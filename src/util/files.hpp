@@ -18,7 +18,8 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes, int mode = 0600);
 
 // Appends one record (a line) and fsyncs it, creating the file with `header` first.
-void append_line_durable(const std::filesystem::path& path, std::string_view header, std::string_view line);
+void append_line_durable(const std::filesystem::path& path, std::string_view header,
+                         std::string_view line);
 
 // Creates a directory (and parents) with the given mode if missing.
 void ensure_directory(const std::filesystem::path& path, int mode = 0700);
@@ -27,7 +28,8 @@ void ensure_directory(const std::filesystem::path& path, int mode = 0700);
 class FileLock {
 public:
     // Waits up to `timeout` (nullopt: forever); returns an unlocked object when it timed out.
-    static FileLock acquire(const std::filesystem::path& path, std::optional<std::chrono::milliseconds> timeout);
+    static FileLock acquire(const std::filesystem::path& path,
+                            std::optional<std::chrono::milliseconds> timeout);
     static FileLock try_acquire(const std::filesystem::path& path);
 
     FileLock() = default;

@@ -16,7 +16,7 @@ struct HttpRequest {
     std::string body;                  // sent when non-empty (or method is POST/PUT)
     std::vector<std::string> headers;  // "Name: value"
     double connect_timeout_s = 0.4;
-    double timeout_s = 20;             // whole request
+    double timeout_s = 20;  // whole request
     std::size_t max_body_bytes = 64 * 1024 * 1024;
     const CancelSignal* cancel = nullptr;  // aborts a transfer in flight
     // TLS (etcd): CA bundle, client certificate and key; empty = libcurl defaults.

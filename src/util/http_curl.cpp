@@ -67,7 +67,9 @@ private:
     template <typename Function>
     static void resolve(void* library, const char* name, Function& out) {
         out = reinterpret_cast<Function>(::dlsym(library, name));
-        if (!out) throw Error(ErrorKind::Store, std::string("the loaded libcurl lacks ") + name, "install libcurl4");
+        if (!out)
+            throw Error(ErrorKind::Store, std::string("the loaded libcurl lacks ") + name,
+                        "install libcurl4");
     }
 };
 
@@ -103,7 +105,8 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient() : m_impl(std::make_unique<Impl>()) {
     m_impl->handle = CurlApi::get().easy_init();
-    if (!m_impl->handle) throw Error(ErrorKind::Store, "cannot create an HTTP client (curl_easy_init failed)");
+    if (!m_impl->handle)
+        throw Error(ErrorKind::Store, "cannot create an HTTP client (curl_easy_init failed)");
 }
 
 HttpClient::~HttpClient() {
@@ -124,7 +127,8 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl.easy_setopt(h, CURLOPT_ERRORBUFFER, m_impl->error);
     curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // safe with threads
     curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout_s * 1000));
+    curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout_s * 1000));
     curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_s * 1000));
     curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl.easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
@@ -156,7 +160,9 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl.easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
     response.os_errno = static_cast<int>(os_errno);
     response.error = m_impl->error[0] ? m_impl->error : curl.easy_strerror(code);
-    if (transfer.overflow) response.error = "response larger than " + std::to_string(request.max_body_bytes) + " bytes";
+    if (transfer.overflow)
+        response.error =
+            "response larger than " + std::to_string(request.max_body_bytes) + " bytes";
     return response;
 }
 

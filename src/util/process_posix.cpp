@@ -142,7 +142,8 @@ std::vector<std::string> build_environment(const ProcessSpec& spec) {
         const std::string_view key = entry.substr(0, entry.find('='));
         const bool overridden = std::any_of(overrides.begin(), overrides.end(),
                                             [&](const auto& kv) { return kv.first == key; });
-        const bool removed = std::find(spec.unset.begin(), spec.unset.end(), key) != spec.unset.end();
+        const bool removed =
+            std::find(spec.unset.begin(), spec.unset.end(), key) != spec.unset.end();
         if (!overridden && !removed) out.emplace_back(entry);
     }
     for (const auto& [key, value] : overrides) out.push_back(key + "=" + value);

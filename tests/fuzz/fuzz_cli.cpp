@@ -97,7 +97,8 @@ public:
         m_home = m_root / "home";
         fs::create_directories(m_project);
         fs::create_directories(m_home);
-        for (const char* name : {"DEPCTL_STATE", "DEPCTL_ENVIRONMENT", "DEPCTL_VERSION", "NO_COLOR", "CI"})
+        for (const char* name :
+             {"DEPCTL_STATE", "DEPCTL_ENVIRONMENT", "DEPCTL_VERSION", "NO_COLOR", "CI"})
             ::unsetenv(name);
         ::setenv("HOME", m_home.c_str(), 1);
         ::setenv("XDG_CONFIG_HOME", (m_home / ".config").c_str(), 1);
@@ -111,9 +112,10 @@ public:
             {"environment", "edit", "staging", "--require-approval", "on", "--pre-deploy", "true"},
             {"context", "set", "-e", "production"},
             {"service", "create", "DB", "--type", "database", "--deploy", "echo db"},
-            {"service", "create", "Api", "--type", "application", "--build", "make", "--deploy", "./run",
-             "--health-cmd", "true", "--env", "K=V", "--deploy-timeout", "30"},
-            {"service", "create", "Web", "--type", "application", "--health-http", "http://127.0.0.1:1/health"},
+            {"service", "create", "Api", "--type", "application", "--build", "make", "--deploy",
+             "./run", "--health-cmd", "true", "--env", "K=V", "--deploy-timeout", "30"},
+            {"service", "create", "Web", "--type", "application", "--health-http",
+             "http://127.0.0.1:1/health"},
             {"service", "depend", "Web", "--on", "Api"},
             {"environment", "stage", "create", "-n", "QA", "-d", "quality gate"},
             {"environment", "stage", "skip", "-n", "DB"},
@@ -166,7 +168,8 @@ private:
 };
 
 bool runs_steps(std::string word) {
-    std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(word.begin(), word.end(), word.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return word == "deploy" || word == "stop" || word == "cancel";
 }
 
@@ -189,9 +192,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     sandbox.restore();
     const Outcome o = run(words);
-    const std::string what = "depctl" + words_text(words) + " -> exit " + std::to_string(o.code) + "\nstderr: " + o.err;
-    if (o.err.find("internal error") != std::string::npos) fail("an exception that is not a depctl::Error: " + what);
-    if (o.code != 0 && o.code != 2 && o.code != 3 && o.code != 5 && o.code != 6) fail("unexpected exit code: " + what);
+    const std::string what =
+        "depctl" + words_text(words) + " -> exit " + std::to_string(o.code) + "\nstderr: " + o.err;
+    if (o.err.find("internal error") != std::string::npos)
+        fail("an exception that is not a depctl::Error: " + what);
+    if (o.code != 0 && o.code != 2 && o.code != 3 && o.code != 5 && o.code != 6)
+        fail("unexpected exit code: " + what);
     const std::string after = read_bytes(sandbox.state_file());
     if (o.code != 0) {
         if (o.err.rfind("error: ", 0) != 0) fail("a refusal without \"error: \": " + what);

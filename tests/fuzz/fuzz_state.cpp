@@ -37,7 +37,8 @@ void check_fast_reader(std::string_view bytes) {
     } catch (const std::exception& e) {
         fail("the fast reader returned a state that cannot be written", e.what());
     }
-    if (from_fast != from_tree) fail("the fast reader and the JSON tree disagree", from_fast + "\n---\n" + from_tree);
+    if (from_fast != from_tree)
+        fail("the fast reader and the JSON tree disagree", from_fast + "\n---\n" + from_tree);
 }
 
 }  // namespace

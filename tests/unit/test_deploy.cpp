@@ -1,19 +1,18 @@
 // The deploy engine through its core API (deploy.cpp), without the CLI: a file store in a
 // temp directory, real processes, and an observer that records what it is told.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "util/cancel.hpp"
 #include "depctl/deploy.hpp"
 #include "depctl/error.hpp"
 #include "depctl/file_store.hpp"
 #include "depctl/pipeline.hpp"
 #include "test_support.hpp"
+#include "util/cancel.hpp"
 
 using namespace depctl;
 
@@ -24,8 +23,8 @@ public:
     void step_finished(const Plan& plan, std::size_t step, const StepReport& report) override {
         std::lock_guard lock(m_mutex);
         const PlanStep& s = plan.steps[step];
-        finished.push_back(plan.services[s.service].service.name + " " + std::string(to_string(s.kind)) + " " +
-                           report.status);
+        finished.push_back(plan.services[s.service].service.name + " " +
+                           std::string(to_string(s.kind)) + " " + report.status);
     }
     std::vector<std::string> finished;
 
@@ -38,10 +37,12 @@ struct TempProject {
     FileStore store{dir.path() / ".depctl" / "state.json", {}};
     std::string env_id;
 
-    explicit TempProject(const std::vector<std::tuple<std::string, ServiceType, std::string>>& services) {
+    explicit TempProject(
+        const std::vector<std::tuple<std::string, ServiceType, std::string>>& services) {
         store.initialize(new_state("demo"));
         store.transact([&](State& s) {
-            Environment& env = create_environment(s, {"dev", EnvironmentType::development, std::nullopt});
+            Environment& env =
+                create_environment(s, {"dev", EnvironmentType::development, std::nullopt});
             env_id = env.id;
             for (const auto& [name, type, deploy] : services) {
                 ServiceChanges changes;
@@ -63,7 +64,8 @@ struct TempProject {
     const Service& service(const std::string& name) {
         m_loaded = store.load();
         const Environment& env = *m_loaded.find_environment_by_id(env_id);
-        return *std::find_if(env.services.begin(), env.services.end(), [&](const Service& s) { return s.name == name; });
+        return *std::find_if(env.services.begin(), env.services.end(),
+                             [&](const Service& s) { return s.name == name; });
     }
 
 private:
@@ -73,12 +75,14 @@ private:
 }  // namespace
 
 TEST_CASE("deploy: every step runs, the outcome is recorded in history and in the state") {
-    TempProject project({{"DB", ServiceType::database, "echo db > db.out"}, {"Api", ServiceType::application, "true"}});
+    TempProject project({{"DB", ServiceType::database, "echo db > db.out"},
+                         {"Api", ServiceType::application, "true"}});
     Recorder recorder;
     const DeployOutcome outcome = project.deploy("v1", recorder);
     CHECK(outcome.exit_code == 0);
     CHECK(outcome.status == "DEPLOYED");
-    CHECK(recorder.finished == std::vector<std::string>{"DB deploy SUCCEEDED", "Api deploy SUCCEEDED"});
+    CHECK(recorder.finished ==
+          std::vector<std::string>{"DB deploy SUCCEEDED", "Api deploy SUCCEEDED"});
     // The step really ran, in the project directory.
     std::ifstream out(project.dir.path() / "db.out");
     std::string line;
@@ -93,18 +97,21 @@ TEST_CASE("deploy: every step runs, the outcome is recorded in history and in th
 }
 
 TEST_CASE("deploy: a failure in the first stage leaves the next one unstarted") {
-    TempProject project({{"DB", ServiceType::database, "exit 4"}, {"Api", ServiceType::application, "touch api.ran"}});
+    TempProject project({{"DB", ServiceType::database, "exit 4"},
+                         {"Api", ServiceType::application, "touch api.ran"}});
     Recorder recorder;
     const DeployOutcome outcome = project.deploy("v1", recorder);
     CHECK(outcome.exit_code == 1);
     CHECK(outcome.status == "DEPLOYMENT_ERROR");
-    CHECK(recorder.finished == std::vector<std::string>{"DB deploy FAILED"});  // Api's never started
+    CHECK(recorder.finished ==
+          std::vector<std::string>{"DB deploy FAILED"});  // Api's never started
     // The record says so, step by step.
     std::vector<std::string> recorded;
     for (const auto& stage : outcome.record["stages"]) {
         for (const auto& service : stage["services"]) {
             for (const auto& step : service["steps"]) {
-                recorded.push_back(service["name"].get<std::string>() + " " + step["step"].get<std::string>() + " " +
+                recorded.push_back(service["name"].get<std::string>() + " " +
+                                   step["step"].get<std::string>() + " " +
                                    step["status"].get<std::string>());
             }
         }

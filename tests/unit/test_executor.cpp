@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "depctl/executor.hpp"
-#include "util/process.hpp"
 #include "test_support.hpp"
+#include "util/process.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

@@ -1,20 +1,19 @@
 // Health checks (health.cpp): the status rule, the attempt loop, and the HTTP attempt
 // against a real server on 127.0.0.1 (a thread answering with a chosen status).
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "util/cancel.hpp"
 #include "depctl/health.hpp"
+#include "util/cancel.hpp"
 
 using namespace depctl;
 
@@ -62,9 +61,11 @@ private:
                 while ((end = request.find("\r\n\r\n")) != std::string::npos) {
                     request.erase(0, end + 4);
                     const int index = m_served++;
-                    const int status = m_statuses[std::min<std::size_t>(index, m_statuses.size() - 1)];
-                    const std::string response = "HTTP/1.1 " + std::to_string(status) +
-                                                 " X\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
+                    const int status =
+                        m_statuses[std::min<std::size_t>(index, m_statuses.size() - 1)];
+                    const std::string response =
+                        "HTTP/1.1 " + std::to_string(status) +
+                        " X\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
                     if (::write(client, response.data(), response.size()) < 0) break;
                 }
             }
@@ -113,7 +114,8 @@ TEST_CASE("health attempts: stop at the first healthy one, log each, give up aft
 
     int calls = 0;
     HealthOutcome outcome = run_health_attempts(
-        check, cancel, [&](bool&) { return ++calls < 3 ? std::string("exit code 1") : std::string(); }, log);
+        check, cancel,
+        [&](bool&) { return ++calls < 3 ? std::string("exit code 1") : std::string(); }, log);
     CHECK(outcome.result == HealthOutcome::Result::healthy);
     CHECK(outcome.attempts == 3);
     CHECK(calls == 3);
@@ -122,7 +124,13 @@ TEST_CASE("health attempts: stop at the first healthy one, log each, give up aft
     CHECK(lines[2] == "depctl: health attempt 3: healthy\n");
 
     calls = 0;
-    outcome = run_health_attempts(check, cancel, [&](bool&) { ++calls; return std::string("status 503"); }, nullptr);
+    outcome = run_health_attempts(
+        check, cancel,
+        [&](bool&) {
+            ++calls;
+            return std::string("status 503");
+        },
+        nullptr);
     CHECK(outcome.result == HealthOutcome::Result::unhealthy);
     CHECK(outcome.attempts == 5);
     CHECK(calls == 5);
@@ -141,8 +149,13 @@ TEST_CASE("health attempts: a cancel ends the wait between attempts at once") {
         cancel.request(CancelLevel::graceful);
     });
     const auto started = std::chrono::steady_clock::now();
-    const HealthOutcome outcome =
-        run_health_attempts(check, cancel, [&](bool&) { ++calls; return std::string("exit code 1"); }, nullptr);
+    const HealthOutcome outcome = run_health_attempts(
+        check, cancel,
+        [&](bool&) {
+            ++calls;
+            return std::string("exit code 1");
+        },
+        nullptr);
     canceller.join();
     CHECK(outcome.result == HealthOutcome::Result::canceled);
     CHECK(calls == 1);
@@ -155,7 +168,8 @@ TEST_CASE("HTTP health: a real server on 127.0.0.1, Divio's rule, then an expect
     {
         StatusServer server({503, 502, 404});  // two failures, then a 404 (healthy by default)
         const HealthCheck check = http_check(server.url(), 10);
-        const HealthOutcome outcome = run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
+        const HealthOutcome outcome =
+            run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
         CHECK(outcome.result == HealthOutcome::Result::healthy);
         CHECK(outcome.attempts == 3);
         CHECK(server.served() == 3);
@@ -164,7 +178,8 @@ TEST_CASE("HTTP health: a real server on 127.0.0.1, Divio's rule, then an expect
         StatusServer server({404});
         HealthCheck check = http_check(server.url(), 3);
         check.expect = "200-299";
-        const HealthOutcome outcome = run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
+        const HealthOutcome outcome =
+            run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
         CHECK(outcome.result == HealthOutcome::Result::unhealthy);
         CHECK(outcome.attempts == 3);
         CHECK(outcome.last.find("404") != std::string::npos);
@@ -179,7 +194,8 @@ TEST_CASE("HTTP health: nothing listening is unhealthy with the reason, not an e
         url = server.url();
     }  // the port is closed again: connections are refused
     const HealthCheck check = http_check(url, 2);
-    const HealthOutcome outcome = run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
+    const HealthOutcome outcome =
+        run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
     CHECK(outcome.result == HealthOutcome::Result::unhealthy);
     CHECK(outcome.attempts == 2);
     CHECK_FALSE(outcome.last.empty());

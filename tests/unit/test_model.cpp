@@ -1,6 +1,5 @@
 // The state loader and validator on what a hand-edited or damaged state.json can hold.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "depctl/error.hpp"
@@ -35,7 +34,9 @@ std::string store_error(const nlohmann::json& doc) {
     return {};
 }
 
-nlohmann::json& api(nlohmann::json& doc) { return doc["environments"][0]["services"][0]; }
+nlohmann::json& api(nlohmann::json& doc) {
+    return doc["environments"][0]["services"][0];
+}
 
 }  // namespace
 
@@ -43,7 +44,9 @@ TEST_CASE("state loader: numbers are range-checked before they are converted") {
     CHECK_NOTHROW(parse_state(sample().dump(), "test"));
     auto doc = sample();
     api(doc)["deploy_timeout_s"] = -5;
-    CHECK_THAT(store_error(doc), Catch::Contains(R"(field "deploy_timeout_s" is out of range: -5 (allowed: 1 to 604800))"));
+    CHECK_THAT(
+        store_error(doc),
+        Catch::Contains(R"(field "deploy_timeout_s" is out of range: -5 (allowed: 1 to 604800))"));
     api(doc)["deploy_timeout_s"] = 1e300;  // converting this to int would be undefined behaviour
     CHECK_THAT(store_error(doc), Catch::Contains("out of range"));
     api(doc)["deploy_timeout_s"] = 30;
@@ -73,7 +76,8 @@ TEST_CASE("validation refuses text that is not UTF-8, naming the field") {
     }
     state.environments[0].services[0].deploy = "echo ok";
     state.environments[0].services[0].name = "Caf\xe9";
-    CHECK_THROWS_WITH(validate_state(state, ErrorKind::Refused), Catch::Contains("is not valid UTF-8"));
+    CHECK_THROWS_WITH(validate_state(state, ErrorKind::Refused),
+                      Catch::Contains("is not valid UTF-8"));
     state.environments[0].services[0].name = "Api";
     state.environments[0].services[0].env["GREETING"] = "gr\xfc\xdf";
     CHECK_THROWS_WITH(validate_state(state, ErrorKind::Refused),

@@ -39,12 +39,12 @@ TEST_CASE("UTF-8: well-formed text passes, stray, overlong and surrogate sequenc
     CHECK(is_valid_utf8(""));
     CHECK(is_valid_utf8("plain ASCII"));
     CHECK(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80"));  // é € 🚀
-    CHECK_FALSE(is_valid_utf8("caf\xe9"));                // Latin-1
+    CHECK_FALSE(is_valid_utf8("caf\xe9"));                              // Latin-1
     CHECK_FALSE(is_valid_utf8("\xff\xfe"));
-    CHECK_FALSE(is_valid_utf8("ok\xc3"));                 // cut short
-    CHECK_FALSE(is_valid_utf8("\xc0\xaf"));               // overlong '/'
-    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));           // a UTF-16 surrogate
-    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));       // past U+10FFFF
+    CHECK_FALSE(is_valid_utf8("ok\xc3"));            // cut short
+    CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // a UTF-16 surrogate
+    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
     CHECK(name_problem("caf\xe9") == "is not valid UTF-8");
     // Messages stay valid UTF-8 themselves: every high byte of such a name is escaped.
     CHECK(show_name("caf\xe9") == "\"caf\\xe9\"");

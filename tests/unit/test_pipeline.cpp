@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <functional>
 
 #include "depctl/error.hpp"
@@ -42,7 +41,8 @@ ErrorKind kind_of(const std::function<void()>& fn) {
 TEST_CASE("a new environment has the four default stages") {
     State state = seeded();
     const Environment& env = state.environments.front();
-    CHECK(stage_names(env) == std::vector<std::string>{"DATABASE DEFAULT", "JOB DEFAULT", "CONTAINER DEFAULT", "APPLICATION DEFAULT"});
+    CHECK(stage_names(env) == std::vector<std::string>{"DATABASE DEFAULT", "JOB DEFAULT",
+                                                       "CONTAINER DEFAULT", "APPLICATION DEFAULT"});
     CHECK(env.stages[0].description == k_default_stage_description);
     CHECK(find_service(env, "db").stage_id == env.stages[0].id);
     CHECK(find_service(env, "Chart").stage_id == env.stages[3].id);  // HELM -> APPLICATION
@@ -66,14 +66,18 @@ TEST_CASE("stage placement: create before/after, reorder by position") {
     create_stage(env, "first", "", {Placement::Kind::before, "DATABASE DEFAULT", 0});
     create_stage(env, "last", "", {});
     create_stage(env, "mid", "", {Placement::Kind::after, "JOB DEFAULT", 0});
-    CHECK(stage_names(env) == std::vector<std::string>{"first", "DATABASE DEFAULT", "JOB DEFAULT", "mid", "CONTAINER DEFAULT", "APPLICATION DEFAULT", "last"});
+    CHECK(stage_names(env) == std::vector<std::string>{"first", "DATABASE DEFAULT", "JOB DEFAULT",
+                                                       "mid", "CONTAINER DEFAULT",
+                                                       "APPLICATION DEFAULT", "last"});
     reorder_stage(env, "first", {Placement::Kind::after, "last", 0});
     CHECK(env.stages.back().name == "first");
     reorder_stage(env, "first", {Placement::Kind::position, "", 2});
     CHECK(env.stages[1].name == "first");
     reorder_stage(env, "last", {Placement::Kind::before, "DATABASE DEFAULT", 0});
     CHECK(env.stages[0].name == "last");
-    CHECK(kind_of([&] { reorder_stage(env, "last", {Placement::Kind::before, "last", 0}); }) == ErrorKind::Refused);
+    CHECK(kind_of([&] {
+              reorder_stage(env, "last", {Placement::Kind::before, "last", 0});
+          }) == ErrorKind::Refused);
 }
 
 TEST_CASE("dependencies: same or earlier stage, no cycles") {
@@ -86,10 +90,12 @@ TEST_CASE("dependencies: same or earlier stage, no cycles") {
         Environment copy = env;
         return kind_of([&] { op(copy); });
     };
-    CHECK(refused([](Environment& e) { add_dependency(e, "DB", "Backend"); }) == ErrorKind::Refused);
+    CHECK(refused([](Environment& e) { add_dependency(e, "DB", "Backend"); }) ==
+          ErrorKind::Refused);
     create_service(env, "Api", ServiceType::application, {});
     add_dependency(env, "Api", "Backend");
-    CHECK(refused([](Environment& e) { add_dependency(e, "Backend", "Api"); }) == ErrorKind::Refused);
+    CHECK(refused([](Environment& e) { add_dependency(e, "Backend", "Api"); }) ==
+          ErrorKind::Refused);
     remove_dependency(env, "Api", "Backend");
     add_dependency(env, "Backend", "Api");
     CHECK(refused([](Environment& e) { delete_service(e, "Api"); }) == ErrorKind::Refused);
@@ -138,7 +144,8 @@ TEST_CASE("dependency checks: a long chain is fine, a cycle is named member by m
 TEST_CASE("clone copies stages, services and edges with fresh ids") {
     State state = seeded();
     add_dependency(state.environments.front(), "Backend", "DB");
-    Environment& copy = create_environment(state, {"staging", EnvironmentType::staging, std::string("PRODUCTION")});
+    Environment& copy =
+        create_environment(state, {"staging", EnvironmentType::staging, std::string("PRODUCTION")});
     const Environment& source = state.environments.front();
     REQUIRE(copy.services.size() == source.services.size());
     CHECK(copy.stages.front().id != source.stages.front().id);

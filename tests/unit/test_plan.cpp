@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <tuple>
 
 #include "depctl/build_cache.hpp"
@@ -16,7 +15,8 @@ namespace {
 
 Environment sample() {
     State state = new_state("demo");
-    Environment& env = create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
+    Environment& env =
+        create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
     ServiceChanges full;
     full.build = "make";
     full.release = "migrate";
@@ -68,14 +68,20 @@ TEST_CASE("plan: steps, build-ahead, barriers and depends_on") {
     CHECK(plan.steps[step_of(plan, "Api", StepKind::build)].deps.empty());
     CHECK(plan.steps[step_of(plan, "DB", StepKind::build)].deps.empty());
     // A stage's rollout waits for every earlier stage's last step.
-    CHECK(reaches(plan, step_of(plan, "Api", StepKind::release), step_of(plan, "DB", StepKind::health)));
-    CHECK(reaches(plan, step_of(plan, "Web", StepKind::deploy), step_of(plan, "DB", StepKind::health)));
+    CHECK(reaches(plan, step_of(plan, "Api", StepKind::release),
+                  step_of(plan, "DB", StepKind::health)));
+    CHECK(reaches(plan, step_of(plan, "Web", StepKind::deploy),
+                  step_of(plan, "DB", StepKind::health)));
     // The chain inside a service.
-    CHECK(reaches(plan, step_of(plan, "Api", StepKind::deploy), step_of(plan, "Api", StepKind::release)));
-    CHECK(reaches(plan, step_of(plan, "Api", StepKind::release), step_of(plan, "Api", StepKind::build)));
+    CHECK(reaches(plan, step_of(plan, "Api", StepKind::deploy),
+                  step_of(plan, "Api", StepKind::release)));
+    CHECK(reaches(plan, step_of(plan, "Api", StepKind::release),
+                  step_of(plan, "Api", StepKind::build)));
     // depends_on inside a stage; no edge the other way.
-    CHECK(reaches(plan, step_of(plan, "Web", StepKind::deploy), step_of(plan, "Api", StepKind::health)));
-    CHECK_FALSE(reaches(plan, step_of(plan, "Api", StepKind::deploy), step_of(plan, "Web", StepKind::deploy)));
+    CHECK(reaches(plan, step_of(plan, "Web", StepKind::deploy),
+                  step_of(plan, "Api", StepKind::health)));
+    CHECK_FALSE(reaches(plan, step_of(plan, "Api", StepKind::deploy),
+                        step_of(plan, "Web", StepKind::deploy)));
     // A service without a command has no step of that kind.
     CHECK(step_of(plan, "Web", StepKind::build) == k_no_step);
     // Critical path: DB's build is on the longest chain, so it outranks Web's deploy.
@@ -88,15 +94,17 @@ TEST_CASE("plan: empty stages add no barrier, subsets leave others out") {
     const Plan plan = make_plan(env, {{"web", "API"}});
     REQUIRE(plan.services.size() == 2);
     CHECK(plan.stages[0].left_out == std::vector<std::string>{"DB (not selected)"});
-    const auto barriers = std::count_if(plan.steps.begin(), plan.steps.end(),
-                                        [](const PlanStep& s) { return s.kind == StepKind::barrier; });
+    const auto barriers =
+        std::count_if(plan.steps.begin(), plan.steps.end(),
+                      [](const PlanStep& s) { return s.kind == StepKind::barrier; });
     CHECK(barriers == 1);  // only the application stage has work
     CHECK_THROWS_AS(make_plan(env, {{"nope"}}), Error);
 }
 
 TEST_CASE("stop plan runs stages in reverse") {
     State state = new_state("demo");
-    Environment& env = create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
+    Environment& env =
+        create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
     ServiceChanges stop;
     stop.stop = "halt";
     create_service(env, "DB", ServiceType::database, stop);
@@ -109,7 +117,8 @@ TEST_CASE("stop plan runs stages in reverse") {
 TEST_CASE("dry-run JSON lists stages, steps and what is left out") {
     const Plan plan = make_plan(sample(), {});
     const auto json = plan_to_json(plan);
-    CHECK(json["stages"][0]["services"][0]["steps"] == nlohmann::json({"build", "release", "deploy", "health"}));
+    CHECK(json["stages"][0]["services"][0]["steps"] ==
+          nlohmann::json({"build", "release", "deploy", "health"}));
     CHECK(json["stages"][1]["skipped"] == true);
     CHECK(json["stages"][3]["services"][1]["depends_on"] == nlohmann::json({"Api"}));
     CHECK(render_plan_text(plan).find("Web: deploy  (after Api)") != std::string::npos);
@@ -120,9 +129,11 @@ TEST_CASE("estimates come from the newest successful run of each step") {
     Plan plan = make_plan(env, {});
     const std::string db = planned(plan, "DB").service.id;
     const std::string api = planned(plan, "Api").service.id;
-    auto record = [](const std::string& id, std::vector<std::tuple<std::string, std::string, int>> steps) {
+    auto record = [](const std::string& id,
+                     std::vector<std::tuple<std::string, std::string, int>> steps) {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& [step, status, ms] : steps) list.push_back({{"step", step}, {"status", status}, {"duration_ms", ms}});
+        for (const auto& [step, status, ms] : steps)
+            list.push_back({{"step", step}, {"status", status}, {"duration_ms", ms}});
         const nlohmann::json service = {{"id", id}, {"steps", list}};
         const nlohmann::json stage = {{"services", nlohmann::json::array({service})}};
         return nlohmann::json{{"stages", nlohmann::json::array({stage})}};
@@ -135,12 +146,15 @@ TEST_CASE("estimates come from the newest successful run of each step") {
     plan.steps[step_of(plan, "Api", StepKind::build)].reused = true;
     const std::vector<double> estimates = estimate_step_durations(plan, history);
     REQUIRE(estimates.size() == plan.steps.size());
-    CHECK(estimates[step_of(plan, "DB", StepKind::build)] == Approx(2.0));    // the newest success
-    CHECK(estimates[step_of(plan, "DB", StepKind::deploy)] == Approx(9.0));   // a failure does not count
-    CHECK(estimates[step_of(plan, "Api", StepKind::build)] == 0);             // reused now
+    CHECK(estimates[step_of(plan, "DB", StepKind::build)] == Approx(2.0));  // the newest success
+    CHECK(estimates[step_of(plan, "DB", StepKind::deploy)] ==
+          Approx(9.0));                                            // a failure does not count
+    CHECK(estimates[step_of(plan, "Api", StepKind::build)] == 0);  // reused now
     CHECK(estimates[step_of(plan, "Api", StepKind::release)] == Approx(3.0));
-    CHECK(estimates[step_of(plan, "Web", StepKind::deploy)] == Approx(9.0));  // unknown: median of its kind
-    CHECK(estimates[step_of(plan, "DB", StepKind::health)] == Approx(3.0));   // no kind known: median of all
+    CHECK(estimates[step_of(plan, "Web", StepKind::deploy)] ==
+          Approx(9.0));  // unknown: median of its kind
+    CHECK(estimates[step_of(plan, "DB", StepKind::health)] ==
+          Approx(3.0));  // no kind known: median of all
     for (std::size_t i = 0; i < plan.steps.size(); ++i) {
         if (plan.steps[i].kind == StepKind::barrier) CHECK(estimates[i] == 0);
     }
@@ -165,10 +179,14 @@ TEST_CASE("the dry run's estimate replays the schedule at the given parallelism"
     const Environment env = sample();
     Plan plan = make_plan(env, {});
     std::vector<double> d(plan.steps.size(), 0.0);
-    const auto set = [&](const char* name, StepKind kind, double seconds) { d[step_of(plan, name, kind)] = seconds; };
+    const auto set = [&](const char* name, StepKind kind, double seconds) {
+        d[step_of(plan, name, kind)] = seconds;
+    };
     set("DB", StepKind::build, 2), set("DB", StepKind::release, 1), set("DB", StepKind::deploy, 3);
-    set("DB", StepKind::health, 1), set("Api", StepKind::build, 10), set("Api", StepKind::release, 1);
-    set("Api", StepKind::deploy, 2), set("Api", StepKind::health, 1), set("Web", StepKind::deploy, 4);
+    set("DB", StepKind::health, 1), set("Api", StepKind::build, 10),
+        set("Api", StepKind::release, 1);
+    set("Api", StepKind::deploy, 2), set("Api", StepKind::health, 1),
+        set("Web", StepKind::deploy, 4);
     assign_priorities(plan, d);
 
     // One at a time: the sum of the work.
@@ -204,4 +222,3 @@ TEST_CASE("build keys change with what makes a build different") {
     other.build = "make all";
     CHECK(build_key(other, "v1") != key);
 }
-

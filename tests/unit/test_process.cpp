@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
 #include "util/cancel.hpp"
 #include "util/process.hpp"
-#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 
@@ -12,7 +11,8 @@ using namespace depctl;
 TEST_CASE("masker replaces values, also across chunk boundaries") {
     SecretMasker masker({"hunter2", "s3cr3t-token"});
     std::string out;
-    for (std::string chunk : {"pass=hun", "ter2 and ", "s3cr3t", "-token!", " hunter", "2"}) out += masker.feed(chunk);
+    for (std::string chunk : {"pass=hun", "ter2 and ", "s3cr3t", "-token!", " hunter", "2"})
+        out += masker.feed(chunk);
     out += masker.finish();
     CHECK(out == "pass=*** and ***! ***");
 }

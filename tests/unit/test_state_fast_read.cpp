@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "depctl/error.hpp"
@@ -15,7 +14,8 @@ namespace {
 State full_state() {
     State state = new_state("démo \"quoted\"");
     state.project.enforced_order = {};
-    Environment& env = create_environment(state, {"production", EnvironmentType::production, std::nullopt});
+    Environment& env =
+        create_environment(state, {"production", EnvironmentType::production, std::nullopt});
     env.require_approval = true;
     env.pre_deploy = "echo pre\tdeploy";
     env.post_deploy = "printf 'a\\nb'";
@@ -41,7 +41,9 @@ State full_state() {
     return state;
 }
 
-State tree_read(const std::string& bytes) { return state_from_json(nlohmann::json::parse(bytes)); }
+State tree_read(const std::string& bytes) {
+    return state_from_json(nlohmann::json::parse(bytes));
+}
 
 }  // namespace
 
@@ -67,24 +69,32 @@ TEST_CASE("fast state reader: leaves whatever it does not fully understand to th
     };
     // Each of these is read by the tree (where it may be fine or an error), never half-read here.
     CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["unknown"] = 1; })));
-    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0]["retries"] = 2; })));
-    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][1]["health"]["attempts"] = 3; })));
-    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0]["build"] = nullptr; })));
-    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0]["type"] = "GADGET"; })));
-    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["environments"][0]["services"][0].erase("id"); })));
+    CHECK_FALSE(read_state_fast(
+        with([](nlohmann::json& d) { d["environments"][0]["services"][0]["retries"] = 2; })));
+    CHECK_FALSE(read_state_fast(with(
+        [](nlohmann::json& d) { d["environments"][0]["services"][1]["health"]["attempts"] = 3; })));
+    CHECK_FALSE(read_state_fast(
+        with([](nlohmann::json& d) { d["environments"][0]["services"][0]["build"] = nullptr; })));
+    CHECK_FALSE(read_state_fast(
+        with([](nlohmann::json& d) { d["environments"][0]["services"][0]["type"] = "GADGET"; })));
+    CHECK_FALSE(read_state_fast(
+        with([](nlohmann::json& d) { d["environments"][0]["services"][0].erase("id"); })));
     CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["schema_version"] = 2; })));
     CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["schema_version"] = 1.0; })));
     const std::string bytes = doc.dump(2);
-    CHECK_FALSE(read_state_fast(R"({"schema_version": 1, "schema_version": 1, "project": {"id": "prj_a", "name": "a"}})"));
-    CHECK_FALSE(read_state_fast(bytes + "x"));                      // trailing garbage
-    CHECK_FALSE(read_state_fast("\xEF\xBB\xBF" + bytes));           // a byte order mark
+    CHECK_FALSE(read_state_fast(
+        R"({"schema_version": 1, "schema_version": 1, "project": {"id": "prj_a", "name": "a"}})"));
+    CHECK_FALSE(read_state_fast(bytes + "x"));                        // trailing garbage
+    CHECK_FALSE(read_state_fast("\xEF\xBB\xBF" + bytes));             // a byte order mark
     CHECK_FALSE(read_state_fast(bytes.substr(0, bytes.size() / 2)));  // torn
     CHECK_FALSE(read_state_fast(""));
     std::string bad_utf8 = bytes;
     bad_utf8.replace(bad_utf8.find("run"), 1, "\xff");
     CHECK_FALSE(read_state_fast(bad_utf8));
-    CHECK_FALSE(read_state_fast(R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud800"}})"));
-    CHECK(read_state_fast(R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud834\udd1e"}})"));
+    CHECK_FALSE(
+        read_state_fast(R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud800"}})"));
+    CHECK(read_state_fast(
+        R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud834\udd1e"}})"));
 }
 
 TEST_CASE("parse_state: the fast path's result, and the tree's errors") {
@@ -96,6 +106,7 @@ TEST_CASE("parse_state: the fast path's result, and the tree's errors") {
     const std::string invalid = doc.dump(2);
     REQUIRE(read_state_fast(invalid).has_value());
     // The message parse_state has always given: the tree's reading, then validation.
-    CHECK_THROWS_WITH(parse_state(invalid, "x"),
-                      "state x is unreadable: duplicate service name \"DB\" in environment \"production\"");
+    CHECK_THROWS_WITH(
+        parse_state(invalid, "x"),
+        "state x is unreadable: duplicate service name \"DB\" in environment \"production\"");
 }

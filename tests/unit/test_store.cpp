@@ -1,14 +1,14 @@
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 
 #include "depctl/error.hpp"
 #include "depctl/file_store.hpp"
-#include "util/files.hpp"
 #include "depctl/pipeline.hpp"
 #include "test_support.hpp"
+#include "util/files.hpp"
 
 using namespace depctl;
 
@@ -17,7 +17,9 @@ TEST_CASE("file store: initialize, transact, load round trip") {
     FileStore store(dir.path() / ".depctl" / "state.json", {});
     store.initialize(new_state("demo"));
     CHECK_THROWS_AS(store.initialize(new_state("again")), Error);
-    store.transact([](State& s) { create_environment(s, {"dev", EnvironmentType::development, std::nullopt}); });
+    store.transact([](State& s) {
+        create_environment(s, {"dev", EnvironmentType::development, std::nullopt});
+    });
     const State loaded = store.load();
     REQUIRE(loaded.environments.size() == 1);
     CHECK(loaded.environments.front().stages.size() == 4);
@@ -134,30 +136,35 @@ TEST_CASE("file store: a history query keeps the newest matching records, oldest
     FileStore store(dir.path() / "state.json", {});
     store.initialize(new_state("demo"));
     for (int i = 1; i <= 5; ++i) {
-        store.append_history("env_a", {{"id", "dep_" + std::to_string(i)}, {"version", i % 2 ? "odd" : "even"}});
+        store.append_history(
+            "env_a", {{"id", "dep_" + std::to_string(i)}, {"version", i % 2 ? "odd" : "even"}});
     }
     {
         std::ofstream torn(dir.path() / "history" / "env_a.jsonl", std::ios::app);
-        torn << "not json\n" << R"({"id": "dep_6", "version": "odd"})";  // a bad line, then a torn one
+        torn << "not json\n"
+             << R"({"id": "dep_6", "version": "odd"})";  // a bad line, then a torn one
     }
     auto ids = [](const std::vector<nlohmann::json>& records) {
         std::vector<std::string> out;
         for (const auto& r : records) out.push_back(r["id"]);
         return out;
     };
-    CHECK(ids(store.query_history("env_a", {})) == std::vector<std::string>{"dep_1", "dep_2", "dep_3", "dep_4", "dep_5"});
+    CHECK(ids(store.query_history("env_a", {})) ==
+          std::vector<std::string>{"dep_1", "dep_2", "dep_3", "dep_4", "dep_5"});
     CHECK(ids(store.query_history("env_a", {{}, 2})) == std::vector<std::string>{"dep_4", "dep_5"});
     CHECK(ids(store.query_history("env_a", {R"("version":"odd")", 0})) ==
           std::vector<std::string>{"dep_1", "dep_3", "dep_5"});
-    CHECK(ids(store.query_history("env_a", {R"("version":"odd")", 2})) == std::vector<std::string>{"dep_3", "dep_5"});
+    CHECK(ids(store.query_history("env_a", {R"("version":"odd")", 2})) ==
+          std::vector<std::string>{"dep_3", "dep_5"});
     CHECK(store.query_history("env_none", {{}, 3}).empty());
 }
 
 TEST_CASE("state parsing rejects corrupt documents with Store errors") {
     const std::string good = serialize_state(new_state("demo"));
     CHECK(parse_state(good, "x").project.name == "demo");
-    for (const std::string bad : {std::string("{"), std::string("[]"), std::string(""), good.substr(0, good.size() / 2),
-                                  std::string(R"({"schema_version": 99, "project": {}})")}) {
+    for (const std::string bad :
+         {std::string("{"), std::string("[]"), std::string(""), good.substr(0, good.size() / 2),
+          std::string(R"({"schema_version": 99, "project": {}})")}) {
         try {
             parse_state(bad, "x");
             FAIL("accepted: " << bad);

@@ -11,7 +11,8 @@ class TempDir {
 public:
     TempDir() {
         std::random_device random;
-        m_path = std::filesystem::temp_directory_path() / ("depctl-unit-" + std::to_string(random()) + std::to_string(random()));
+        m_path = std::filesystem::temp_directory_path() /
+                 ("depctl-unit-" + std::to_string(random()) + std::to_string(random()));
         std::filesystem::create_directories(m_path);
     }
     ~TempDir() {

@@ -26,7 +26,8 @@ std::string build_key(const Service& service, const std::string& version) {
     return out;
 }
 
-void mark_reused_builds(Plan& plan, StateStore& store, const State& state, const std::string& version) {
+void mark_reused_builds(Plan& plan, StateStore& store, const State& state,
+                        const std::string& version) {
     std::unordered_map<std::string, std::size_t> wanted;  // key -> build step
     for (const PlannedService& ps : plan.services) {
         const std::size_t step = ps.steps[static_cast<int>(StepKind::build)];
@@ -43,7 +44,9 @@ void mark_reused_builds(Plan& plan, StateStore& store, const State& state, const
                 for (const auto& service : stage["services"]) {
                     for (const auto& step : service["steps"]) {
                         const std::string status = step.value("status", "");
-                        if (step.value("step", "") != "build" || (status != "SUCCEEDED" && status != "REUSED")) continue;
+                        if (step.value("step", "") != "build" ||
+                            (status != "SUCCEEDED" && status != "REUSED"))
+                            continue;
                         const auto it = wanted.find(step.value("build_key", ""));
                         if (it != wanted.end()) plan.steps[it->second].reused = true;
                     }

@@ -13,7 +13,9 @@ namespace depctl {
 
 nlohmann::json CancelOutcome::to_json() const {
     if (!was_running) return {{"was_running", false}};
-    return {{"was_running", true}, {"deployment_id", deployment_id}, {"holder", holder.to_json()},
+    return {{"was_running", true},
+            {"deployment_id", deployment_id},
+            {"holder", holder.to_json()},
             {"status", final_status}};
 }
 
@@ -26,13 +28,15 @@ CancelOutcome cancel_deployment(StateStore& store, const CancelRequest& request)
     outcome.deployment_id = holder->deployment_id;
     const LockHolder me = LockHolder::current_process("cancel");
     if (holder->host != me.host) {
-        throw Error(ErrorKind::Refused, "the deployment runs on " + holder->describe() + ", not on this host",
+        throw Error(ErrorKind::Refused,
+                    "the deployment runs on " + holder->describe() + ", not on this host",
                     "run `depctl environment cancel` on " + holder->host);
     }
     // The deployer's signal thread turns SIGTERM into a graceful cancel (SIGTERM to every
     // step, SIGKILL after its grace) and SIGQUIT into an immediate one.
     if (::kill(holder->pid, request.force ? SIGQUIT : SIGTERM) != 0 && errno != ESRCH) {
-        throw Error(ErrorKind::Refused, "cannot signal " + holder->describe() + ": " + std::strerror(errno));
+        throw Error(ErrorKind::Refused,
+                    "cannot signal " + holder->describe() + ": " + std::strerror(errno));
     }
     const auto deadline = std::chrono::steady_clock::now() + request.timeout;
     auto pause = std::chrono::milliseconds(10);
@@ -40,8 +44,10 @@ CancelOutcome cancel_deployment(StateStore& store, const CancelRequest& request)
         const auto now_holder = store.environment_lock_holder(request.environment_id);
         if (!now_holder || now_holder->deployment_id != holder->deployment_id) break;
         if (std::chrono::steady_clock::now() >= deadline) {
-            throw Error(ErrorKind::Busy, "deployment " + holder->deployment_id + " did not finish within the timeout",
-                        "try `depctl environment cancel --force`");
+            throw Error(
+                ErrorKind::Busy,
+                "deployment " + holder->deployment_id + " did not finish within the timeout",
+                "try `depctl environment cancel --force`");
         }
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(200));
@@ -53,7 +59,8 @@ CancelOutcome cancel_deployment(StateStore& store, const CancelRequest& request)
             break;
         }
     }
-    if (outcome.final_status.empty()) outcome.final_status = "UNKNOWN (the deployer ended without a record)";
+    if (outcome.final_status.empty())
+        outcome.final_status = "UNKNOWN (the deployer ended without a record)";
     return outcome;
 }
 

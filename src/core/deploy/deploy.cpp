@@ -6,17 +6,17 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/deploy/step_runner.hpp"
+#include "core/record/history_record.hpp"
+#include "depctl/build_cache.hpp"
 #include "depctl/error.hpp"
 #include "depctl/executor.hpp"
-#include "util/files.hpp"
 #include "depctl/names.hpp"
-#include "util/process.hpp"
-#include "depctl/secrets.hpp"
-#include "depctl/build_cache.hpp"
 #include "depctl/promotion.hpp"
+#include "depctl/secrets.hpp"
 #include "depctl/step_estimates.hpp"
-#include "core/record/history_record.hpp"
-#include "core/deploy/step_runner.hpp"
+#include "util/files.hpp"
+#include "util/process.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 // How many of the newest deployments the duration estimates look at.
 constexpr std::size_t k_estimate_records = 3;
 
-std::string resolve_version(const std::optional<std::string>& explicit_version, const fs::path& project_dir) {
+std::string resolve_version(const std::optional<std::string>& explicit_version,
+                            const fs::path& project_dir) {
     if (explicit_version) {
         const std::string version = trim(*explicit_version);
         // The version lands in the state, the history and every step's environment: text only.
@@ -39,12 +40,19 @@ std::string resolve_version(const std::optional<std::string>& explicit_version, 
         return resolve_version(std::string(from_env), project_dir);
     }
     std::string output;
-    ProcessSpec git{"git rev-parse HEAD", project_dir, {}, std::chrono::milliseconds(10000), std::chrono::milliseconds(1000), {}};
-    const ProcessResult result = run_process(git, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
+    ProcessSpec git{"git rev-parse HEAD",
+                    project_dir,
+                    {},
+                    std::chrono::milliseconds(10000),
+                    std::chrono::milliseconds(1000),
+                    {}};
+    const ProcessResult result = run_process(
+        git, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
     const std::string head = trim(output);
     if (result.end == ProcessEnd::exited && result.exit_code == 0 && head.size() == 40) return head;
-    throw Error(ErrorKind::Refused, "cannot tell which version to deploy",
-                "pass --version V, set DEPCTL_VERSION, or run inside a git repository with a commit");
+    throw Error(
+        ErrorKind::Refused, "cannot tell which version to deploy",
+        "pass --version V, set DEPCTL_VERSION, or run inside a git repository with a commit");
 }
 
 namespace {
@@ -56,16 +64,18 @@ struct PastDurations {
     std::size_t measured = 0;     // steps that have a past duration
 };
 
-PastDurations rank_by_past_durations(Plan& plan, StateStore& store, const std::string& environment_id) {
+PastDurations rank_by_past_durations(Plan& plan, StateStore& store,
+                                     const std::string& environment_id) {
     PastDurations past;
-    past.seconds = estimate_step_durations(plan, store.query_history(environment_id, {{}, k_estimate_records}),
-                                           &past.measured);
+    past.seconds = estimate_step_durations(
+        plan, store.query_history(environment_id, {{}, k_estimate_records}), &past.measured);
     assign_priorities(plan, past.seconds);
     return past;
 }
 
 // What the deployment should take; none without any past duration to go on.
-std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurations& past, int parallelism) {
+std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurations& past,
+                                              int parallelism) {
     if (past.measured == 0) return std::nullopt;
     DeploymentEstimate estimate = simulate_deployment(plan, past.seconds, parallelism);
     estimate.measured = past.measured;
@@ -104,7 +114,8 @@ nlohmann::json DeployPreview::to_json() const {
 std::string DeployPreview::to_text(bool dry_run) const {
     std::string out = std::string(dry_run ? "Dry run" : "Plan") + ": deploy of environment \"" +
                       plan.environment_name + "\", version " +
-                      (version.empty() ? "(unresolved: " + version_problem + ")" : version) + "\n\n";
+                      (version.empty() ? "(unresolved: " + version_problem + ")" : version) +
+                      "\n\n";
     if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
     if (promotion.value("applies", false)) {
         if (promotion.value("allowed", false)) {
@@ -118,12 +129,15 @@ std::string DeployPreview::to_text(bool dry_run) const {
     out += render_plan_text(plan);
     std::size_t steps = 0;
     for (const auto& step : plan.steps) steps += step.kind != StepKind::barrier;
-    out += counted(plan.services.size(), "service", "services") + ", " + counted(steps, "step", "steps") + ".";
+    out += counted(plan.services.size(), "service", "services") + ", " +
+           counted(steps, "step", "steps") + ".";
     if (estimate) {
-        out += " Estimated time: " + seconds_text(estimate->seconds) + " at -j" + std::to_string(estimate->parallelism);
+        out += " Estimated time: " + seconds_text(estimate->seconds) + " at -j" +
+               std::to_string(estimate->parallelism);
         out += estimate->measured == estimate->steps
                    ? " (from past durations)."
-                   : " (" + std::to_string(estimate->measured) + " of " + counted(estimate->steps, "step", "steps") +
+                   : " (" + std::to_string(estimate->measured) + " of " +
+                         counted(estimate->steps, "step", "steps") +
                          " from past durations; the others at the median).";
     } else if (steps > 0) {
         out += " No time estimate yet: no past deployment ran these steps.";
@@ -133,19 +147,28 @@ std::string DeployPreview::to_text(bool dry_run) const {
     return out;
 }
 
-DeployPreview preview_deployment(StateStore& store, const State& state, const DeployRequest& request) {
+DeployPreview preview_deployment(StateStore& store, const State& state,
+                                 const DeployRequest& request) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
-    DeployPreview preview{make_plan(*env, {request.services}), {}, {}, nlohmann::json::object(), request.rollback, {}};
+    DeployPreview preview{make_plan(*env, {request.services}),
+                          {},
+                          {},
+                          nlohmann::json::object(),
+                          request.rollback,
+                          {}};
     try {
         preview.version = request.rollback ? rollback_version(store, *env, request.version)
                                            : resolve_version(request.version, store.project_dir());
-        if (!request.rollback) preview.promotion = check_enforced_order(store, state, *env, preview.version).to_json();
+        if (!request.rollback)
+            preview.promotion = check_enforced_order(store, state, *env, preview.version).to_json();
     } catch (const Error& e) {
         preview.version_problem = e.what();
     }
-    if (!preview.version.empty() && !request.force_build) mark_reused_builds(preview.plan, store, state, preview.version);
-    preview.estimate = estimate_of(preview.plan, rank_by_past_durations(preview.plan, store, env->id), request.parallelism);
+    if (!preview.version.empty() && !request.force_build)
+        mark_reused_builds(preview.plan, store, state, preview.version);
+    preview.estimate = estimate_of(
+        preview.plan, rank_by_past_durations(preview.plan, store, env->id), request.parallelism);
     return preview;
 }
 
@@ -165,11 +188,14 @@ public:
             const bool build = step.kind == StepKind::build;
             std::string name = step.kind == StepKind::barrier
                                    ? "barrier"
-                                   : m_plan.services[step.service].service.name + "/" + std::string(to_string(step.kind));
-            steps.push_back({std::move(name), build ? StepClass::build : StepClass::deploy, step.deps, step.priority,
+                                   : m_plan.services[step.service].service.name + "/" +
+                                         std::string(to_string(step.kind));
+            steps.push_back({std::move(name), build ? StepClass::build : StepClass::deploy,
+                             step.deps, step.priority,
                              [this, i](StepContext& context) { return run_step(i, context); }});
         }
-        return execute(steps, {parallelism}, cancel, [this](const ExecEvent& event) { on_event(event); });
+        return execute(steps, {parallelism}, cancel,
+                       [this](const ExecEvent& event) { on_event(event); });
     }
 
     const std::vector<StepReport>& reports() const { return m_reports; }
@@ -182,7 +208,7 @@ private:
             return StepOutcome::succeeded;
         }
         StepReport report = m_runner.run(i, context.cancel);
-        const StepOutcome outcome = report.status == "SUCCEEDED" ? StepOutcome::succeeded
+        const StepOutcome outcome = report.status == "SUCCEEDED"  ? StepOutcome::succeeded
                                     : report.status == "CANCELED" ? StepOutcome::canceled
                                                                   : StepOutcome::failed;
         m_reports[i] = std::move(report);  // each slot is written by exactly one worker
@@ -204,7 +230,6 @@ private:
     std::vector<StepReport> m_reports;
 };
 
-
 // Everything a deploy or stop shares once the plan is made: lock, hooks, execution,
 // record. `approve` runs under the lock, before anything else happens.
 struct Operation {
@@ -221,25 +246,30 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
                             DeployObserver& observer, Operation op,
                             const std::function<void(const Operation&)>& approve) {
     if (request.parallelism < 1 || request.parallelism > 1024) {
-        throw Error(ErrorKind::Refused, "parallelism " + std::to_string(request.parallelism) + " is out of range",
+        throw Error(ErrorKind::Refused,
+                    "parallelism " + std::to_string(request.parallelism) + " is out of range",
                     "allowed: 1 to 1024");
     }
     // Secrets are read before the lock: a missing one fails the deploy before any step.
-    StepRunContext context{op.state.project.name, op.env.name, {}, op.version, store.project_dir(), {}, request.grace,
-                           {}, {}, {}};
+    StepRunContext context{
+        op.state.project.name, op.env.name, {}, op.version, store.project_dir(), {},
+        request.grace,         {},          {}, {}};
     std::vector<std::pair<std::string, std::string>> every_secret;
     for (const Service& s : op.env.services) {
         for (const auto& secret : s.secrets) {
-            if (secret.source.rfind("env:", 0) == 0) context.scrub.push_back(secret.source.substr(4));
+            if (secret.source.rfind("env:", 0) == 0)
+                context.scrub.push_back(secret.source.substr(4));
         }
     }
     for (const PlannedService& ps : op.plan.services) {
         context.secrets.push_back(resolve_secrets(ps.service));
-        every_secret.insert(every_secret.end(), context.secrets.back().begin(), context.secrets.back().end());
+        every_secret.insert(every_secret.end(), context.secrets.back().begin(),
+                            context.secrets.back().end());
     }
     context.mask = mask_patterns(every_secret);
 
-    LockHolder me = LockHolder::current_process(op.kind == HistoryRecord::Operation::stop ? "stop" : "deploy");
+    LockHolder me =
+        LockHolder::current_process(op.kind == HistoryRecord::Operation::stop ? "stop" : "deploy");
     me.deployment_id = new_id("dep_");
     const auto lock = store.lock_environment(op.env.id, me, request.wait);
     if (approve) approve(op);
@@ -248,7 +278,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     context.log_dir = store.log_root() / me.deployment_id;
     ensure_directory(store.log_root());
     ensure_directory(context.log_dir);
-    HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger, request.parallelism);
+    HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
+                         request.parallelism);
     if (request.rollback) record.set_field("rollback", true);
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
@@ -262,7 +293,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
         hooks_ok = report.status == "SUCCEEDED";
     }
 
-    ExecResult result{std::vector<StepState>(op.plan.steps.size(), StepState::not_started), false, false};
+    ExecResult result{std::vector<StepState>(op.plan.steps.size(), StepState::not_started), false,
+                      false};
     std::vector<StepReport> reports(op.plan.steps.size());
     if (hooks_ok && cancel.level() == CancelLevel::none) {
         Execution execution(op.plan, runner, observer);
@@ -294,20 +326,25 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
 }  // namespace
 
-DeployOutcome deploy_environment(StateStore& store, const State& state, const DeployRequest& request,
-                                 CancelSignal& cancel, DeployObserver& observer, const ApprovalPrompt& approve) {
+DeployOutcome deploy_environment(StateStore& store, const State& state,
+                                 const DeployRequest& request, CancelSignal& cancel,
+                                 DeployObserver& observer, const ApprovalPrompt& approve) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
 
     // Everything that can be refused is checked before the lock, so a refusal costs nothing.
-    const std::string version = request.rollback ? rollback_version(store, *env, request.version)
-                                                 : resolve_version(request.version, store.project_dir());
+    const std::string version = request.rollback
+                                    ? rollback_version(store, *env, request.version)
+                                    : resolve_version(request.version, store.project_dir());
     // Promotion order, as in github/branch-deploy: a rollback skips it.
     if (!request.rollback) {
         const PromotionVerdict verdict = check_enforced_order(store, state, *env, version);
         if (!verdict.allowed) {
-            throw Error(ErrorKind::Policy, "cannot deploy " + version + " to " + show_name(env->name) + ": " + verdict.message(),
-                        "deploy " + version + " to the earlier environments first, or use --rollback");
+            throw Error(
+                ErrorKind::Policy,
+                "cannot deploy " + version + " to " + show_name(env->name) + ": " +
+                    verdict.message(),
+                "deploy " + version + " to the earlier environments first, or use --rollback");
         }
     }
     Plan plan = make_plan(*env, {request.services});
@@ -319,18 +356,29 @@ DeployOutcome deploy_environment(StateStore& store, const State& state, const De
     if (env->require_approval && !request.assume_yes) {
         approval = [&](const Operation& op) {
             if (!approve) {
-                throw Error(ErrorKind::Policy, "environment " + show_name(env->name) + " requires approval",
+                throw Error(ErrorKind::Policy,
+                            "environment " + show_name(env->name) + " requires approval",
                             "pass --yes, or run from a terminal to be asked; nothing was run");
             }
-            DeployPreview preview{op.plan, op.version, {}, nlohmann::json::object(), request.rollback,
+            DeployPreview preview{op.plan,
+                                  op.version,
+                                  {},
+                                  nlohmann::json::object(),
+                                  request.rollback,
                                   estimate_of(op.plan, past, request.parallelism)};
             if (!approve(preview)) {
-                throw Error(ErrorKind::Policy, "deployment of " + show_name(env->name) + " was not approved",
+                throw Error(ErrorKind::Policy,
+                            "deployment of " + show_name(env->name) + " was not approved",
                             "nothing was run");
             }
         };
     }
-    Operation op{HistoryRecord::Operation::deploy, state, *env, std::move(plan), version, env->pre_deploy,
+    Operation op{HistoryRecord::Operation::deploy,
+                 state,
+                 *env,
+                 std::move(plan),
+                 version,
+                 env->pre_deploy,
                  env->post_deploy};
     return run_operation(store, request, cancel, observer, std::move(op), approval);
 }
@@ -339,7 +387,13 @@ DeployOutcome stop_environment(StateStore& store, const State& state, const Depl
                                CancelSignal& cancel, DeployObserver& observer) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
-    Operation op{HistoryRecord::Operation::stop, state, *env, make_stop_plan(*env, {request.services}), {}, {}, {}};
+    Operation op{HistoryRecord::Operation::stop,
+                 state,
+                 *env,
+                 make_stop_plan(*env, {request.services}),
+                 {},
+                 {},
+                 {}};
     return run_operation(store, request, cancel, observer, std::move(op), {});
 }
 

@@ -18,7 +18,8 @@ bool pause_unless_canceled(std::chrono::milliseconds delay, const CancelSignal& 
     const auto deadline = std::chrono::steady_clock::now() + delay;
     for (;;) {
         if (cancel.level() != CancelLevel::none) return false;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return true;
         if (::poll(&fd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return true;
     }
@@ -30,11 +31,13 @@ bool status_is_healthy(long status, const std::string& expect) {
     if (expect.empty()) return status < 500 || status == 500;
     const auto dash = expect.find('-');
     const long low = std::strtol(expect.substr(0, dash).c_str(), nullptr, 10);
-    const long high = dash == std::string::npos ? low : std::strtol(expect.substr(dash + 1).c_str(), nullptr, 10);
+    const long high =
+        dash == std::string::npos ? low : std::strtol(expect.substr(dash + 1).c_str(), nullptr, 10);
     return status >= low && status <= high;
 }
 
-HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& cancel, const HealthAttempt& attempt,
+HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& cancel,
+                                  const HealthAttempt& attempt,
                                   const std::function<void(std::string_view)>& log) {
     const int attempts = check.attempts.value_or(k_default_health_attempts);
     const auto interval = std::chrono::milliseconds(
@@ -54,7 +57,9 @@ HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& 
             return outcome;
         }
         outcome.last = problem;
-        if (log) log("depctl: health attempt " + std::to_string(i) + " of " + std::to_string(attempts) + ": " + problem + "\n");
+        if (log)
+            log("depctl: health attempt " + std::to_string(i) + " of " + std::to_string(attempts) +
+                ": " + problem + "\n");
         if (i < attempts && !pause_unless_canceled(interval, cancel)) {
             outcome.result = HealthOutcome::Result::canceled;
             return outcome;
@@ -69,9 +74,11 @@ HealthAttempt http_health_attempt(const HealthCheck& check, const CancelSignal& 
     auto client = std::make_shared<HttpClient>();
     HttpRequest request;
     request.url = check.http;
-    request.connect_timeout_s = check.connect_timeout_s.value_or(k_default_health_connect_timeout_s);
+    request.connect_timeout_s =
+        check.connect_timeout_s.value_or(k_default_health_connect_timeout_s);
     // The response timeout counts from the connection, as on Divio.
-    request.timeout_s = request.connect_timeout_s + check.timeout_s.value_or(k_default_health_timeout_s);
+    request.timeout_s =
+        request.connect_timeout_s + check.timeout_s.value_or(k_default_health_timeout_s);
     request.max_body_bytes = 1024 * 1024;
     request.cancel = &cancel;
     const std::string expect = check.expect;

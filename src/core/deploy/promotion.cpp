@@ -41,8 +41,8 @@ nlohmann::json PromotionVerdict::to_json() const {
     return {{"applies", applies}, {"allowed", allowed}, {"blocking", blocking}};
 }
 
-PromotionVerdict check_enforced_order(StateStore& store, const State& state, const Environment& target,
-                                      const std::string& version) {
+PromotionVerdict check_enforced_order(StateStore& store, const State& state,
+                                      const Environment& target, const std::string& version) {
     PromotionVerdict verdict;
     const auto& order = state.project.enforced_order;
     std::size_t position = 0;
@@ -53,18 +53,19 @@ PromotionVerdict check_enforced_order(StateStore& store, const State& state, con
         const Environment* earlier = state.find_environment_by_id(order[i]);
         if (!earlier) continue;
         const auto found = deployments_of(store, earlier->id);
-        if (found.latest_successful && found.latest_successful->value("version", "") == version) continue;
+        if (found.latest_successful && found.latest_successful->value("version", "") == version)
+            continue;
         std::string why = show_name(earlier->name);
         if (found.latest_successful) {
-            why += " has " + found.latest_successful->value("version", "") + " as its latest successful deployment, not " +
-                   version;
+            why += " has " + found.latest_successful->value("version", "") +
+                   " as its latest successful deployment, not " + version;
         } else {
             why += " has no successful deployment (needs " + version + ")";
         }
         // A newer attempt that did not succeed is worth naming: it is usually the reason.
         if (found.newer_failure) {
-            why += "; its latest deployment, of " + found.newer_failure->value("version", "") + ", ended " +
-                   found.newer_failure->value("status", "");
+            why += "; its latest deployment, of " + found.newer_failure->value("version", "") +
+                   ", ended " + found.newer_failure->value("status", "");
         }
         verdict.blocking.push_back(why);
     }
@@ -72,19 +73,24 @@ PromotionVerdict check_enforced_order(StateStore& store, const State& state, con
     return verdict;
 }
 
-std::string rollback_version(StateStore& store, const Environment& env, const std::optional<std::string>& wanted) {
+std::string rollback_version(StateStore& store, const Environment& env,
+                             const std::optional<std::string>& wanted) {
     auto records = store.list_history(env.id);
     std::vector<std::string> deployed;  // newest first, distinct
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
-        if (it->value("operation", "deploy") != "deploy" || it->value("status", "") != "DEPLOYED") continue;
+        if (it->value("operation", "deploy") != "deploy" || it->value("status", "") != "DEPLOYED")
+            continue;
         const std::string version = it->value("version", "");
-        if (std::find(deployed.begin(), deployed.end(), version) == deployed.end()) deployed.push_back(version);
+        if (std::find(deployed.begin(), deployed.end(), version) == deployed.end())
+            deployed.push_back(version);
     }
     if (wanted) {
         if (std::find(deployed.begin(), deployed.end(), *wanted) != deployed.end()) return *wanted;
-        throw Error(ErrorKind::Refused,
-                    "environment " + show_name(env.name) + " never had version " + show_name(*wanted) + " deployed",
-                    "--rollback --version takes a version from `depctl deployment list --status DEPLOYED`");
+        throw Error(
+            ErrorKind::Refused,
+            "environment " + show_name(env.name) + " never had version " + show_name(*wanted) +
+                " deployed",
+            "--rollback --version takes a version from `depctl deployment list --status DEPLOYED`");
     }
     // The current version is what the newest deployment put there, successful or not.
     std::string current;
@@ -97,8 +103,10 @@ std::string rollback_version(StateStore& store, const Environment& env, const st
     for (const auto& version : deployed) {
         if (version != current) return version;
     }
-    throw Error(ErrorKind::Refused, "environment " + show_name(env.name) + " has no earlier successful version to roll back to",
-                "see `depctl deployment list`");
+    throw Error(
+        ErrorKind::Refused,
+        "environment " + show_name(env.name) + " has no earlier successful version to roll back to",
+        "see `depctl deployment list`");
 }
 
 }  // namespace depctl

@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "depctl/error.hpp"
-#include "util/files.hpp"
 #include "depctl/names.hpp"
+#include "util/files.hpp"
 
 namespace depctl {
 
@@ -33,7 +33,8 @@ std::vector<std::pair<std::string, std::string>> resolve_secrets(const Service& 
             }
             if (!value) {
                 throw Error(ErrorKind::Refused,
-                            "secret " + secret.key + " of service " + show_name(service.name) + ": cannot read file " + path,
+                            "secret " + secret.key + " of service " + show_name(service.name) +
+                                ": cannot read file " + path,
                             "check the path and its permissions; nothing was run");
             }
             // Files usually end with a newline that is not part of the secret.
@@ -45,7 +46,8 @@ std::vector<std::pair<std::string, std::string>> resolve_secrets(const Service& 
     return out;
 }
 
-std::vector<std::string> mask_patterns(const std::vector<std::pair<std::string, std::string>>& secrets) {
+std::vector<std::string> mask_patterns(
+    const std::vector<std::pair<std::string, std::string>>& secrets) {
     std::vector<std::string> patterns;
     for (const auto& [key, value] : secrets) {
         if (value.empty()) continue;
@@ -60,17 +62,20 @@ std::vector<std::string> mask_patterns(const std::vector<std::pair<std::string, 
             if (!line.empty()) patterns.push_back(std::move(line));
         }
     }
-    std::sort(patterns.begin(), patterns.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    std::sort(patterns.begin(), patterns.end(),
+              [](const auto& a, const auto& b) { return a.size() > b.size(); });
     patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
     return patterns;
 }
 
 SecretMasker::SecretMasker(std::vector<std::string> patterns) : m_patterns(std::move(patterns)) {
-    std::sort(m_patterns.begin(), m_patterns.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    std::sort(m_patterns.begin(), m_patterns.end(),
+              [](const auto& a, const auto& b) { return a.size() > b.size(); });
     for (const auto& p : m_patterns) m_longest = std::max(m_longest, p.size());
 }
 
-std::string SecretMasker::replace_complete(std::string_view text, std::size_t& consumed, bool final_pass) const {
+std::string SecretMasker::replace_complete(std::string_view text, std::size_t& consumed,
+                                           bool final_pass) const {
     std::string out;
     std::size_t pos = 0;
     for (;;) {

@@ -8,10 +8,10 @@
 #include <cmath>
 
 #include "depctl/error.hpp"
-#include "util/files.hpp"
 #include "depctl/health.hpp"
-#include "util/process.hpp"
 #include "depctl/secrets.hpp"
+#include "util/files.hpp"
+#include "util/process.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -19,15 +19,22 @@ using std::chrono::milliseconds;
 
 namespace {
 
-milliseconds seconds(double s) { return milliseconds(static_cast<long long>(std::llround(s * 1000))); }
+milliseconds seconds(double s) {
+    return milliseconds(static_cast<long long>(std::llround(s * 1000)));
+}
 
 const char* status_of(const ProcessResult& result) {
     switch (result.end) {
-        case ProcessEnd::exited: return result.exit_code == 0 ? "SUCCEEDED" : "FAILED";
-        case ProcessEnd::signaled: return "FAILED";
-        case ProcessEnd::timed_out: return "TIMED_OUT";
-        case ProcessEnd::canceled: return "CANCELED";
-        case ProcessEnd::spawn_failed: return "FAILED";
+        case ProcessEnd::exited:
+            return result.exit_code == 0 ? "SUCCEEDED" : "FAILED";
+        case ProcessEnd::signaled:
+            return "FAILED";
+        case ProcessEnd::timed_out:
+            return "TIMED_OUT";
+        case ProcessEnd::canceled:
+            return "CANCELED";
+        case ProcessEnd::spawn_failed:
+            return "FAILED";
     }
     return "FAILED";
 }
@@ -38,7 +45,8 @@ bool pause_unless_canceled(milliseconds delay, const CancelSignal& cancel) {
     const auto deadline = std::chrono::steady_clock::now() + delay;
     for (;;) {
         if (cancel.level() != CancelLevel::none) return false;
-        const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return true;
         const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
         if (ready < 0 && errno != EINTR) return true;
@@ -48,9 +56,13 @@ bool pause_unless_canceled(milliseconds delay, const CancelSignal& cancel) {
 // Appends a step's output to its log and cuts it into lines for a following observer.
 class OutputRouter {
 public:
-    OutputRouter(const fs::path& log_path, DeployObserver& observer, const Plan& plan, std::size_t step,
-                 const std::vector<std::string>& mask)
-        : m_observer(observer), m_plan(plan), m_step(step), m_follow(observer.wants_output()), m_masker(mask) {
+    OutputRouter(const fs::path& log_path, DeployObserver& observer, const Plan& plan,
+                 std::size_t step, const std::vector<std::string>& mask)
+        : m_observer(observer),
+          m_plan(plan),
+          m_step(step),
+          m_follow(observer.wants_output()),
+          m_masker(mask) {
         m_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (m_fd < 0) throw_errno("cannot open log file " + log_path.string(), errno);
     }
@@ -86,8 +98,10 @@ private:
         if (!m_follow) return;
         m_partial.append(chunk);
         std::size_t start = 0;
-        for (std::size_t nl; (nl = m_partial.find('\n', start)) != std::string::npos; start = nl + 1) {
-            m_observer.step_output(m_plan, m_step, std::string_view(m_partial).substr(start, nl - start));
+        for (std::size_t nl; (nl = m_partial.find('\n', start)) != std::string::npos;
+             start = nl + 1) {
+            m_observer.step_output(m_plan, m_step,
+                                   std::string_view(m_partial).substr(start, nl - start));
         }
         m_partial.erase(0, start);
         if (m_partial.size() > 64 * 1024) flush();  // a line without end must not grow forever
@@ -126,10 +140,12 @@ fs::path StepRunner::workdir_of(const Service& service) const {
 }
 
 fs::path StepRunner::log_path(const PlannedService& ps, StepKind kind) const {
-    return m_context.log_dir / (log_file_stem(ps.service.name) + "." + std::string(to_string(kind)) + ".log");
+    return m_context.log_dir /
+           (log_file_stem(ps.service.name) + "." + std::string(to_string(kind)) + ".log");
 }
 
-std::vector<std::pair<std::string, std::string>> StepRunner::variables(const PlannedService& ps, StepKind kind) const {
+std::vector<std::pair<std::string, std::string>> StepRunner::variables(const PlannedService& ps,
+                                                                       StepKind kind) const {
     // Builds get nothing environment-specific (as on Divio), so a build can be reused by
     // any environment that deploys the same version.
     std::vector<std::pair<std::string, std::string>> vars = {
@@ -150,12 +166,15 @@ std::vector<std::pair<std::string, std::string>> StepRunner::variables(const Pla
     return vars;
 }
 
-StepReport StepRunner::run_command(std::size_t step, const std::string& command, const fs::path& workdir,
-                                   std::vector<std::pair<std::string, std::string>> env, milliseconds timeout,
-                                   const fs::path& log_path, const CancelSignal& cancel) {
+StepReport StepRunner::run_command(std::size_t step, const std::string& command,
+                                   const fs::path& workdir,
+                                   std::vector<std::pair<std::string, std::string>> env,
+                                   milliseconds timeout, const fs::path& log_path,
+                                   const CancelSignal& cancel) {
     OutputRouter output(log_path, m_observer, m_plan, step, m_context.mask);
     ProcessSpec spec{command, workdir, std::move(env), timeout, m_context.grace, m_context.scrub};
-    const ProcessResult result = run_process(spec, [&](std::string_view chunk) { output.write(chunk); }, &cancel);
+    const ProcessResult result = run_process(
+        spec, [&](std::string_view chunk) { output.write(chunk); }, &cancel);
     StepReport report;
     report.status = status_of(result);
     report.exit_code = result.exit_code;
@@ -174,43 +193,52 @@ StepReport StepRunner::run(std::size_t step_index, const CancelSignal& cancel) {
     switch (step.kind) {
         case StepKind::build:
             return run_with_retries(step_index, s.build, StepKind::build,
-                                    seconds(s.build_timeout_s.value_or(k_default_build_timeout_s)), cancel);
-        case StepKind::release: return run_with_retries(step_index, s.release, StepKind::release, deploy_timeout, cancel);
-        case StepKind::deploy: return run_with_retries(step_index, s.deploy, StepKind::deploy, deploy_timeout, cancel);
-        case StepKind::health: return run_health(step_index, cancel);
+                                    seconds(s.build_timeout_s.value_or(k_default_build_timeout_s)),
+                                    cancel);
+        case StepKind::release:
+            return run_with_retries(step_index, s.release, StepKind::release, deploy_timeout,
+                                    cancel);
+        case StepKind::deploy:
+            return run_with_retries(step_index, s.deploy, StepKind::deploy, deploy_timeout, cancel);
+        case StepKind::health:
+            return run_health(step_index, cancel);
         case StepKind::stop: {
             const PlannedService& ps = m_plan.services[step.service];
-            return run_command(step_index, s.stop, workdir_of(s), variables(ps, StepKind::stop), deploy_timeout,
-                               log_path(ps, StepKind::stop), cancel);
+            return run_command(step_index, s.stop, workdir_of(s), variables(ps, StepKind::stop),
+                               deploy_timeout, log_path(ps, StepKind::stop), cancel);
         }
-        case StepKind::barrier: break;
+        case StepKind::barrier:
+            break;
     }
     return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0};
 }
 
-StepReport StepRunner::run_with_retries(std::size_t step_index, const std::string& command, StepKind kind,
-                                        milliseconds timeout, const CancelSignal& cancel) {
+StepReport StepRunner::run_with_retries(std::size_t step_index, const std::string& command,
+                                        StepKind kind, milliseconds timeout,
+                                        const CancelSignal& cancel) {
     const PlannedService& ps = m_plan.services[m_plan.steps[step_index].service];
     const int retries = ps.service.retries.value_or(0);
     const auto started = std::chrono::steady_clock::now();
     StepReport report;
     milliseconds backoff(1000);
     for (int attempt = 1;; ++attempt) {
-        report = run_command(step_index, command, workdir_of(ps.service), variables(ps, kind), timeout,
-                             log_path(ps, kind), cancel);
+        report = run_command(step_index, command, workdir_of(ps.service), variables(ps, kind),
+                             timeout, log_path(ps, kind), cancel);
         report.attempts = attempt;
         if (report.status == "SUCCEEDED" || report.status == "CANCELED" || attempt > retries) break;
         // Backoff 1 s, 2 s, 4 s ... at most 30 s, cut short by cancellation.
         OutputRouter(log_path(ps, kind), m_observer, m_plan, step_index, m_context.mask)
-            .note("depctl: attempt " + std::to_string(attempt) + " failed (" + report.status + ", exit code " +
-                  std::to_string(report.exit_code) + "); retrying in " + std::to_string(backoff.count() / 1000) + "s\n");
+            .note("depctl: attempt " + std::to_string(attempt) + " failed (" + report.status +
+                  ", exit code " + std::to_string(report.exit_code) + "); retrying in " +
+                  std::to_string(backoff.count() / 1000) + "s\n");
         if (!pause_unless_canceled(backoff, cancel)) {
             report.status = "CANCELED";
             break;
         }
         backoff = std::min(backoff * 2, milliseconds(30000));
     }
-    report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    report.duration =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
     return report;
 }
 
@@ -226,34 +254,42 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
         } catch (const Error& e) {
             // No HTTP client (libcurl is loaded on first use and may be missing): the step
             // fails and its log says why.
-            OutputRouter(log, m_observer, m_plan, step_index, m_context.mask).note("depctl: " + std::string(e.what()) + "\n");
+            OutputRouter(log, m_observer, m_plan, step_index, m_context.mask)
+                .note("depctl: " + std::string(e.what()) + "\n");
             StepReport report;
             report.status = "FAILED";
             report.exit_code = 1;
             report.error = e.what();
             report.log_path = log.string();
-            report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+            report.duration = std::chrono::duration_cast<milliseconds>(
+                std::chrono::steady_clock::now() - started);
             return report;
         }
     } else {
         const milliseconds timeout = seconds(health.timeout_s.value_or(k_default_health_timeout_s));
         attempt = [&, timeout](bool& canceled) -> std::string {
-            const StepReport once = run_command(step_index, health.cmd, workdir_of(ps.service),
-                                                variables(ps, StepKind::health), timeout, log, cancel);
+            const StepReport once =
+                run_command(step_index, health.cmd, workdir_of(ps.service),
+                            variables(ps, StepKind::health), timeout, log, cancel);
             canceled = once.status == "CANCELED";
             if (once.status == "SUCCEEDED") return {};
             return once.error.empty() ? "exit code " + std::to_string(once.exit_code) : once.error;
         };
     }
-    const HealthOutcome outcome = run_health_attempts(health, cancel, attempt, [&](std::string_view line) {
-        OutputRouter(log, m_observer, m_plan, step_index, m_context.mask).note(std::string(line));
-    });
+    const HealthOutcome outcome =
+        run_health_attempts(health, cancel, attempt, [&](std::string_view line) {
+            OutputRouter(log, m_observer, m_plan, step_index, m_context.mask)
+                .note(std::string(line));
+        });
     StepReport report;
     report.attempts = outcome.attempts;
     report.log_path = log.string();
-    report.duration = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+    report.duration =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
     switch (outcome.result) {
-        case HealthOutcome::Result::healthy: report.status = "SUCCEEDED"; break;
+        case HealthOutcome::Result::healthy:
+            report.status = "SUCCEEDED";
+            break;
         case HealthOutcome::Result::canceled:
             report.status = "CANCELED";
             report.exit_code = 130;
@@ -261,21 +297,25 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
         case HealthOutcome::Result::unhealthy:
             report.status = "FAILED";
             report.exit_code = 1;
-            report.error = "unhealthy after " + std::to_string(outcome.attempts) + " attempts (last: " +
-                           mask_secrets(outcome.last, m_context.mask) + ")";
+            report.error = "unhealthy after " + std::to_string(outcome.attempts) +
+                           " attempts (last: " + mask_secrets(outcome.last, m_context.mask) + ")";
             break;
     }
     return report;
 }
 
-StepReport StepRunner::run_hook(const std::string& name, const std::string& command, const CancelSignal& cancel) {
+StepReport StepRunner::run_hook(const std::string& name, const std::string& command,
+                                const CancelSignal& cancel) {
     std::vector<std::pair<std::string, std::string>> env = {
-        {"DEPCTL_PROJECT", m_context.project},   {"DEPCTL_ENVIRONMENT", m_context.environment},
-        {"DEPCTL_VERSION", m_context.version},   {"DEPCTL_DEPLOYMENT_ID", m_context.deployment_id},
+        {"DEPCTL_PROJECT", m_context.project},
+        {"DEPCTL_ENVIRONMENT", m_context.environment},
+        {"DEPCTL_VERSION", m_context.version},
+        {"DEPCTL_DEPLOYMENT_ID", m_context.deployment_id},
         {"DEPCTL_STEP", name},
     };
     return run_command(k_no_step, command, m_context.project_dir, std::move(env),
-                       seconds(k_default_deploy_timeout_s), m_context.log_dir / ("_hook." + name + ".log"), cancel);
+                       seconds(k_default_deploy_timeout_s),
+                       m_context.log_dir / ("_hook." + name + ".log"), cancel);
 }
 
 }  // namespace depctl

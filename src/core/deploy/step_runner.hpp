@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <string>
 
-#include "util/cancel.hpp"
 #include "depctl/deploy.hpp"
 #include "depctl/plan.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl {
 
@@ -35,17 +35,21 @@ public:
     StepRunner(const Plan& plan, StepRunContext context, DeployObserver& observer);
     StepReport run(std::size_t step, const CancelSignal& cancel);
     // A project-level command (pre-deploy / post-deploy hook), run in the project directory.
-    StepReport run_hook(const std::string& name, const std::string& command, const CancelSignal& cancel);
+    StepReport run_hook(const std::string& name, const std::string& command,
+                        const CancelSignal& cancel);
 
 private:
-    StepReport run_command(std::size_t step, const std::string& command, const std::filesystem::path& workdir,
-                           std::vector<std::pair<std::string, std::string>> env, std::chrono::milliseconds timeout,
-                           const std::filesystem::path& log_path, const CancelSignal& cancel);
+    StepReport run_command(std::size_t step, const std::string& command,
+                           const std::filesystem::path& workdir,
+                           std::vector<std::pair<std::string, std::string>> env,
+                           std::chrono::milliseconds timeout, const std::filesystem::path& log_path,
+                           const CancelSignal& cancel);
     StepReport run_health(std::size_t step, const CancelSignal& cancel);
     StepReport run_with_retries(std::size_t step, const std::string& command, StepKind kind,
                                 std::chrono::milliseconds timeout, const CancelSignal& cancel);
     std::filesystem::path workdir_of(const Service& service) const;
-    std::vector<std::pair<std::string, std::string>> variables(const PlannedService& ps, StepKind kind) const;
+    std::vector<std::pair<std::string, std::string>> variables(const PlannedService& ps,
+                                                               StepKind kind) const;
     std::filesystem::path log_path(const PlannedService& ps, StepKind kind) const;
 
     const Plan& m_plan;

@@ -12,11 +12,16 @@ namespace depctl {
 
 std::string_view to_string(ServiceType type) {
     switch (type) {
-        case ServiceType::application: return "APPLICATION";
-        case ServiceType::container: return "CONTAINER";
-        case ServiceType::database: return "DATABASE";
-        case ServiceType::job: return "JOB";
-        case ServiceType::helm: return "HELM";
+        case ServiceType::application:
+            return "APPLICATION";
+        case ServiceType::container:
+            return "CONTAINER";
+        case ServiceType::database:
+            return "DATABASE";
+        case ServiceType::job:
+            return "JOB";
+        case ServiceType::helm:
+            return "HELM";
     }
     return "APPLICATION";
 }
@@ -30,16 +35,19 @@ std::optional<ServiceType> parse_service_type(std::string_view text) {
 
 std::string_view to_string(EnvironmentType type) {
     switch (type) {
-        case EnvironmentType::development: return "development";
-        case EnvironmentType::staging: return "staging";
-        case EnvironmentType::production: return "production";
+        case EnvironmentType::development:
+            return "development";
+        case EnvironmentType::staging:
+            return "staging";
+        case EnvironmentType::production:
+            return "production";
     }
     return "development";
 }
 
 std::optional<EnvironmentType> parse_environment_type(std::string_view text) {
-    for (auto type : {EnvironmentType::development, EnvironmentType::staging,
-                      EnvironmentType::production}) {
+    for (auto type :
+         {EnvironmentType::development, EnvironmentType::staging, EnvironmentType::production}) {
         if (iequals(text, to_string(type))) return type;
     }
     return std::nullopt;

@@ -31,14 +31,16 @@ std::string get_string(const json& j, const char* key, bool required = false) {
         if (required) throw Error(ErrorKind::Store, std::string("missing field \"") + key + "\"");
         return {};
     }
-    if (!it->is_string()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a string");
+    if (!it->is_string())
+        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a string");
     return it->get<std::string>();
 }
 
 bool get_bool(const json& j, const char* key) {
     const auto it = j.find(key);
     if (it == j.end()) return false;
-    if (!it->is_boolean()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a boolean");
+    if (!it->is_boolean())
+        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a boolean");
     return it->get<bool>();
 }
 
@@ -55,7 +57,8 @@ template <typename T>
 std::optional<T> get_number(const json& j, const char* key, double low, double high) {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a number");
+    if (!it->is_number())
+        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a number");
     const double value = it->get<double>();
     if (!(value >= low && value <= high)) {
         std::ostringstream range;
@@ -70,7 +73,8 @@ std::optional<T> get_number(const json& j, const char* key, double low, double h
         throw Error(ErrorKind::Store, range.str());
     }
     if (std::is_integral_v<T> && value != std::floor(value)) {
-        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a whole number: " + it->dump());
+        throw Error(ErrorKind::Store,
+                    std::string("field \"") + key + "\" is not a whole number: " + it->dump());
     }
     return static_cast<T>(value);
 }
@@ -79,7 +83,8 @@ const json& get_array(const json& j, const char* key) {
     static const json k_empty = json::array();
     const auto it = j.find(key);
     if (it == j.end()) return k_empty;
-    if (!it->is_array()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an array");
+    if (!it->is_array())
+        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an array");
     return *it;
 }
 
@@ -87,7 +92,8 @@ const json& get_object(const json& j, const char* key) {
     static const json k_empty = json::object();
     const auto it = j.find(key);
     if (it == j.end()) return k_empty;
-    if (!it->is_object()) throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an object");
+    if (!it->is_object())
+        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an object");
     return *it;
 }
 
@@ -97,7 +103,8 @@ void require_object(const json& j, const std::string& what) {
 
 Stage stage_from_json(const json& j) {
     require_object(j, "a stage");
-    return Stage{get_string(j, "id", true), get_string(j, "name", true), get_string(j, "description")};
+    return Stage{get_string(j, "id", true), get_string(j, "name", true),
+                 get_string(j, "description")};
 }
 
 HealthCheck health_from_json(const json& j) {
@@ -131,7 +138,8 @@ Service service_from_json(const json& j) {
     s.stop = get_string(j, "stop");
     s.health = health_from_json(get_object(j, "health"));
     for (const auto& [key, value] : get_object(j, "env").items()) {
-        if (!value.is_string()) throw Error(ErrorKind::Store, "env value of \"" + key + "\" is not a string");
+        if (!value.is_string())
+            throw Error(ErrorKind::Store, "env value of \"" + key + "\" is not a string");
         s.env[key] = value.get<std::string>();
     }
     for (const auto& secret : get_array(j, "secrets")) {
@@ -172,7 +180,8 @@ Environment environment_from_json(const json& j) {
         }
         e.default_stages[type_name] = stage_id.get<std::string>();
     }
-    for (const auto& service : get_array(j, "services")) e.services.push_back(service_from_json(service));
+    for (const auto& service : get_array(j, "services"))
+        e.services.push_back(service_from_json(service));
     return e;
 }
 
@@ -185,7 +194,8 @@ json to_json(const Stage& stage) {
 }
 
 json to_json(const Service& s) {
-    json j = {{"id", s.id}, {"name", s.name}, {"type", to_string(s.type)}, {"stage_id", s.stage_id}};
+    json j = {
+        {"id", s.id}, {"name", s.name}, {"type", to_string(s.type)}, {"stage_id", s.stage_id}};
     if (s.skipped) j["skipped"] = true;
     put_if(j, "workdir", s.workdir);
     put_if(j, "build", s.build);
@@ -204,7 +214,8 @@ json to_json(const Service& s) {
     if (!s.env.empty()) j["env"] = s.env;
     if (!s.secrets.empty()) {
         json secrets = json::array();
-        for (const auto& secret : s.secrets) secrets.push_back({{"key", secret.key}, {"source", secret.source}});
+        for (const auto& secret : s.secrets)
+            secrets.push_back({{"key", secret.key}, {"source", secret.source}});
         j["secrets"] = secrets;
     }
     put_if(j, "build_timeout_s", s.build_timeout_s);
@@ -224,7 +235,8 @@ json to_json(const Service& s) {
 
 json to_json(const State& state) {
     json project = {{"id", state.project.id}, {"name", state.project.name}};
-    if (!state.project.enforced_order.empty()) project["enforced_order"] = state.project.enforced_order;
+    if (!state.project.enforced_order.empty())
+        project["enforced_order"] = state.project.enforced_order;
     json environments = json::array();
     for (const auto& e : state.environments) {
         json env = {{"id", e.id}, {"name", e.name}, {"type", to_string(e.type)}};
@@ -240,21 +252,25 @@ json to_json(const State& state) {
         env["services"] = services;
         environments.push_back(std::move(env));
     }
-    return {{"schema_version", state.schema_version}, {"project", project}, {"environments", environments}};
+    return {{"schema_version", state.schema_version},
+            {"project", project},
+            {"environments", environments}};
 }
 
 State state_from_json(const json& doc) {
     require_object(doc, "the document");
     const auto version = get_number<int>(doc, "schema_version", std::numeric_limits<int>::min(),
-                                            std::numeric_limits<int>::max());
+                                         std::numeric_limits<int>::max());
     if (!version) throw Error(ErrorKind::Store, "missing field \"schema_version\"");
     if (*version > k_schema_version) {
         throw Error(ErrorKind::Store,
-                    "state has schema_version " + std::to_string(*version) + ", newer than this depctl supports (" +
-                        std::to_string(k_schema_version) + ")",
+                    "state has schema_version " + std::to_string(*version) +
+                        ", newer than this depctl supports (" + std::to_string(k_schema_version) +
+                        ")",
                     "upgrade depctl");
     }
-    if (*version < 1) throw Error(ErrorKind::Store, "invalid schema_version " + std::to_string(*version));
+    if (*version < 1)
+        throw Error(ErrorKind::Store, "invalid schema_version " + std::to_string(*version));
     State state;
     state.schema_version = k_schema_version;  // older versions are migrated on write
     if (!doc.contains("project")) throw Error(ErrorKind::Store, "missing field \"project\"");
@@ -263,14 +279,18 @@ State state_from_json(const json& doc) {
     state.project.id = get_string(project, "id", true);
     state.project.name = get_string(project, "name", true);
     for (const auto& id : get_array(project, "enforced_order")) {
-        if (!id.is_string()) throw Error(ErrorKind::Store, "an enforced_order entry is not a string");
+        if (!id.is_string())
+            throw Error(ErrorKind::Store, "an enforced_order entry is not a string");
         state.project.enforced_order.push_back(id.get<std::string>());
     }
-    for (const auto& env : get_array(doc, "environments")) state.environments.push_back(environment_from_json(env));
+    for (const auto& env : get_array(doc, "environments"))
+        state.environments.push_back(environment_from_json(env));
     return state;
 }
 
-std::string serialize_state(const State& state) { return to_json(state).dump(2) + "\n"; }
+std::string serialize_state(const State& state) {
+    return to_json(state).dump(2) + "\n";
+}
 
 State parse_state(std::string_view bytes, std::string_view origin) {
     // The common case is read straight into the model (state_fast_read.cpp). Whatever that
@@ -295,7 +315,9 @@ State parse_state(std::string_view bytes, std::string_view origin) {
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::Store) throw;
         throw Error(ErrorKind::Store, prefix + e.what(),
-                    e.hint().empty() ? "the file was left as it is; restore it from a backup or fix it by hand" : e.hint());
+                    e.hint().empty()
+                        ? "the file was left as it is; restore it from a backup or fix it by hand"
+                        : e.hint());
     }
 }
 

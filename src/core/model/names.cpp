@@ -9,7 +9,9 @@
 namespace depctl {
 namespace {
 
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+bool is_control(unsigned char c) {
+    return c < 0x20 || c == 0x7f;
+}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -31,7 +33,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string trim(std::string_view text) {
-    const auto is_space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+    const auto is_space = [](unsigned char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    };
     std::size_t begin = 0;
     std::size_t end = text.size();
     while (begin < end && is_space(static_cast<unsigned char>(text[begin]))) ++begin;
@@ -115,7 +119,8 @@ bool is_valid_utf8(std::string_view text) {
             point = (point << 6) | (next & 0x3F);
         }
         constexpr std::uint32_t k_smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (point < k_smallest[length] || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) return false;
+        if (point < k_smallest[length] || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF))
+            return false;
         i += length;
     }
     return true;
@@ -146,7 +151,8 @@ std::string checked_name(std::string_view raw, std::string_view what) {
     const std::string problem = name_problem(name);
     if (!problem.empty()) {
         const std::string message = name.empty() ? "the " + std::string(what) + " name is empty"
-                                                 : "invalid " + std::string(what) + " name " + show_name(name) + ": it " + problem;
+                                                 : "invalid " + std::string(what) + " name " +
+                                                       show_name(name) + ": it " + problem;
         throw Error(ErrorKind::Refused, message,
                     "names are 1-100 characters, without control characters");
     }
@@ -161,8 +167,9 @@ std::vector<std::string> close_matches(std::string_view wanted,
         const std::string lower_candidate = to_lower(candidate);
         std::size_t score = edit_distance(wanted, candidate);
         const std::size_t allowed = std::max<std::size_t>(2, candidate.size() / 3);
-        const bool contains = !lowered.empty() && (lower_candidate.find(lowered) != std::string::npos ||
-                                                   lowered.find(lower_candidate) != std::string::npos);
+        const bool contains =
+            !lowered.empty() && (lower_candidate.find(lowered) != std::string::npos ||
+                                 lowered.find(lower_candidate) != std::string::npos);
         if (contains) score = std::min<std::size_t>(score, 1);
         if (score <= allowed) scored.emplace_back(score, candidate);
     }
@@ -193,7 +200,8 @@ std::string suggestion_hint(std::string_view wanted, const std::vector<std::stri
         if (i > 0) hint += ", ";
         hint += show_name(candidates[i]);
     }
-    if (candidates.size() > k_listed) hint += ", ... (" + std::to_string(candidates.size()) + " in all)";
+    if (candidates.size() > k_listed)
+        hint += ", ... (" + std::to_string(candidates.size()) + " in all)";
     return hint;
 }
 

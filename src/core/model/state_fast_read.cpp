@@ -101,7 +101,8 @@ public:
         bool high_bytes = false;
         for (;;) {
             const char* run = m_p;
-            while (m_p < m_end && *m_p != '"' && *m_p != '\\' && static_cast<unsigned char>(*m_p) >= 0x20) {
+            while (m_p < m_end && *m_p != '"' && *m_p != '\\' &&
+                   static_cast<unsigned char>(*m_p) >= 0x20) {
                 high_bytes |= static_cast<unsigned char>(*m_p) >= 0x80;
                 ++m_p;
             }
@@ -126,10 +127,12 @@ public:
         skip_space();
         const char* start = m_p;
         int value = 0;
-        while (m_p < m_end && *m_p >= '0' && *m_p <= '9' && m_p - start < 6) value = value * 10 + (*m_p++ - '0');
+        while (m_p < m_end && *m_p >= '0' && *m_p <= '9' && m_p - start < 6)
+            value = value * 10 + (*m_p++ - '0');
         const bool leading_zero = m_p - start > 1 && *start == '0';
-        if (m_p == start || leading_zero || (m_p < m_end && (*m_p == '.' || *m_p == 'e' || *m_p == 'E' ||
-                                                            (*m_p >= '0' && *m_p <= '9')))) {
+        if (m_p == start || leading_zero ||
+            (m_p < m_end &&
+             (*m_p == '.' || *m_p == 'e' || *m_p == 'E' || (*m_p >= '0' && *m_p <= '9')))) {
             throw NotFast{};
         }
         return value;
@@ -151,7 +154,9 @@ private:
         return true;
     }
     bool literal(std::string_view word) {
-        if (static_cast<std::size_t>(m_end - m_p) < word.size() || std::string_view(m_p, word.size()) != word) return false;
+        if (static_cast<std::size_t>(m_end - m_p) < word.size() ||
+            std::string_view(m_p, word.size()) != word)
+            return false;
         m_p += word.size();
         return true;
     }
@@ -173,10 +178,14 @@ private:
         for (int i = 0; i < 4; ++i) {
             const char c = *m_p++;
             value <<= 4;
-            if (c >= '0' && c <= '9') value |= static_cast<std::uint32_t>(c - '0');
-            else if (c >= 'a' && c <= 'f') value |= static_cast<std::uint32_t>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') value |= static_cast<std::uint32_t>(c - 'A' + 10);
-            else throw NotFast{};
+            if (c >= '0' && c <= '9')
+                value |= static_cast<std::uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                value |= static_cast<std::uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                value |= static_cast<std::uint32_t>(c - 'A' + 10);
+            else
+                throw NotFast{};
         }
         return value;
     }
@@ -184,14 +193,30 @@ private:
     void escape(std::string& out) {
         if (m_p == m_end) throw NotFast{};
         switch (*m_p++) {
-            case '"': out += '"'; return;
-            case '\\': out += '\\'; return;
-            case '/': out += '/'; return;
-            case 'b': out += '\b'; return;
-            case 'f': out += '\f'; return;
-            case 'n': out += '\n'; return;
-            case 'r': out += '\r'; return;
-            case 't': out += '\t'; return;
+            case '"':
+                out += '"';
+                return;
+            case '\\':
+                out += '\\';
+                return;
+            case '/':
+                out += '/';
+                return;
+            case 'b':
+                out += '\b';
+                return;
+            case 'f':
+                out += '\f';
+                return;
+            case 'n':
+                out += '\n';
+                return;
+            case 'r':
+                out += '\r';
+                return;
+            case 't':
+                out += '\t';
+                return;
             case 'u': {
                 std::uint32_t cp = hex4();
                 if (cp >= 0xdc00 && cp <= 0xdfff) throw NotFast{};  // a lone low surrogate
@@ -205,7 +230,8 @@ private:
                 append_utf8(out, cp);
                 return;
             }
-            default: throw NotFast{};
+            default:
+                throw NotFast{};
         }
     }
 
@@ -231,10 +257,14 @@ Stage read_stage(Reader& in) {
     Stage stage;
     Seen seen;
     in.object([&](std::string_view key) {
-        if (key == "id") seen.mark(0), stage.id = in.string();
-        else if (key == "name") seen.mark(1), stage.name = in.string();
-        else if (key == "description") seen.mark(2), stage.description = in.string();
-        else throw NotFast{};
+        if (key == "id")
+            seen.mark(0), stage.id = in.string();
+        else if (key == "name")
+            seen.mark(1), stage.name = in.string();
+        else if (key == "description")
+            seen.mark(2), stage.description = in.string();
+        else
+            throw NotFast{};
     });
     if (!seen.has(0) || !seen.has(1)) throw NotFast{};
     return stage;
@@ -245,10 +275,14 @@ HealthCheck read_health(Reader& in) {
     HealthCheck health;
     Seen seen;
     in.object([&](std::string_view key) {
-        if (key == "http") seen.mark(0), health.http = in.string();
-        else if (key == "cmd") seen.mark(1), health.cmd = in.string();
-        else if (key == "expect") seen.mark(2), health.expect = in.string();
-        else throw NotFast{};
+        if (key == "http")
+            seen.mark(0), health.http = in.string();
+        else if (key == "cmd")
+            seen.mark(1), health.cmd = in.string();
+        else if (key == "expect")
+            seen.mark(2), health.expect = in.string();
+        else
+            throw NotFast{};
     });
     return health;
 }
@@ -263,21 +297,31 @@ Service read_service(Reader& in) {
     Service s;
     Seen seen;
     in.object([&](std::string_view key) {
-        if (key == "id") seen.mark(0), s.id = in.string();
-        else if (key == "name") seen.mark(1), s.name = in.string();
+        if (key == "id")
+            seen.mark(0), s.id = in.string();
+        else if (key == "name")
+            seen.mark(1), s.name = in.string();
         else if (key == "type") {
             seen.mark(2);
             const auto type = parse_service_type(in.string());
             if (!type) throw NotFast{};
             s.type = *type;
-        } else if (key == "stage_id") seen.mark(3), s.stage_id = in.string();
-        else if (key == "skipped") seen.mark(4), s.skipped = in.boolean();
-        else if (key == "workdir") seen.mark(5), s.workdir = in.string();
-        else if (key == "build") seen.mark(6), s.build = in.string();
-        else if (key == "release") seen.mark(7), s.release = in.string();
-        else if (key == "deploy") seen.mark(8), s.deploy = in.string();
-        else if (key == "stop") seen.mark(9), s.stop = in.string();
-        else if (key == "health") seen.mark(10), s.health = read_health(in);
+        } else if (key == "stage_id")
+            seen.mark(3), s.stage_id = in.string();
+        else if (key == "skipped")
+            seen.mark(4), s.skipped = in.boolean();
+        else if (key == "workdir")
+            seen.mark(5), s.workdir = in.string();
+        else if (key == "build")
+            seen.mark(6), s.build = in.string();
+        else if (key == "release")
+            seen.mark(7), s.release = in.string();
+        else if (key == "deploy")
+            seen.mark(8), s.deploy = in.string();
+        else if (key == "stop")
+            seen.mark(9), s.stop = in.string();
+        else if (key == "health")
+            seen.mark(10), s.health = read_health(in);
         else if (key == "env") {
             seen.mark(11);
             in.object([&](std::string_view name) {
@@ -289,26 +333,36 @@ Service read_service(Reader& in) {
                 SecretRef secret;
                 Seen fields;
                 in.object([&](std::string_view field) {
-                    if (field == "key") fields.mark(0), secret.key = in.string();
-                    else if (field == "source") fields.mark(1), secret.source = in.string();
-                    else throw NotFast{};
+                    if (field == "key")
+                        fields.mark(0), secret.key = in.string();
+                    else if (field == "source")
+                        fields.mark(1), secret.source = in.string();
+                    else
+                        throw NotFast{};
                 });
                 if (!fields.has(0) || !fields.has(1)) throw NotFast{};
                 s.secrets.push_back(std::move(secret));
             });
-        } else if (key == "depends_on") seen.mark(13), s.depends_on = read_strings(in);
+        } else if (key == "depends_on")
+            seen.mark(13), s.depends_on = read_strings(in);
         else if (key == "current") {
             seen.mark(14);
             Seen fields;
             in.object([&](std::string_view field) {
-                if (field == "version") fields.mark(0), s.current.version = in.string();
-                else if (field == "status") fields.mark(1), s.current.status = in.string();
-                else if (field == "updated_at") fields.mark(2), s.current.updated_at = in.string();
-                else if (field == "deployment_id") fields.mark(3), s.current.deployment_id = in.string();
-                else throw NotFast{};
+                if (field == "version")
+                    fields.mark(0), s.current.version = in.string();
+                else if (field == "status")
+                    fields.mark(1), s.current.status = in.string();
+                else if (field == "updated_at")
+                    fields.mark(2), s.current.updated_at = in.string();
+                else if (field == "deployment_id")
+                    fields.mark(3), s.current.deployment_id = in.string();
+                else
+                    throw NotFast{};
             });
         } else {
-            throw NotFast{};  // timeouts and retries (numbers), or a field this reader does not know
+            throw NotFast{};  // timeouts and retries (numbers), or a field this reader does not
+                              // know
         }
     });
     if (!seen.has(0) || !seen.has(1) || !seen.has(2) || !seen.has(3)) throw NotFast{};
@@ -319,8 +373,10 @@ Environment read_environment(Reader& in) {
     Environment e;
     Seen seen;
     in.object([&](std::string_view key) {
-        if (key == "id") seen.mark(0), e.id = in.string();
-        else if (key == "name") seen.mark(1), e.name = in.string();
+        if (key == "id")
+            seen.mark(0), e.id = in.string();
+        else if (key == "name")
+            seen.mark(1), e.name = in.string();
         else if (key == "type") {
             seen.mark(2);
             const std::string text = in.string();
@@ -329,18 +385,25 @@ Environment read_environment(Reader& in) {
                 if (!type) throw NotFast{};
                 e.type = *type;
             }
-        } else if (key == "require_approval") seen.mark(3), e.require_approval = in.boolean();
-        else if (key == "pre_deploy") seen.mark(4), e.pre_deploy = in.string();
-        else if (key == "post_deploy") seen.mark(5), e.post_deploy = in.string();
-        else if (key == "stages") seen.mark(6), in.array([&] { e.stages.push_back(read_stage(in)); });
+        } else if (key == "require_approval")
+            seen.mark(3), e.require_approval = in.boolean();
+        else if (key == "pre_deploy")
+            seen.mark(4), e.pre_deploy = in.string();
+        else if (key == "post_deploy")
+            seen.mark(5), e.post_deploy = in.string();
+        else if (key == "stages")
+            seen.mark(6), in.array([&] { e.stages.push_back(read_stage(in)); });
         else if (key == "default_stages") {
             seen.mark(7);
             in.object([&](std::string_view type) {
                 if (!parse_service_type(type)) throw NotFast{};
-                if (!e.default_stages.emplace(std::string(type), in.string()).second) throw NotFast{};
+                if (!e.default_stages.emplace(std::string(type), in.string()).second)
+                    throw NotFast{};
             });
-        } else if (key == "services") seen.mark(8), in.array([&] { e.services.push_back(read_service(in)); });
-        else throw NotFast{};
+        } else if (key == "services")
+            seen.mark(8), in.array([&] { e.services.push_back(read_service(in)); });
+        else
+            throw NotFast{};
     });
     if (!seen.has(0) || !seen.has(1)) throw NotFast{};
     return e;
@@ -362,10 +425,14 @@ std::optional<State> read_state_fast(std::string_view bytes) {
                 seen.mark(1);
                 Seen fields;
                 in.object([&](std::string_view field) {
-                    if (field == "id") fields.mark(0), state.project.id = in.string();
-                    else if (field == "name") fields.mark(1), state.project.name = in.string();
-                    else if (field == "enforced_order") fields.mark(2), state.project.enforced_order = read_strings(in);
-                    else throw NotFast{};
+                    if (field == "id")
+                        fields.mark(0), state.project.id = in.string();
+                    else if (field == "name")
+                        fields.mark(1), state.project.name = in.string();
+                    else if (field == "enforced_order")
+                        fields.mark(2), state.project.enforced_order = read_strings(in);
+                    else
+                        throw NotFast{};
                 });
                 if (!fields.has(0) || !fields.has(1)) throw NotFast{};
             } else if (key == "environments") {

@@ -14,8 +14,11 @@ namespace {
 
 void check_name(const std::string& name, const char* what, ErrorKind kind) {
     const std::string problem = name_problem(name);
-    if (!problem.empty()) throw Error(kind, std::string(what) + " name " + show_name(name) + " " + problem);
-    if (name != trim(name)) throw Error(kind, std::string(what) + " name " + show_name(name) + " has surrounding blanks");
+    if (!problem.empty())
+        throw Error(kind, std::string(what) + " name " + show_name(name) + " " + problem);
+    if (name != trim(name))
+        throw Error(kind,
+                    std::string(what) + " name " + show_name(name) + " has surrounding blanks");
 }
 
 // Names unique case-insensitively within one scope.
@@ -26,7 +29,8 @@ public:
     void add(const std::string& name) {
         check_name(name, m_what, m_kind);
         if (!m_seen.insert(to_lower(name)).second) {
-            throw Error(m_kind, std::string("duplicate ") + m_what + " name " + show_name(name) + m_scope);
+            throw Error(m_kind,
+                        std::string("duplicate ") + m_what + " name " + show_name(name) + m_scope);
         }
     }
 
@@ -37,7 +41,8 @@ private:
     std::unordered_set<std::string> m_seen;
 };
 
-void check_id(std::unordered_set<std::string>& ids, const std::string& id, const char* prefix, ErrorKind kind) {
+void check_id(std::unordered_set<std::string>& ids, const std::string& id, const char* prefix,
+              ErrorKind kind) {
     if (id.rfind(prefix, 0) != 0 || id.size() <= std::string_view(prefix).size()) {
         throw Error(kind, "malformed id " + show_name(id) + " (expected " + prefix + "...)");
     }
@@ -47,12 +52,14 @@ void check_id(std::unordered_set<std::string>& ids, const std::string& id, const
 // The state is written as JSON, which holds UTF-8 only: text that is not must be refused
 // here, by field, rather than fail the write later as an "internal error".
 void check_text(std::string_view text, const std::string& what, ErrorKind kind) {
-    if (!is_valid_utf8(text)) throw Error(kind, what + " is not valid UTF-8", "depctl stores text as UTF-8");
+    if (!is_valid_utf8(text))
+        throw Error(kind, what + " is not valid UTF-8", "depctl stores text as UTF-8");
 }
 
 void check_texts(const State& state, ErrorKind kind) {
     check_text(state.project.id, "the project id", kind);
-    for (const auto& id : state.project.enforced_order) check_text(id, "an enforced_order entry", kind);
+    for (const auto& id : state.project.enforced_order)
+        check_text(id, "an enforced_order entry", kind);
     for (const auto& env : state.environments) {
         const std::string in_env = " of environment " + show_name(env.name);
         check_text(env.id, "the id" + in_env, kind);
@@ -64,19 +71,29 @@ void check_texts(const State& state, ErrorKind kind) {
         }
         for (const auto& stage : env.stages) {
             check_text(stage.id, "a stage id" + in_env, kind);
-            check_text(stage.description, "the description of stage " + show_name(stage.name), kind);
+            check_text(stage.description, "the description of stage " + show_name(stage.name),
+                       kind);
         }
         for (const auto& s : env.services) {
             const std::string of = " of service " + show_name(s.name);
             const std::pair<const std::string*, const char*> fields[] = {
-                {&s.id, "the id"},          {&s.stage_id, "the stage id"},   {&s.workdir, "--workdir"},
-                {&s.build, "--build"},      {&s.release, "--release"},       {&s.deploy, "--deploy"},
-                {&s.stop, "--stop"},        {&s.health.http, "--health-http"}, {&s.health.cmd, "--health-cmd"},
-                {&s.health.expect, "--health-expect"}, {&s.current.version, "the deployed version"},
-                {&s.current.status, "the status"}, {&s.current.updated_at, "updated_at"},
+                {&s.id, "the id"},
+                {&s.stage_id, "the stage id"},
+                {&s.workdir, "--workdir"},
+                {&s.build, "--build"},
+                {&s.release, "--release"},
+                {&s.deploy, "--deploy"},
+                {&s.stop, "--stop"},
+                {&s.health.http, "--health-http"},
+                {&s.health.cmd, "--health-cmd"},
+                {&s.health.expect, "--health-expect"},
+                {&s.current.version, "the deployed version"},
+                {&s.current.status, "the status"},
+                {&s.current.updated_at, "updated_at"},
                 {&s.current.deployment_id, "the deployment id"},
             };
-            for (const auto& [value, name] : fields) check_text(*value, std::string(name) + of, kind);
+            for (const auto& [value, name] : fields)
+                check_text(*value, std::string(name) + of, kind);
             for (const auto& [key, value] : s.env) {
                 check_text(key, "a variable name" + of, kind);
                 check_text(value, "variable " + show_name(key) + of, kind);
@@ -115,19 +132,23 @@ void validate_dependencies(const Environment& env, ErrorKind kind) {
         for (const auto& dep_id : s.depends_on) {
             const auto it = by_id.find(dep_id);
             if (it == by_id.end()) {
-                throw Error(kind, "service " + show_name(s.name) + " depends on unknown service id " + show_name(dep_id));
+                throw Error(kind, "service " + show_name(s.name) +
+                                      " depends on unknown service id " + show_name(dep_id));
             }
             const Service& dep = env.services[it->second];
             if (std::find(out.begin(), out.end(), it->second) != out.end()) {
-                throw Error(kind, "service " + show_name(s.name) + " lists " + show_name(dep.name) + " twice in depends_on");
+                throw Error(kind, "service " + show_name(s.name) + " lists " + show_name(dep.name) +
+                                      " twice in depends_on");
             }
-            if (dep_id == s.id) throw Error(kind, "service " + show_name(s.name) + " depends on itself");
+            if (dep_id == s.id)
+                throw Error(kind, "service " + show_name(s.name) + " depends on itself");
             const std::size_t other = stage_index(dep.stage_id);
             if (other > own) {
                 throw Error(kind,
-                            "service " + show_name(s.name) + " (stage " + std::to_string(own + 1) + " " +
-                                show_name(env.stages[own].name) + ") would depend on " + show_name(dep.name) +
-                                " in the later stage " + std::to_string(other + 1) + " " + show_name(env.stages[other].name),
+                            "service " + show_name(s.name) + " (stage " + std::to_string(own + 1) +
+                                " " + show_name(env.stages[own].name) + ") would depend on " +
+                                show_name(dep.name) + " in the later stage " +
+                                std::to_string(other + 1) + " " + show_name(env.stages[other].name),
                             "a service may depend only on services of its own or an earlier stage");
             }
             out.push_back(it->second);
@@ -188,13 +209,16 @@ void validate_state(const State& state, ErrorKind kind) {
         for (const auto& stage : env.stages) {
             check_id(ids, stage.id, "stg_", kind);
             stage_names.add(stage.name);
-            if (stage.description.size() > 1000 || stage.description.find('\0') != std::string::npos) {
-                throw Error(kind, "description of stage " + show_name(stage.name) + " is too long or binary");
+            if (stage.description.size() > 1000 ||
+                stage.description.find('\0') != std::string::npos) {
+                throw Error(kind, "description of stage " + show_name(stage.name) +
+                                      " is too long or binary");
             }
         }
         for (const auto& [type, stage_id] : env.default_stages) {
             if (!env.find_stage_by_id(stage_id)) {
-                throw Error(kind, "default stage of " + type + scope + " refers to unknown stage id " + show_name(stage_id));
+                throw Error(kind, "default stage of " + type + scope +
+                                      " refers to unknown stage id " + show_name(stage_id));
             }
         }
         NameScope service_names("service", scope, kind);
@@ -202,7 +226,8 @@ void validate_state(const State& state, ErrorKind kind) {
             check_id(ids, service.id, "svc_", kind);
             service_names.add(service.name);
             if (!env.find_stage_by_id(service.stage_id)) {
-                throw Error(kind, "service " + show_name(service.name) + " refers to unknown stage id " + show_name(service.stage_id));
+                throw Error(kind, "service " + show_name(service.name) +
+                                      " refers to unknown stage id " + show_name(service.stage_id));
             }
         }
         validate_dependencies(env, kind);
@@ -210,9 +235,11 @@ void validate_state(const State& state, ErrorKind kind) {
     std::set<std::string> ordered;
     for (const auto& env_id : state.project.enforced_order) {
         if (!state.find_environment_by_id(env_id)) {
-            throw Error(kind, "enforced order refers to unknown environment id " + show_name(env_id));
+            throw Error(kind,
+                        "enforced order refers to unknown environment id " + show_name(env_id));
         }
-        if (!ordered.insert(env_id).second) throw Error(kind, "enforced order lists an environment twice");
+        if (!ordered.insert(env_id).second)
+            throw Error(kind, "enforced order lists an environment twice");
     }
 }
 

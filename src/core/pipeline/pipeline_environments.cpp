@@ -8,10 +8,12 @@
 namespace depctl {
 namespace {
 
-void require_unique_environment(const State& state, const std::string& name, const Environment* self) {
+void require_unique_environment(const State& state, const std::string& name,
+                                const Environment* self) {
     for (const auto& env : state.environments) {
         if (&env != self && iequals(env.name, name)) {
-            throw Error(ErrorKind::Refused, "an environment named " + show_name(env.name) + " already exists",
+            throw Error(ErrorKind::Refused,
+                        "an environment named " + show_name(env.name) + " already exists",
                         "names are compared without regard to letter case");
         }
     }
@@ -21,7 +23,8 @@ void add_default_stages(Environment& env) {
     // Order and names follow Qovery's defaults (seed 000).
     for (ServiceType type : {ServiceType::database, ServiceType::job, ServiceType::container,
                              ServiceType::application}) {
-        Stage stage{new_id("stg_"), std::string(to_string(type)) + " DEFAULT", k_default_stage_description};
+        Stage stage{new_id("stg_"), std::string(to_string(type)) + " DEFAULT",
+                    k_default_stage_description};
         env.default_stages[std::string(to_string(type))] = stage.id;
         env.stages.push_back(std::move(stage));
     }
@@ -36,7 +39,8 @@ void clone_into(Environment& target, const Environment& source) {
         new_ids[stage.id] = copy.id;
         target.stages.push_back(std::move(copy));
     }
-    for (const auto& [type, stage_id] : source.default_stages) target.default_stages[type] = new_ids.at(stage_id);
+    for (const auto& [type, stage_id] : source.default_stages)
+        target.default_stages[type] = new_ids.at(stage_id);
     for (const auto& service : source.services) new_ids[service.id] = new_id("svc_");
     for (const auto& service : source.services) {
         Service copy = service;
@@ -69,7 +73,9 @@ void set_enforced_order(State& state, const std::vector<std::string>& environmen
     for (const auto& name : environment_names) {
         const Environment& env = find_environment(state, name);
         for (const auto& id : ids) {
-            if (id == env.id) throw Error(ErrorKind::Refused, "environment " + show_name(env.name) + " is listed twice");
+            if (id == env.id)
+                throw Error(ErrorKind::Refused,
+                            "environment " + show_name(env.name) + " is listed twice");
         }
         ids.push_back(env.id);
     }

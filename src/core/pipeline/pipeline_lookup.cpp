@@ -25,7 +25,8 @@ auto* find_by_name(Range& range, std::string_view wanted) {
 
 [[noreturn]] void not_found(const char* what, std::string_view wanted, std::string scope,
                             const std::vector<std::string>& known) {
-    throw Error(ErrorKind::Refused, std::string(what) + " " + show_name(trim(wanted)) + " not found" + scope,
+    throw Error(ErrorKind::Refused,
+                std::string(what) + " " + show_name(trim(wanted)) + " not found" + scope,
                 suggestion_hint(trim(wanted), known));
 }
 

@@ -21,7 +21,8 @@ constexpr int k_max_attempts = 100000;
 void require_unique_service(const Environment& env, const std::string& name, const Service* self) {
     for (const auto& service : env.services) {
         if (&service != self && iequals(service.name, name)) {
-            refuse("a service named " + show_name(service.name) + " already exists in environment " + show_name(env.name),
+            refuse("a service named " + show_name(service.name) +
+                       " already exists in environment " + show_name(env.name),
                    "names are compared without regard to letter case");
         }
     }
@@ -46,7 +47,8 @@ std::string checked_variable(std::string_view key, const char* what) {
                "use letters, digits and _, not starting with a digit");
     }
     if (key.rfind("DEPCTL_", 0) == 0) {
-        refuse(std::string(what) + " name " + show_name(key) + " is reserved", "DEPCTL_* variables are set by depctl");
+        refuse(std::string(what) + " name " + show_name(key) + " is reserved",
+               "DEPCTL_* variables are set by depctl");
     }
     return std::string(key);
 }
@@ -57,8 +59,8 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
                                                      bool may_be_secret = false) {
     const auto eq = text.find('=');
     if (eq == std::string::npos) {
-        refuse(std::string(flag) + " " + (may_be_secret ? "argument (not shown)" : show_name(text)) +
-                   " is not KEY=VALUE",
+        refuse(std::string(flag) + " " +
+                   (may_be_secret ? "argument (not shown)" : show_name(text)) + " is not KEY=VALUE",
                may_be_secret ? "use --secret KEY=env:VARIABLE or --secret KEY=file:PATH" : "");
     }
     return {text.substr(0, eq), text.substr(eq + 1)};
@@ -72,7 +74,8 @@ void check_secret_source(const std::string& key, const std::string& source) {
         // "env:" or "file:" with a bad rest is a typo worth showing; anything else is not.
         const bool recognisable = env_prefix || source.rfind("file:", 0) == 0;
         refuse("secret " + show_name(key) + " has an invalid source " +
-                   (recognisable ? show_name(source) : std::string("(not shown: it may be the secret itself)")),
+                   (recognisable ? show_name(source)
+                                 : std::string("(not shown: it may be the secret itself)")),
                "use --secret KEY=env:VARIABLE or --secret KEY=file:PATH");
     }
 }
@@ -97,20 +100,25 @@ void check_url(const std::string& url) {
     const std::size_t host_start = url.find("//") + 2;
     if (!scheme || url.size() <= host_start || url[host_start] == '/' ||
         url.find_first_of(" \t\r\n") != std::string::npos) {
-        refuse("invalid health URL " + show_name(url), "expected http://HOST[:PORT]/PATH or https://...");
+        refuse("invalid health URL " + show_name(url),
+               "expected http://HOST[:PORT]/PATH or https://...");
     }
 }
 
 void check_expect(const std::string& expect) {
     // "200-399" or "200": three-digit statuses, low <= high.
     const auto is_status = [](std::string_view s) {
-        return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) && s[0] >= '1' && s[0] <= '5';
+        return s.size() == 3 &&
+               std::all_of(s.begin(), s.end(),
+                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+               s[0] >= '1' && s[0] <= '5';
     };
     const auto dash = expect.find('-');
     const std::string low = expect.substr(0, dash);
     const std::string high = dash == std::string::npos ? low : expect.substr(dash + 1);
     if (!is_status(low) || !is_status(high) || low > high) {
-        refuse("invalid --health-expect " + show_name(expect), "expected a status or range such as 200-399");
+        refuse("invalid --health-expect " + show_name(expect),
+               "expected a status or range such as 200-399");
     }
 }
 
@@ -136,40 +144,56 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
         refuse("service " + show_name(s.name) + " cannot have both --health-http and --health-cmd",
                "clear one with --health-http '' or --health-cmd ''");
     }
-    if (c.health_attempts) s.health.attempts = checked_range(*c.health_attempts, 1, k_max_attempts, "--health-attempts");
-    if (c.health_interval_s) s.health.interval_s = checked_seconds(*c.health_interval_s, "--health-interval");
-    if (c.health_connect_timeout_s) s.health.connect_timeout_s = checked_seconds(*c.health_connect_timeout_s, "--health-connect-timeout");
-    if (c.health_timeout_s) s.health.timeout_s = checked_seconds(*c.health_timeout_s, "--health-timeout");
+    if (c.health_attempts)
+        s.health.attempts =
+            checked_range(*c.health_attempts, 1, k_max_attempts, "--health-attempts");
+    if (c.health_interval_s)
+        s.health.interval_s = checked_seconds(*c.health_interval_s, "--health-interval");
+    if (c.health_connect_timeout_s)
+        s.health.connect_timeout_s =
+            checked_seconds(*c.health_connect_timeout_s, "--health-connect-timeout");
+    if (c.health_timeout_s)
+        s.health.timeout_s = checked_seconds(*c.health_timeout_s, "--health-timeout");
     if (c.health_expect) {
         if (!c.health_expect->empty()) check_expect(*c.health_expect);
         s.health.expect = *c.health_expect;
     }
-    if (c.build_timeout_s) s.build_timeout_s = checked_range(*c.build_timeout_s, 1, k_max_timeout_s, "--build-timeout");
-    if (c.deploy_timeout_s) s.deploy_timeout_s = checked_range(*c.deploy_timeout_s, 1, k_max_timeout_s, "--deploy-timeout");
+    if (c.build_timeout_s)
+        s.build_timeout_s =
+            checked_range(*c.build_timeout_s, 1, k_max_timeout_s, "--build-timeout");
+    if (c.deploy_timeout_s)
+        s.deploy_timeout_s =
+            checked_range(*c.deploy_timeout_s, 1, k_max_timeout_s, "--deploy-timeout");
     if (c.retries) s.retries = checked_range(*c.retries, 0, k_max_retries, "--retries");
     for (const auto& key : c.env_unset) {
-        if (s.env.erase(key) == 0) refuse("service " + show_name(s.name) + " has no variable " + show_name(key));
+        if (s.env.erase(key) == 0)
+            refuse("service " + show_name(s.name) + " has no variable " + show_name(key));
     }
     for (const auto& assignment : c.env_set) {
         auto [key, value] = split_assignment(assignment, "--env");
         s.env[checked_variable(key, "variable")] = checked_text(value, "variable value");
     }
     for (const auto& key : c.secret_unset) {
-        const auto removed = std::erase_if(s.secrets, [&](const SecretRef& r) { return r.key == key; });
-        if (removed == 0) refuse("service " + show_name(s.name) + " has no secret " + show_name(key));
+        const auto removed =
+            std::erase_if(s.secrets, [&](const SecretRef& r) { return r.key == key; });
+        if (removed == 0)
+            refuse("service " + show_name(s.name) + " has no secret " + show_name(key));
     }
     for (const auto& assignment : c.secret_set) {
         auto [key, source] = split_assignment(assignment, "--secret", true);
         checked_variable(key, "secret");
         check_secret_source(key, source);
-        if (s.env.count(key)) refuse("secret " + show_name(key) + " has the name of a plain variable of the service");
+        if (s.env.count(key))
+            refuse("secret " + show_name(key) + " has the name of a plain variable of the service");
         // An init-capture: clang 14 (the fuzzing build) cannot capture a structured binding.
         std::erase_if(s.secrets, [&name = key](const SecretRef& r) { return r.key == name; });
         s.secrets.push_back({key, source});
     }
     for (const auto& [key, value] : s.env) {
         for (const auto& secret : s.secrets) {
-            if (secret.key == key) refuse("variable " + show_name(key) + " is also a secret of service " + show_name(s.name));
+            if (secret.key == key)
+                refuse("variable " + show_name(key) + " is also a secret of service " +
+                       show_name(s.name));
         }
     }
 }
@@ -177,10 +201,11 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
 }  // namespace
 
 bool ServiceChanges::empty() const {
-    return !new_name && !type && !stage && !workdir && !build && !release && !deploy && !stop && !health_http &&
-           !health_cmd && !health_attempts && !health_interval_s && !health_connect_timeout_s && !health_timeout_s &&
-           !health_expect && !build_timeout_s && !deploy_timeout_s && !retries && env_set.empty() &&
-           env_unset.empty() && secret_set.empty() && secret_unset.empty();
+    return !new_name && !type && !stage && !workdir && !build && !release && !deploy && !stop &&
+           !health_http && !health_cmd && !health_attempts && !health_interval_s &&
+           !health_connect_timeout_s && !health_timeout_s && !health_expect && !build_timeout_s &&
+           !deploy_timeout_s && !retries && env_set.empty() && env_unset.empty() &&
+           secret_set.empty() && secret_unset.empty();
 }
 
 Service& create_service(Environment& env, std::string_view name, ServiceType type,
@@ -199,7 +224,8 @@ Service& create_service(Environment& env, std::string_view name, ServiceType typ
 
 void edit_service(Environment& env, std::string_view name, const ServiceChanges& changes) {
     Service& service = find_service(env, name);
-    if (changes.empty()) throw Error(ErrorKind::Usage, "nothing to change", "see `depctl service edit --help`");
+    if (changes.empty())
+        throw Error(ErrorKind::Usage, "nothing to change", "see `depctl service edit --help`");
     apply_changes(env, service, changes);
     validate_dependencies(env, ErrorKind::Refused);
 }
@@ -211,7 +237,8 @@ void delete_service(Environment& env, std::string_view name) {
         std::string list;
         for (std::size_t i = 0; i < dependents.size(); ++i) list += (i ? ", " : "") + dependents[i];
         refuse("service " + show_name(service.name) + " is a dependency of " + list,
-               "remove those edges first with `depctl service undepend NAME --on " + show_name(service.name) + "`");
+               "remove those edges first with `depctl service undepend NAME --on " +
+                   show_name(service.name) + "`");
     }
     const std::string id = service.id;
     std::erase_if(env.services, [&](const Service& s) { return s.id == id; });
@@ -220,8 +247,10 @@ void delete_service(Environment& env, std::string_view name) {
 void add_dependency(Environment& env, std::string_view service_name, std::string_view on) {
     Service& service = find_service(env, service_name);
     const Service& other = find_service(env, on);
-    if (std::find(service.depends_on.begin(), service.depends_on.end(), other.id) != service.depends_on.end()) {
-        refuse("service " + show_name(service.name) + " already depends on " + show_name(other.name));
+    if (std::find(service.depends_on.begin(), service.depends_on.end(), other.id) !=
+        service.depends_on.end()) {
+        refuse("service " + show_name(service.name) + " already depends on " +
+               show_name(other.name));
     }
     service.depends_on.push_back(other.id);
     validate_dependencies(env, ErrorKind::Refused);
@@ -231,7 +260,8 @@ void remove_dependency(Environment& env, std::string_view service_name, std::str
     Service& service = find_service(env, service_name);
     const Service& other = find_service(env, on);
     if (std::erase(service.depends_on, other.id) == 0) {
-        refuse("service " + show_name(service.name) + " does not depend on " + show_name(other.name));
+        refuse("service " + show_name(service.name) + " does not depend on " +
+               show_name(other.name));
     }
 }
 

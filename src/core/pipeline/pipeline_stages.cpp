@@ -13,7 +13,8 @@ void require_unique_stage(const Environment& env, const std::string& name, const
     for (const auto& stage : env.stages) {
         if (&stage != self && iequals(stage.name, name)) {
             throw Error(ErrorKind::Refused,
-                        "a stage named " + show_name(stage.name) + " already exists in environment " + show_name(env.name),
+                        "a stage named " + show_name(stage.name) +
+                            " already exists in environment " + show_name(env.name),
                         "names are compared without regard to letter case");
         }
     }
@@ -22,11 +23,13 @@ void require_unique_stage(const Environment& env, const std::string& name, const
 std::string checked_description(std::string_view text) {
     std::string description = trim(text);
     if (description.size() > 1000) {
-        throw Error(ErrorKind::Refused, "stage description is " + std::to_string(description.size()) +
+        throw Error(ErrorKind::Refused, "stage description is " +
+                                            std::to_string(description.size()) +
                                             " characters long (at most 1000)");
     }
     for (unsigned char c : description) {
-        if (c < 0x20 || c == 0x7f) throw Error(ErrorKind::Refused, "stage description contains a control character");
+        if (c < 0x20 || c == 0x7f)
+            throw Error(ErrorKind::Refused, "stage description contains a control character");
     }
     return description;
 }
@@ -34,11 +37,13 @@ std::string checked_description(std::string_view text) {
 // Index at which a stage goes, counted in `stages` as it is when the call is made.
 std::size_t insertion_index(const Environment& env, const Placement& where, const Stage* moving) {
     switch (where.kind) {
-        case Placement::Kind::end: return env.stages.size();
+        case Placement::Kind::end:
+            return env.stages.size();
         case Placement::Kind::position: {
             const int count = static_cast<int>(env.stages.size()) + (moving ? 0 : 1);
             if (where.position < 1 || where.position > count) {
-                throw Error(ErrorKind::Refused, "position " + std::to_string(where.position) + " is out of range",
+                throw Error(ErrorKind::Refused,
+                            "position " + std::to_string(where.position) + " is out of range",
                             "positions go from 1 to " + std::to_string(count));
             }
             return static_cast<std::size_t>(where.position - 1);
@@ -47,7 +52,8 @@ std::size_t insertion_index(const Environment& env, const Placement& where, cons
         case Placement::Kind::after: {
             const Stage& anchor = find_stage(env, where.stage);
             if (&anchor == moving) {
-                throw Error(ErrorKind::Refused, "stage " + show_name(anchor.name) + " cannot be placed relative to itself");
+                throw Error(ErrorKind::Refused, "stage " + show_name(anchor.name) +
+                                                    " cannot be placed relative to itself");
             }
             const std::size_t index = env.stage_index(anchor.id);
             return where.kind == Placement::Kind::before ? index : index + 1;
@@ -63,14 +69,16 @@ Stage& create_stage(Environment& env, std::string_view name, std::string_view de
     Stage stage{new_id("stg_"), checked_name(name, "stage"), checked_description(description)};
     require_unique_stage(env, stage.name, nullptr);
     const std::size_t index = insertion_index(env, where, nullptr);
-    return *env.stages.insert(env.stages.begin() + static_cast<std::ptrdiff_t>(index), std::move(stage));
+    return *env.stages.insert(env.stages.begin() + static_cast<std::ptrdiff_t>(index),
+                              std::move(stage));
 }
 
 void edit_stage(Environment& env, std::string_view name, const std::optional<std::string>& new_name,
                 const std::optional<std::string>& new_description) {
     Stage& stage = find_stage(env, name);
     if (!new_name && !new_description) {
-        throw Error(ErrorKind::Usage, "nothing to change", "pass --new-name and/or --new-description");
+        throw Error(ErrorKind::Usage, "nothing to change",
+                    "pass --new-name and/or --new-description");
     }
     if (new_name) {
         const std::string checked = checked_name(*new_name, "stage");
@@ -88,19 +96,22 @@ std::vector<std::string> delete_stage(Environment& env, std::string_view name,
     for (const auto& service : env.services) {
         if (service.stage_id == id) held.push_back(service.name);
     }
-    if (move_services_to) find_stage(env, *move_services_to);  // a typo is refused even when nothing moves
+    if (move_services_to)
+        find_stage(env, *move_services_to);  // a typo is refused even when nothing moves
     if (!held.empty()) {
         if (!move_services_to) {
             std::string list;
             for (std::size_t i = 0; i < held.size(); ++i) list += (i ? ", " : "") + held[i];
-            throw Error(ErrorKind::Refused,
-                        "stage " + show_name(stage.name) + " still holds " + std::to_string(held.size()) +
-                            (held.size() == 1 ? " service (" : " services (") + list + ")",
-                        "move them with `depctl environment stage move` or pass --move-services-to STAGE");
+            throw Error(
+                ErrorKind::Refused,
+                "stage " + show_name(stage.name) + " still holds " + std::to_string(held.size()) +
+                    (held.size() == 1 ? " service (" : " services (") + list + ")",
+                "move them with `depctl environment stage move` or pass --move-services-to STAGE");
         }
         const Stage& target = find_stage(env, *move_services_to);
         if (target.id == id) {
-            throw Error(ErrorKind::Refused, "cannot move the services of stage " + show_name(stage.name) + " into itself");
+            throw Error(ErrorKind::Refused, "cannot move the services of stage " +
+                                                show_name(stage.name) + " into itself");
         }
         for (auto& service : env.services) {
             if (service.stage_id == id) service.stage_id = target.id;
@@ -124,7 +135,8 @@ void reorder_stage(Environment& env, std::string_view name, const Placement& whe
     validate_dependencies(env, ErrorKind::Refused);
 }
 
-const Stage& move_service(Environment& env, std::string_view service_name, std::string_view stage_name) {
+const Stage& move_service(Environment& env, std::string_view service_name,
+                          std::string_view stage_name) {
     Service& service = find_service(env, service_name);
     const Stage& stage = find_stage(env, stage_name);
     service.stage_id = stage.id;

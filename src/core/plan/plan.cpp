@@ -13,12 +13,18 @@ namespace {
 
 bool has_command(const Service& s, StepKind kind) {
     switch (kind) {
-        case StepKind::build: return !s.build.empty();
-        case StepKind::release: return !s.release.empty();
-        case StepKind::deploy: return !s.deploy.empty();
-        case StepKind::health: return !s.health.empty();
-        case StepKind::stop: return !s.stop.empty();
-        case StepKind::barrier: return false;
+        case StepKind::build:
+            return !s.build.empty();
+        case StepKind::release:
+            return !s.release.empty();
+        case StepKind::deploy:
+            return !s.deploy.empty();
+        case StepKind::health:
+            return !s.health.empty();
+        case StepKind::stop:
+            return !s.stop.empty();
+        case StepKind::barrier:
+            return false;
     }
     return false;
 }
@@ -27,18 +33,25 @@ bool has_command(const Service& s, StepKind kind) {
 
 std::string_view to_string(StepKind kind) {
     switch (kind) {
-        case StepKind::build: return "build";
-        case StepKind::release: return "release";
-        case StepKind::deploy: return "deploy";
-        case StepKind::health: return "health";
-        case StepKind::stop: return "stop";
-        case StepKind::barrier: return "barrier";
+        case StepKind::build:
+            return "build";
+        case StepKind::release:
+            return "release";
+        case StepKind::deploy:
+            return "deploy";
+        case StepKind::health:
+            return "health";
+        case StepKind::stop:
+            return "stop";
+        case StepKind::barrier:
+            return "barrier";
     }
     return "build";
 }
 
 std::optional<StepKind> parse_step_kind(std::string_view text) {
-    for (StepKind kind : {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health, StepKind::stop}) {
+    for (StepKind kind :
+         {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health, StepKind::stop}) {
         if (iequals(text, to_string(kind))) return kind;
     }
     return std::nullopt;
@@ -82,7 +95,9 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
             stage.left_out.push_back(s.name + " (not selected)");
         } else {
             stage.services.push_back(plan.services.size());
-            plan.services.push_back({s, stage_of.at(s.stage_id), {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step}});
+            plan.services.push_back({s,
+                                     stage_of.at(s.stage_id),
+                                     {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step}});
         }
     }
     return plan;
@@ -115,7 +130,8 @@ void add_stage_barriers(Plan& plan) {
             const std::size_t first = ps.first_rollout_step();
             // Without a rollout step, a build is the service's only step: it may run ahead
             // but still counts as the service's work for the next barrier.
-            if (barrier != k_no_step && first != k_no_step) plan.steps[first].deps.push_back(barrier);
+            if (barrier != k_no_step && first != k_no_step)
+                plan.steps[first].deps.push_back(barrier);
             if (ps.last_step() != k_no_step) finals.push_back(ps.last_step());
         }
         if (finals.empty()) continue;  // an empty stage is skipped: no barrier of its own
@@ -129,12 +145,14 @@ void add_stage_barriers(Plan& plan) {
 
 Plan make_plan(const Environment& env, const PlanOptions& options) {
     Plan plan = select_services(env, options, false);
-    add_service_steps(plan, {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health});
+    add_service_steps(plan,
+                      {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health});
     add_stage_barriers(plan);
     // depends_on: the rollout waits until each dependency has finished all its steps.
     // Dependencies outside the plan (skipped or not selected) are taken as already deployed.
     std::unordered_map<std::string, std::size_t> planned_of;
-    for (std::size_t i = 0; i < plan.services.size(); ++i) planned_of.emplace(plan.services[i].service.id, i);
+    for (std::size_t i = 0; i < plan.services.size(); ++i)
+        planned_of.emplace(plan.services[i].service.id, i);
     for (PlannedService& ps : plan.services) {
         const std::size_t first = ps.first_rollout_step();
         if (first == k_no_step) continue;
@@ -177,12 +195,15 @@ void assign_priorities(Plan& plan, const std::vector<double>& estimates) {
             if (--pending[next] == 0) order.push_back(next);
         }
     }
-    if (order.size() != n) throw Error(ErrorKind::Refused, "the deployment plan has a dependency cycle");
+    if (order.size() != n)
+        throw Error(ErrorKind::Refused, "the deployment plan has a dependency cycle");
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         PlanStep& step = plan.steps[*it];
         double longest = 0;
-        for (std::size_t next : dependents[*it]) longest = std::max(longest, plan.steps[next].priority);
-        const double own = step.kind == StepKind::barrier ? 0 : (*it < estimates.size() ? estimates[*it] : 1.0);
+        for (std::size_t next : dependents[*it])
+            longest = std::max(longest, plan.steps[next].priority);
+        const double own =
+            step.kind == StepKind::barrier ? 0 : (*it < estimates.size() ? estimates[*it] : 1.0);
         step.priority = own + longest;
     }
 }

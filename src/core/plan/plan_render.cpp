@@ -1,8 +1,8 @@
 // Dry-run rendering of a plan: the same facts as text for people and JSON for scripts.
-#include "depctl/plan.hpp"
-
 #include <string_view>
 #include <unordered_map>
+
+#include "depctl/plan.hpp"
 
 namespace depctl {
 
@@ -76,7 +76,8 @@ std::string render_plan_text(const Plan& plan) {
         for (std::size_t index : stage.services) {
             const PlannedService& ps = plan.services[index];
             std::string steps;
-            for (const auto& name : step_names(plan, ps)) steps += (steps.empty() ? "" : " -> ") + name;
+            for (const auto& name : step_names(plan, ps))
+                steps += (steps.empty() ? "" : " -> ") + name;
             out += "  " + ps.service.name + ": " + (steps.empty() ? "nothing to run" : steps);
             const auto deps = index_of.dependency_names(ps);
             if (!deps.empty()) {

@@ -17,7 +17,8 @@ double median_of(std::vector<double> values) {
 
 }  // namespace
 
-std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<nlohmann::json>& records,
+std::vector<double> estimate_step_durations(const Plan& plan,
+                                            const std::vector<nlohmann::json>& records,
                                             std::size_t* measured) {
     // (service id, step name) -> seconds, from the newest record that has it.
     std::unordered_map<std::string, double> seen;
@@ -25,15 +26,19 @@ std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<
         const auto stages = record->find("stages");
         if (stages == record->end() || !stages->is_array()) continue;
         for (const auto& stage : *stages) {
-            if (!stage.is_object() || !stage.contains("services") || !stage["services"].is_array()) continue;
+            if (!stage.is_object() || !stage.contains("services") || !stage["services"].is_array())
+                continue;
             for (const auto& service : stage["services"]) {
-                if (!service.is_object() || !service.contains("steps") || !service["steps"].is_array()) continue;
+                if (!service.is_object() || !service.contains("steps") ||
+                    !service["steps"].is_array())
+                    continue;
                 const std::string id = service.value("id", "");
                 for (const auto& step : service["steps"]) {
                     if (!step.is_object() || step.value("status", "") != "SUCCEEDED") continue;
                     const auto ms = step.find("duration_ms");
                     if (ms == step.end() || !ms->is_number()) continue;
-                    seen.emplace(id + '\n' + step.value("step", ""), std::max(0.0, ms->get<double>() / 1000.0));
+                    seen.emplace(id + '\n' + step.value("step", ""),
+                                 std::max(0.0, ms->get<double>() / 1000.0));
                 }
             }
         }
@@ -48,7 +53,8 @@ std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<
             estimates[i] = 0;
             continue;
         }
-        const std::string key = plan.services[step.service].service.id + '\n' + std::string(to_string(step.kind));
+        const std::string key =
+            plan.services[step.service].service.id + '\n' + std::string(to_string(step.kind));
         const auto it = seen.find(key);
         if (it == seen.end()) continue;
         estimates[i] = it->second;
@@ -68,10 +74,14 @@ std::vector<double> estimate_step_durations(const Plan& plan, const std::vector<
 }
 
 nlohmann::json DeploymentEstimate::to_json() const {
-    return {{"seconds", seconds}, {"parallelism", parallelism}, {"steps", steps}, {"measured_steps", measured}};
+    return {{"seconds", seconds},
+            {"parallelism", parallelism},
+            {"steps", steps},
+            {"measured_steps", measured}};
 }
 
-DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations, int parallelism) {
+DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations,
+                                       int parallelism) {
     DeploymentEstimate estimate;
     estimate.parallelism = std::max(1, parallelism);
     const std::size_t n = plan.steps.size();
@@ -90,9 +100,11 @@ DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<doubl
     };
     // The executor's order among ready steps: rollout work before builds, then priority.
     const auto before = [&](std::size_t a, std::size_t b) {
-        const bool build_a = plan.steps[a].kind == StepKind::build, build_b = plan.steps[b].kind == StepKind::build;
+        const bool build_a = plan.steps[a].kind == StepKind::build,
+                   build_b = plan.steps[b].kind == StepKind::build;
         if (build_a != build_b) return build_a;  // a build sorts below rollout work
-        if (plan.steps[a].priority != plan.steps[b].priority) return plan.steps[a].priority < plan.steps[b].priority;
+        if (plan.steps[a].priority != plan.steps[b].priority)
+            return plan.steps[a].priority < plan.steps[b].priority;
         return a > b;
     };
     std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(before)> ready(before);
@@ -110,7 +122,8 @@ DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<doubl
     }
     while (!ready.empty() || !running.empty()) {
         // Zero-length steps (barriers, reused builds) take no worker and end at once.
-        while (!ready.empty() && (duration(ready.top()) == 0 || busy < static_cast<std::size_t>(estimate.parallelism))) {
+        while (!ready.empty() && (duration(ready.top()) == 0 ||
+                                  busy < static_cast<std::size_t>(estimate.parallelism))) {
             const std::size_t i = ready.top();
             ready.pop();
             if (duration(i) == 0) {

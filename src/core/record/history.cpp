@@ -8,7 +8,8 @@
 
 namespace depctl {
 
-std::vector<nlohmann::json> list_deployments(StateStore& store, const Environment& env, const HistoryQuery& query) {
+std::vector<nlohmann::json> list_deployments(StateStore& store, const Environment& env,
+                                             const HistoryQuery& query) {
     auto records = store.list_history(env.id);
     std::reverse(records.begin(), records.end());
     std::vector<nlohmann::json> out;
@@ -30,14 +31,16 @@ nlohmann::json find_deployment(StateStore& store, const State& state, const std:
         }
     }
     if (matches.size() == 1) return matches.front();
-    if (matches.size() > 1) throw Error(ErrorKind::Refused, "deployment id " + show_name(id) + " is ambiguous");
+    if (matches.size() > 1)
+        throw Error(ErrorKind::Refused, "deployment id " + show_name(id) + " is ambiguous");
     throw Error(ErrorKind::Refused, "deployment " + show_name(id) + " not found",
                 "list deployments with `depctl deployment list`");
 }
 
 nlohmann::json deployment_summary(const nlohmann::json& record) {
     std::size_t services = 0;
-    for (const auto& stage : record.value("stages", nlohmann::json::array())) services += stage["services"].size();
+    for (const auto& stage : record.value("stages", nlohmann::json::array()))
+        services += stage["services"].size();
     return {{"id", record.value("id", "")},
             {"environment", record.value("environment", "")},
             {"version", record.value("version", "")},
@@ -50,7 +53,8 @@ nlohmann::json deployment_summary(const nlohmann::json& record) {
             {"services", services}};
 }
 
-std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::string& service, const std::string& step) {
+std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::string& service,
+                                     const std::string& step) {
     std::vector<LogFile> files;
     std::set<std::string> seen;
     bool service_found = service.empty();
@@ -73,7 +77,8 @@ std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::st
         }
     }
     if (!service_found) {
-        throw Error(ErrorKind::Refused, "service " + show_name(service) + " is not part of deployment " +
+        throw Error(ErrorKind::Refused, "service " + show_name(service) +
+                                            " is not part of deployment " +
                                             show_name(record.value("id", "")));
     }
     return files;
@@ -87,14 +92,16 @@ nlohmann::json environment_status_view(const Environment& env) {
     std::size_t stopped = 0;  // a stop is not a failure: counted on its own
     for (const auto& s : env.services) {
         const Stage* stage = env.find_stage_by_id(s.stage_id);
-        services.push_back({{"name", s.name},
-                            {"type", to_string(s.type)},
-                            {"stage", stage ? stage->name : ""},
-                            {"skipped", s.skipped},
-                            {"version", s.current.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.current.version)},
-                            {"status", s.current.status.empty() ? "NEVER_DEPLOYED" : s.current.status},
-                            {"updated_at", s.current.updated_at},
-                            {"deployment_id", s.current.deployment_id}});
+        services.push_back(
+            {{"name", s.name},
+             {"type", to_string(s.type)},
+             {"stage", stage ? stage->name : ""},
+             {"skipped", s.skipped},
+             {"version", s.current.version.empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(s.current.version)},
+             {"status", s.current.status.empty() ? "NEVER_DEPLOYED" : s.current.status},
+             {"updated_at", s.current.updated_at},
+             {"deployment_id", s.current.deployment_id}});
         if (s.skipped) continue;
         if (s.current.version.empty()) {
             ++never;
@@ -116,13 +123,16 @@ nlohmann::json environment_status_view(const Environment& env) {
     } else if (mixed) {
         std::string list;
         for (const auto& v : versions) list += (list.empty() ? "" : ", ") + v;
-        summary = "mixed versions: the environment runs " + std::to_string(versions.size()) + " versions (" + list + ")";
+        summary = "mixed versions: the environment runs " + std::to_string(versions.size()) +
+                  " versions (" + list + ")";
     } else {
         summary = "all deployed services run version " + *versions.begin();
     }
     if (never > 0 && !versions.empty()) summary += "; " + std::to_string(never) + " never deployed";
     if (stopped > 0) summary += "; " + std::to_string(stopped) + " stopped";
-    if (unhealthy > 0) summary += "; " + std::to_string(unhealthy) + " failed or cancelled in their last deployment";
+    if (unhealthy > 0)
+        summary +=
+            "; " + std::to_string(unhealthy) + " failed or cancelled in their last deployment";
     return {{"environment", env.name},
             {"mixed_versions", mixed},
             {"versions", std::vector<std::string>(versions.begin(), versions.end())},

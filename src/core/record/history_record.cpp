@@ -10,12 +10,18 @@ namespace {
 
 const char* state_name(StepState state) {
     switch (state) {
-        case StepState::not_started: return "NOT_STARTED";
-        case StepState::running: return "RUNNING";
-        case StepState::succeeded: return "SUCCEEDED";
-        case StepState::failed: return "FAILED";
-        case StepState::canceled: return "CANCELED";
-        case StepState::skipped: return "SKIPPED";
+        case StepState::not_started:
+            return "NOT_STARTED";
+        case StepState::running:
+            return "RUNNING";
+        case StepState::succeeded:
+            return "SUCCEEDED";
+        case StepState::failed:
+            return "FAILED";
+        case StepState::canceled:
+            return "CANCELED";
+        case StepState::skipped:
+            return "SKIPPED";
     }
     return "NOT_STARTED";
 }
@@ -33,8 +39,8 @@ nlohmann::json report_json(const StepReport& report) {
 }  // namespace
 
 HistoryRecord::HistoryRecord(Operation operation, const Plan& plan, const std::string& project,
-                             const std::string& version, const LockHolder& who, const std::string& trigger,
-                             int parallelism)
+                             const std::string& version, const LockHolder& who,
+                             const std::string& trigger, int parallelism)
     : m_operation(operation), m_plan(plan), m_started(std::chrono::steady_clock::now()) {
     m_json = {{"id", who.deployment_id},
               {"operation", operation == Operation::stop ? "stop" : "deploy"},
@@ -58,8 +64,8 @@ void HistoryRecord::add_hook(const std::string& name, const StepReport& report) 
     m_json["hooks"].push_back(hook);
 }
 
-void HistoryRecord::finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok,
-                           bool canceled) {
+void HistoryRecord::finish(const ExecResult& result, const std::vector<StepReport>& reports,
+                           bool hooks_ok, bool canceled) {
     std::string first_failure;  // BUILD_ERROR or DEPLOYMENT_ERROR, from the first failed step
     nlohmann::json failed_step = nullptr;
     nlohmann::json stages = nlohmann::json::array();
@@ -96,16 +102,18 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                                                                     : k_status_deployment_error;
                     if (failed_step.is_null()) {
                         first_failure = service_status;
-                        failed_step = {{"service", ps.service.name},
-                                       {"step", std::string(to_string(static_cast<StepKind>(kind)))},
-                                       {"exit_code", report.exit_code},
-                                       {"status", report.status},
-                                       {"log", report.log_path}};
+                        failed_step = {
+                            {"service", ps.service.name},
+                            {"step", std::string(to_string(static_cast<StepKind>(kind)))},
+                            {"exit_code", report.exit_code},
+                            {"status", report.status},
+                            {"log", report.log_path}};
                         if (!report.error.empty()) failed_step["error"] = report.error;
                     }
                 }
             }
-            if (m_operation == Operation::stop && service_status == k_status_deployed) service_status = k_status_stopped;
+            if (m_operation == Operation::stop && service_status == k_status_deployed)
+                service_status = k_status_stopped;
             m_service_status[index] = service_status;
             services.push_back({{"id", ps.service.id},
                                 {"name", ps.service.name},
@@ -113,7 +121,9 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                                 {"status", service_status},
                                 {"steps", steps}});
         }
-        stages.push_back({{"position", stage.position}, {"name", stage.name}, {"services", services},
+        stages.push_back({{"position", stage.position},
+                          {"name", stage.name},
+                          {"services", services},
                           {"left_out", stage.left_out}});
     }
     if (canceled) {
@@ -129,8 +139,9 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
     m_json["stages"] = stages;
     m_json["failed_step"] = failed_step;
     m_json["finished_at"] = now_iso8601();
-    m_json["duration_ms"] =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_started).count();
+    m_json["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - m_started)
+                                .count();
 }
 
 void HistoryRecord::apply_to(State& state) const {
@@ -150,7 +161,8 @@ void HistoryRecord::apply_to(State& state) const {
         // A service keeps the version it last deployed successfully; a failure only changes
         // its status, so `environment status` can show a mixed-version environment honestly.
         if (status == k_status_deployed) service->current.version = m_json["version"];
-        if (status == k_status_stopped && service->current.version.empty()) continue;  // never deployed
+        if (status == k_status_stopped && service->current.version.empty())
+            continue;  // never deployed
         service->current.status = status;
         service->current.updated_at = when;
         service->current.deployment_id = m_json["id"];

@@ -11,11 +11,13 @@ namespace depctl {
 class HistoryRecord {
 public:
     enum class Operation { deploy, stop };
-    HistoryRecord(Operation operation, const Plan& plan, const std::string& project, const std::string& version,
-                  const LockHolder& who, const std::string& trigger, int parallelism);
+    HistoryRecord(Operation operation, const Plan& plan, const std::string& project,
+                  const std::string& version, const LockHolder& who, const std::string& trigger,
+                  int parallelism);
     void add_hook(const std::string& name, const StepReport& report);
     void set_field(const std::string& key, nlohmann::json value) { m_json[key] = std::move(value); }
-    void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok, bool canceled);
+    void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok,
+                bool canceled);
     // Sets each deployed service's current version and status (by id; renamed or deleted
     // services are handled gracefully).
     void apply_to(State& state) const;

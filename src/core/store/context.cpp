@@ -3,17 +3,20 @@
 #include <cstdlib>
 
 #include "depctl/error.hpp"
-#include "util/files.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
+#include "util/files.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
 
 fs::path context_file() {
-    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return fs::path(xdg) / "depctl" / "context.json";
-    if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".config" / "depctl" / "context.json";
-    throw Error(ErrorKind::Store, "cannot locate the user's config directory", "set HOME or XDG_CONFIG_HOME");
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+        return fs::path(xdg) / "depctl" / "context.json";
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return fs::path(home) / ".config" / "depctl" / "context.json";
+    throw Error(ErrorKind::Store, "cannot locate the user's config directory",
+                "set HOME or XDG_CONFIG_HOME");
 }
 
 namespace {
@@ -47,7 +50,8 @@ std::optional<std::string> context_environment(const std::string& project_id) {
 
 void set_context_environment(const std::string& project_id, const std::string& environment_id) {
     auto doc = read_context();
-    if (!doc.contains("projects") || !doc["projects"].is_object()) doc["projects"] = nlohmann::json::object();
+    if (!doc.contains("projects") || !doc["projects"].is_object())
+        doc["projects"] = nlohmann::json::object();
     doc["projects"][project_id] = {{"environment_id", environment_id}};
     const fs::path path = context_file();
     ensure_directory(path.parent_path());
@@ -62,7 +66,8 @@ const Environment& select_environment(const State& state, const std::string& exp
     if (const auto id = context_environment(state.project.id)) {
         if (const Environment* env = state.find_environment_by_id(*id)) return *env;
     }
-    std::string hint = "pass -e ENVIRONMENT, set DEPCTL_ENVIRONMENT, or run `depctl context set -e ENVIRONMENT`";
+    std::string hint =
+        "pass -e ENVIRONMENT, set DEPCTL_ENVIRONMENT, or run `depctl context set -e ENVIRONMENT`";
     if (state.environments.empty()) hint = "create one first with `depctl environment create NAME`";
     throw Error(ErrorKind::Refused, "no environment selected", hint);
 }

@@ -11,10 +11,10 @@
 #include <random>
 #include <thread>
 
+#include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
-#include "core/store/etcd_client.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;

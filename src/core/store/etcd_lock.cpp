@@ -5,10 +5,10 @@
 #include <mutex>
 #include <thread>
 
+#include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
-#include "core/store/etcd_client.hpp"
 
 namespace depctl {
 namespace {

@@ -6,9 +6,9 @@
 #include <random>
 #include <thread>
 
+#include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/validate.hpp"
-#include "core/store/etcd_client.hpp"
 
 namespace depctl {
 using nlohmann::json;

@@ -5,9 +5,9 @@
 #include <algorithm>
 
 #include "depctl/error.hpp"
-#include "util/files.hpp"
 #include "depctl/names.hpp"
 #include "depctl/validate.hpp"
+#include "util/files.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -17,15 +17,15 @@ namespace {
 constexpr const char* k_history_header = R"({"depctl_history":1})";
 
 bool valid_id(const std::string& id) {
-    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos && id.find("..") == std::string::npos;
+    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos &&
+           id.find("..") == std::string::npos;
 }
 
 class FileEnvironmentLock final : public EnvironmentLock {
 public:
-    FileEnvironmentLock(FileLock lock, LockHolder holder) : m_lock(std::move(lock)), m_holder(std::move(holder)) {}
-    ~FileEnvironmentLock() override {
-        m_lock.write_note("");
-    }
+    FileEnvironmentLock(FileLock lock, LockHolder holder)
+        : m_lock(std::move(lock)), m_holder(std::move(holder)) {}
+    ~FileEnvironmentLock() override { m_lock.write_note(""); }
     const LockHolder& holder() const override { return m_holder; }
 
 private:
@@ -62,7 +62,9 @@ std::string FileStore::read_state_bytes() const {
 void FileStore::initialize(const State& state) {
     ensure_directory(m_dir);
     FileLock lock = FileLock::acquire(m_dir / "state.lock", m_options.lock_timeout);
-    if (!lock.locked()) throw Error(ErrorKind::Busy, "state " + m_state_file.string() + " is locked by another depctl process");
+    if (!lock.locked())
+        throw Error(ErrorKind::Busy,
+                    "state " + m_state_file.string() + " is locked by another depctl process");
     if (fs::exists(m_state_file)) {
         throw Error(ErrorKind::Refused, "a depctl state already exists at " + m_state_file.string(),
                     "use it as it is, or remove it first");
@@ -80,7 +82,8 @@ State FileStore::transact(const std::function<void(State&)>& change) {
     FileLock lock = FileLock::acquire(m_dir / "state.lock", m_options.lock_timeout);
     if (!lock.locked()) {
         throw Error(ErrorKind::Busy,
-                    "state " + m_state_file.string() + " is locked by another depctl process (waited " +
+                    "state " + m_state_file.string() +
+                        " is locked by another depctl process (waited " +
                         std::to_string(m_options.lock_timeout.count()) + " ms)",
                     "try again, or raise --lock-timeout");
     }
@@ -93,16 +96,19 @@ State FileStore::transact(const std::function<void(State&)>& change) {
     return state;
 }
 
-std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& environment_id, const LockHolder& me,
-                                                             LockWait wait) {
-    if (!valid_id(environment_id)) throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& environment_id,
+                                                             const LockHolder& me, LockWait wait) {
+    if (!valid_id(environment_id))
+        throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     ensure_directory(m_dir / "locks");
     const fs::path path = m_dir / "locks" / (environment_id + ".lock");
-    FileLock lock = wait == LockWait::yes ? FileLock::acquire(path, std::nullopt) : FileLock::try_acquire(path);
+    FileLock lock =
+        wait == LockWait::yes ? FileLock::acquire(path, std::nullopt) : FileLock::try_acquire(path);
     if (!lock.locked()) {
         const auto holder = read_holder(path);
         throw Error(ErrorKind::Busy,
-                    "environment is already being deployed by " + (holder ? holder->describe() : std::string("another process")),
+                    "environment is already being deployed by " +
+                        (holder ? holder->describe() : std::string("another process")),
                     "wait for it with --wait, or stop it with `depctl environment cancel`");
     }
     lock.write_note(me.to_json().dump());
@@ -119,16 +125,19 @@ std::optional<LockHolder> FileStore::environment_lock_holder(const std::string& 
 }
 
 void FileStore::append_history(const std::string& environment_id, const nlohmann::json& record) {
-    if (!valid_id(environment_id)) throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    if (!valid_id(environment_id))
+        throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     ensure_directory(m_dir / "history");
-    append_line_durable(m_dir / "history" / (environment_id + ".jsonl"), k_history_header, record.dump());
+    append_line_durable(m_dir / "history" / (environment_id + ".jsonl"), k_history_header,
+                        record.dump());
 }
 
 std::vector<nlohmann::json> FileStore::list_history(const std::string& environment_id) {
     return query_history(environment_id, {});
 }
 
-std::vector<nlohmann::json> FileStore::query_history(const std::string& environment_id, const HistoryFilter& filter) {
+std::vector<nlohmann::json> FileStore::query_history(const std::string& environment_id,
+                                                     const HistoryFilter& filter) {
     std::vector<nlohmann::json> records;
     if (!valid_id(environment_id)) return records;
     const auto text = read_file(m_dir / "history" / (environment_id + ".jsonl"));
@@ -144,11 +153,13 @@ std::vector<nlohmann::json> FileStore::query_history(const std::string& environm
     const char* data = text->data();
     for (std::size_t end = body_end - 1; end > first;) {
         const auto* previous = static_cast<const char*>(::memrchr(data, '\n', end));
-        const std::size_t start = static_cast<std::size_t>(previous - data) + 1;  // `first` bounds the search
+        const std::size_t start =
+            static_cast<std::size_t>(previous - data) + 1;  // `first` bounds the search
         const std::string_view line(data + start, end - start);
         end = start - 1;
         if (!filter.containing.empty() &&
-            !::memmem(line.data(), line.size(), filter.containing.data(), filter.containing.size())) {
+            !::memmem(line.data(), line.size(), filter.containing.data(),
+                      filter.containing.size())) {
             continue;
         }
         auto record = nlohmann::json::parse(line, nullptr, false);

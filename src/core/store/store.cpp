@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 
 std::string now_iso8601() {
     const auto now = std::chrono::system_clock::now();
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
     std::tm utc{};
     ::gmtime_r(&seconds, &utc);
@@ -53,8 +55,12 @@ std::string LockHolder::describe() const {
 }
 
 nlohmann::json LockHolder::to_json() const {
-    return {{"user", user}, {"host", host}, {"pid", pid}, {"since", since},
-            {"deployment_id", deployment_id}, {"operation", operation}};
+    return {{"user", user},
+            {"host", host},
+            {"pid", pid},
+            {"since", since},
+            {"deployment_id", deployment_id},
+            {"operation", operation}};
 }
 
 LockHolder LockHolder::from_json(const nlohmann::json& j) {
@@ -68,7 +74,8 @@ LockHolder LockHolder::from_json(const nlohmann::json& j) {
     return holder;
 }
 
-std::string resolve_state_location(const std::optional<std::string>& flag, const fs::path& cwd, bool for_init) {
+std::string resolve_state_location(const std::optional<std::string>& flag, const fs::path& cwd,
+                                   bool for_init) {
     if (flag && !flag->empty()) return *flag;
     if (const char* from_env = std::getenv("DEPCTL_STATE"); from_env && *from_env) return from_env;
     if (for_init) return (cwd / ".depctl" / "state.json").string();
@@ -78,12 +85,14 @@ std::string resolve_state_location(const std::optional<std::string>& flag, const
         if (fs::exists(candidate, ignored)) return candidate.string();
         if (dir == dir.root_path() || dir.parent_path() == dir) break;
     }
-    throw Error(ErrorKind::Store, "no depctl state found in " + cwd.string() + " or any parent directory",
+    throw Error(ErrorKind::Store,
+                "no depctl state found in " + cwd.string() + " or any parent directory",
                 "run `depctl init` here, or point --state / DEPCTL_STATE at a state file");
 }
 
 std::unique_ptr<StateStore> open_store(const std::string& location, const StoreOptions& options) {
-    if (is_etcd_location(location)) return std::make_unique<EtcdStore>(parse_etcd_location(location), options);
+    if (is_etcd_location(location))
+        return std::make_unique<EtcdStore>(parse_etcd_location(location), options);
     fs::path path = fs::absolute(location);
     std::error_code ignored;
     if (fs::is_directory(path, ignored)) path /= "state.json";  // --state DIR means DIR/state.json

@@ -7,7 +7,8 @@ std::vector<std::string> default_types_of(const Environment& env, const std::str
     std::vector<std::string> types;
     for (ServiceType type : k_service_types) {
         const auto it = env.default_stages.find(std::string(to_string(type)));
-        if (it != env.default_stages.end() && it->second == stage_id) types.emplace_back(to_string(type));
+        if (it != env.default_stages.end() && it->second == stage_id)
+            types.emplace_back(to_string(type));
     }
     return types;
 }
@@ -49,7 +50,10 @@ json stage_list_view(const Environment& env) {
         json services = json::array();
         for (const auto& s : env.services) {
             if (s.stage_id != stage.id) continue;
-            services.push_back({{"id", s.id}, {"name", s.name}, {"type", to_string(s.type)}, {"skipped", s.skipped}});
+            services.push_back({{"id", s.id},
+                                {"name", s.name},
+                                {"type", to_string(s.type)},
+                                {"skipped", s.skipped}});
         }
         out.push_back({{"position", i + 1},
                        {"id", stage.id},
@@ -68,7 +72,8 @@ json service_view(const Environment& env, const Service& s) {
     }
     json secrets = json::array();
     // Only where a secret comes from is shown; its value is never read here.
-    for (const auto& secret : s.secrets) secrets.push_back({{"key", secret.key}, {"source", secret.source}});
+    for (const auto& secret : s.secrets)
+        secrets.push_back({{"key", secret.key}, {"source", secret.source}});
     const Stage* stage = env.find_stage_by_id(s.stage_id);
     const auto optional = [](const auto& value) { return value ? json(*value) : json(nullptr); };
     return {{"id", s.id},
