@@ -12,6 +12,8 @@ packages=(
   jq
   clang libclang-rt-14-dev llvm-14  # libFuzzer targets (scripts/fuzz.sh), llvm-symbolizer
   zsh fish man-db  # the zsh and fish completion tests, and `man -l` on the generated page
+  libyaml-cpp-dev  # the pipeline file, depctl.yaml (DESIGN §8)
+  clang-format-14  # CI checks that every C++ file is formatted (.clang-format)
 )
 
 missing=()
