@@ -14,6 +14,9 @@ packages=(
   zsh fish man-db  # the zsh and fish completion tests, and `man -l` on the generated page
   libyaml-cpp-dev  # the pipeline file, depctl.yaml (DESIGN §8)
   clang-format-14  # CI checks that every C++ file is formatted (.clang-format)
+  libcpp-httplib-dev  # the HTTP server of `depctl ui` (DESIGN §10)
+  chromium  # the browser tests of `depctl ui` drive it headless (tests/browser)
+  nodejs npm  # playwright-core, which drives that chromium (tests/browser/package-lock.json)
 )
 
 missing=()
@@ -21,8 +24,18 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# playwright-core for tests/browser, pinned by its package-lock.json (no browser download:
+# the tests use Debian's /usr/bin/chromium).
+browser_deps() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/browser" && pwd)"
+  [ -d "$dir/node_modules/playwright-core" ] ||
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
+  browser_deps
   exit 0
 fi
 
@@ -32,3 +45,4 @@ export DEBIAN_FRONTEND=noninteractive
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+browser_deps

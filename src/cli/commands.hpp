@@ -19,6 +19,8 @@ void register_deployment(CLI::App& app, Invocation& invocation);
 void register_state(CLI::App& app, Invocation& invocation);
 // `completion bash|zsh|fish` and the hidden `__complete` its scripts call.
 void register_completion(CLI::App& app, Invocation& invocation);
+// `ui`: the local web console (src/ui).
+void register_ui(CLI::App& app, Invocation& invocation);
 // The hidden `__man`: the man page, generated from the command tree.
 void register_man(CLI::App& app, Invocation& invocation);
 

@@ -114,6 +114,7 @@ int run(int argc, char** argv) {
     depctl::cli::register_completion(app, invocation);
     depctl::cli::register_man(app, invocation);
     depctl::cli::register_state(app, invocation);
+    depctl::cli::register_ui(app, invocation);
 
     try {
         app.parse(argc, argv);

@@ -4,16 +4,12 @@
 
 #include <iostream>
 
+#include "depctl/deploy_events.hpp"
 #include "depctl/names.hpp"
 #include "table.hpp"
 
 namespace depctl::cli {
 namespace {
-
-std::string step_label(const Plan& plan, std::size_t step) {
-    const PlanStep& s = plan.steps[step];
-    return plan.services[s.service].service.name + " " + std::string(to_string(s.kind));
-}
 
 bool is_failure(const std::string& status) {
     return status != "SUCCEEDED" && status != "REUSED" && status != "NOT_STARTED" &&
@@ -103,11 +99,7 @@ void Progress::deployment_started(const Plan& plan, const std::string& deploymen
     std::lock_guard lock(m_mutex);
     m_start = std::chrono::steady_clock::now();
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "deployment_started"},
-                   {"deployment_id", deployment_id},
-                   {"environment", plan.environment_name},
-                   {"version", version},
-                   {"services", plan.services.size()}});
+        emit_json(deployment_started_event(plan, deployment_id, version));
         return;
     }
     if (m_options.quiet) return;
@@ -130,10 +122,7 @@ void Progress::step_started(const Plan& plan, std::size_t step) {
     std::lock_guard lock(m_mutex);
     const PlanStep& s = plan.steps[step];
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "step_started"},
-                   {"service", plan.services[s.service].service.name},
-                   {"step", to_string(s.kind)},
-                   {"stage", plan.stages[plan.services[s.service].stage].name}});
+        emit_json(step_started_event(plan, step));
         return;
     }
     if (m_live) {
@@ -146,16 +135,9 @@ void Progress::step_started(const Plan& plan, std::size_t step) {
 
 void Progress::step_finished(const Plan& plan, std::size_t step, const StepReport& report) {
     std::lock_guard lock(m_mutex);
-    const PlanStep& s = plan.steps[step];
     const std::string status = report.status.empty() ? "NOT_STARTED" : report.status;
     if (m_options.mode == ProgressMode::json) {
-        nlohmann::json event = {
-            {"event", "step_finished"},      {"service", plan.services[s.service].service.name},
-            {"step", to_string(s.kind)},     {"status", status},
-            {"exit_code", report.exit_code}, {"duration_ms", report.duration.count()},
-            {"log", report.log_path}};
-        if (!report.error.empty()) event["error"] = report.error;
-        emit_json(event);
+        emit_json(step_finished_event(plan, step, report));
         return;
     }
     if (m_live) {
@@ -182,11 +164,7 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
 void Progress::hook_finished(const std::string& name, const StepReport& report) {
     std::lock_guard lock(m_mutex);
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "hook_finished"},
-                   {"hook", name},
-                   {"status", report.status},
-                   {"exit_code", report.exit_code},
-                   {"log", report.log_path}});
+        emit_json(hook_finished_event(name, report));
         return;
     }
     if (m_options.quiet) return;
@@ -204,7 +182,7 @@ void Progress::step_output(const Plan& plan, std::size_t step, std::string_view 
     std::lock_guard lock(m_mutex);
     const std::string prefix = step == k_no_step ? std::string("hook") : step_label(plan, step);
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "output"}, {"step", prefix}, {"line", std::string(line)}});
+        emit_json(output_event(plan, step, line));
         return;
     }
     // Whole lines only, under the lock: output of parallel steps never interleaves.
@@ -219,8 +197,7 @@ void Progress::step_output(const Plan& plan, std::size_t step, std::string_view 
 void Progress::cancel_requested(CancelLevel level) {
     std::lock_guard lock(m_mutex);
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "cancel_requested"},
-                   {"level", level == CancelLevel::immediate ? "immediate" : "graceful"}});
+        emit_json(cancel_requested_event(level));
         return;
     }
     const std::string text =
@@ -292,7 +269,7 @@ std::string Progress::summary(const DeployOutcome& outcome) const {
 void Progress::deployment_finished(const DeployOutcome& outcome) {
     std::lock_guard lock(m_mutex);
     if (m_options.mode == ProgressMode::json) {
-        emit_json({{"event", "deployment_finished"}, {"record", outcome.record}});
+        emit_json(deployment_finished_event(outcome));
         return;
     }
     if (m_live) m_live->finish(outcome.record);
