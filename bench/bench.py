@@ -7,7 +7,7 @@ Every figure is a median of several runs; comparisons (ninja, jq, the strict sta
 are measured in the same run, interleaved with depctl's runs. Nothing here asserts timing
 in a test: this is a report.
 
-Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale]
+Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,ui]
                       [--runs N] [--quick] [--no-doc]
 """
 import argparse
@@ -484,7 +484,13 @@ def update_doc(section):
         f.write(text)
 
 
-SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale}
+def bench_ui_section(args, work, results):
+    from bench_ui import bench_ui  # bench/bench_ui.py: needs node and tests/browser's npm ci
+    bench_ui(args, work, results, big_environment, write_state)
+
+
+SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale,
+            "ui": bench_ui_section}
 
 
 def main():

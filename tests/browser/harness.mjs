@@ -37,10 +37,12 @@ export function startUi(project) {
 }
 
 export async function stopUi(server) {
-  const exited = new Promise(r => server.child.once('exit', (code) => r(code)));
   server.child.removeAllListeners('exit');
+  const exited = new Promise(r => server.child.once('exit', code => r(code)));
   server.child.kill('SIGINT');
-  return exited;
+  const code = await exited;
+  if (code !== 0) throw new Error('depctl ui exited ' + code + ' on SIGINT');
+  return code;
 }
 
 export async function launch() {

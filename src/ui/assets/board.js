@@ -244,6 +244,8 @@ function render() {
   }));
   document.querySelector('[data-refusal="new-stage"]').textContent = ui.refusals['new-stage'] || '';
   if (focus && !ui.renaming) focusKey(focus[0], focus[1]);
+  // When the first board is painted (bench/bench_ui.py reads it).
+  if (!ui.marked) { ui.marked = true; requestAnimationFrame(() => performance.mark('board-rendered')); }
 }
 
 function setupNewStage() {
