@@ -97,6 +97,17 @@ DeployRequest deploy_request(const State& state, const json& body) {
     return request;
 }
 
+// One action, one transaction. Server-Timing tells the page (and bench/bench_ui.py) how
+// long the server took, apart from the network.
+void post_action(RouteContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
+    auto store = ctx.open();
+    const std::string message = apply_action(*store, body_of(req));
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    res.set_header("Server-Timing", "action;dur=" + std::to_string(took.count()));
+    send_json(res, {{"message", message}});
+}
+
 void post_plan(RouteContext& ctx, const httplib::Request& req, httplib::Response& res) {
     const json body = body_of(req);
     auto store = ctx.open();
@@ -203,10 +214,7 @@ void add_api_routes(httplib::Server& server, RouteContext& ctx) {
     using Req = httplib::Request;
     using Res = httplib::Response;
     server.Get("/api/board", guarded([&ctx](const Req& q, Res& s) { get_board(ctx, q, s); }));
-    server.Post("/api/action", guarded([&ctx](const Req& q, Res& s) {
-                    auto store = ctx.open();
-                    send_json(s, {{"message", apply_action(*store, body_of(q))}});
-                }));
+    server.Post("/api/action", guarded([&ctx](const Req& q, Res& s) { post_action(ctx, q, s); }));
     server.Post("/api/plan", guarded([&ctx](const Req& q, Res& s) { post_plan(ctx, q, s); }));
     server.Post("/api/deploy", guarded([&ctx](const Req& q, Res& s) { post_deploy(ctx, q, s); }));
     server.Get(R"(/api/runs/([A-Za-z0-9_]+)/events)",

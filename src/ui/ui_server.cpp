@@ -120,6 +120,9 @@ Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>()) {
     impl.context.state_location = options.state_location;
     impl.context.store_options = options.store_options;
     impl.http.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    // Headers and body go out in separate writes: without NODELAY, Nagle and the client's
+    // delayed ACK add ~40 ms to every answer on loopback.
+    impl.http.set_tcp_nodelay(true);
     impl.http.set_default_headers({{"Content-Security-Policy", k_csp},
                                    {"X-Content-Type-Options", "nosniff"},
                                    {"X-Frame-Options", "DENY"},
