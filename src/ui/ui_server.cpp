@@ -123,6 +123,12 @@ Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>()) {
     // Headers and body go out in separate writes: without NODELAY, Nagle and the client's
     // delayed ACK add ~40 ms to every answer on loopback.
     impl.http.set_tcp_nodelay(true);
+    // httplib's default adds SO_REUSEPORT, which lets a second process bind our port and
+    // take half of our connections; SO_REUSEADDR alone only allows a quick restart.
+    impl.http.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     impl.http.set_default_headers({{"Content-Security-Policy", k_csp},
                                    {"X-Content-Type-Options", "nosniff"},
                                    {"X-Frame-Options", "DENY"},

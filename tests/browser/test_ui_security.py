@@ -123,6 +123,13 @@ class UiSecurityTest(unittest.TestCase):
         self.assertEqual(res.status, 200)
         self.assertNotEqual(self.state_bytes(), before)
 
+    def test_a_taken_port_is_refused_as_busy(self):
+        taken = subprocess.run([BIN, "ui", "--no-open", "--port", str(self.port)], cwd=self.dir, env=self.env,
+                               capture_output=True, text=True, timeout=30)
+        self.assertEqual(taken.returncode, 4, taken.stderr)
+        self.assertIn("error: cannot listen on 127.0.0.1:%d" % self.port, taken.stderr)
+        self.assertIn("hint:", taken.stderr)
+
     def test_a_secret_never_appears_in_any_response_of_a_full_session(self):
         self.request("GET", "/?token=" + self.token, cookie=False)
         for path in ["/", "/board.js", "/deploy.js", "/app.css", "/api/board"]:
