@@ -46,6 +46,9 @@ struct HealthCheck {
     std::optional<double> connect_timeout_s;
     std::optional<double> timeout_s;
     std::string expect;  // status range like "200-499", empty = default rule
+    // Failures within this many seconds of the first attempt do not count (compose's
+    // start_period): a slow starter gets its grace without raising `attempts`.
+    std::optional<double> start_period_s;
     bool empty() const { return http.empty() && cmd.empty(); }
 };
 
@@ -101,6 +104,9 @@ struct Project {
     std::string id;
     std::string name;
     std::vector<std::string> enforced_order;  // environment ids
+    // SHA-256 (hex) of the pipeline file last applied; empty when the state never came
+    // from a file. Lets the CLI warn that a definition edit will be undone (DESIGN §8).
+    std::string applied_file_sha256;
 };
 
 struct State {

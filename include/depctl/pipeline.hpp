@@ -84,6 +84,7 @@ struct ServiceChanges {
     std::optional<double> health_connect_timeout_s;
     std::optional<double> health_timeout_s;
     std::optional<std::string> health_expect;
+    std::optional<double> health_start_period_s;
     std::optional<int> build_timeout_s;
     std::optional<int> deploy_timeout_s;
     std::optional<int> retries;

@@ -13,6 +13,7 @@
 #include "depctl/error.hpp"
 #include "depctl/history.hpp"
 #include "depctl/names.hpp"
+#include "file_support.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
 #include "table.hpp"
@@ -30,6 +31,7 @@ struct DeployArgs {
     bool follow = false;
     bool force_build = false;
     bool rollback = false;
+    bool apply = false;  // apply depctl.yaml first
     bool force = false;  // cancel --force
     double grace_s = 10;
     double timeout_s = 60;  // cancel: how long to wait for the deployer to finish
@@ -69,9 +71,15 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
+    if (args.apply && !stop) {
+        const auto path = find_pipeline_file("");
+        if (!path) throw Error(ErrorKind::Refused, "--apply: no depctl.yaml here or above");
+        commit_pipeline_file(inv.options, load_pipeline_file(*path), std::nullopt);
+    }
     auto store = open_state(inv.options);
     const State state = store->load();
     const Environment& env = select_environment(state, inv.options.environment);
+    if (!stop && !args.apply) warn_if_file_differs(inv.options, state, env.name);
     DeployRequest request;
     request.environment_id = env.id;
     request.version = args.version;
@@ -185,6 +193,8 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
         "  depctl environment deploy --version 1.4.2\n"
         "  depctl environment deploy --dry-run -o json\n"
         "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
+    deploy->add_flag("--apply", args->apply,
+                     "Apply depctl.yaml (the nearest one) before deploying");
     deploy->add_flag("--force-build", args->force_build,
                      "Build again even when this version was built before");
     deploy->add_flag("--rollback", args->rollback,

@@ -7,6 +7,7 @@
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/views.hpp"
+#include "file_support.hpp"
 #include "table.hpp"
 
 namespace depctl::cli {
@@ -139,6 +140,7 @@ void add_edit(CLI::App& env_cmd, Invocation& inv) {
             edit_environment(s, *name, *request);
             id = find_environment(s, request->new_name ? *request->new_name : *name).id;
         });
+        warn_if_file_managed(inv.options, state);
         if (json_output(inv.options)) {
             print_json(environment_summary_view(state, *state.find_environment_by_id(id)));
         } else {

@@ -9,6 +9,7 @@
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/views.hpp"
+#include "file_support.hpp"
 
 namespace depctl::cli {
 
@@ -159,6 +160,7 @@ void register_project(CLI::App& app, Invocation& inv) {
                 set_enforced_order(s, names);
             }
         });
+        warn_if_file_managed(inv.options, state);
         if (json_output(inv.options)) {
             print_json(project_view(state));
         } else {

@@ -8,6 +8,7 @@
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/views.hpp"
+#include "file_support.hpp"
 #include "table.hpp"
 
 namespace depctl::cli {
@@ -47,6 +48,8 @@ void add_service_options(CLI::App& cmd, ServiceChanges& c) {
                  "HTTP response timeout (default 20)");
     add_optional(cmd, "--health-expect", c.health_expect, "RANGE",
                  "Healthy HTTP status range, e.g. 200-399 (default: anything but 501-599)");
+    add_optional(cmd, "--health-start-period", c.health_start_period_s, "SECONDS",
+                 "Failures within this many seconds of the first attempt do not count");
     add_optional(cmd, "--build-timeout", c.build_timeout_s, "SECONDS",
                  "Build step timeout (default 1800)");
     add_optional(cmd, "--deploy-timeout", c.deploy_timeout_s, "SECONDS",
@@ -113,6 +116,7 @@ int mutate_service(Invocation& inv, const std::function<std::string(Environment&
         env_id = env.id;
         id = change(env);
     });
+    warn_if_file_managed(inv.options, state);
     const Environment& env = *state.find_environment_by_id(env_id);
     const Service& service = *env.find_service_by_id(id);
     if (json_output(inv.options)) {

@@ -7,6 +7,7 @@
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/views.hpp"
+#include "file_support.hpp"
 #include "table.hpp"
 
 namespace depctl::cli {
@@ -71,6 +72,7 @@ int mutate(Invocation& inv, const std::function<std::string(Environment&)>& chan
         env_id = env.id;
         message = change(env);
     });
+    warn_if_file_managed(inv.options, state);
     if (json_output(inv.options)) {
         print_json(stage_list_view(*state.find_environment_by_id(env_id)));
     } else {

@@ -21,6 +21,8 @@ void register_state(CLI::App& app, Invocation& invocation);
 void register_completion(CLI::App& app, Invocation& invocation);
 // `ui`: the local web console (src/ui).
 void register_ui(CLI::App& app, Invocation& invocation);
+// `diff`, `apply`, `export`, `schema`, `import compose`: the pipeline file.
+void register_file_commands(CLI::App& app, Invocation& invocation);
 // The hidden `__man`: the man page, generated from the command tree.
 void register_man(CLI::App& app, Invocation& invocation);
 

@@ -42,6 +42,9 @@ HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& 
     const int attempts = check.attempts.value_or(k_default_health_attempts);
     const auto interval = std::chrono::milliseconds(
         static_cast<long long>(check.interval_s.value_or(k_default_health_interval_s) * 1000));
+    const auto grace_end =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(static_cast<long long>(check.start_period_s.value_or(0) * 1000));
     HealthOutcome outcome;
     for (int i = 1; i <= attempts; ++i) {
         outcome.attempts = i;
@@ -57,9 +60,12 @@ HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& 
             return outcome;
         }
         outcome.last = problem;
+        // Inside the start period a failure is not counted (compose's start_period).
+        const bool in_grace = std::chrono::steady_clock::now() < grace_end;
         if (log)
             log("depctl: health attempt " + std::to_string(i) + " of " + std::to_string(attempts) +
-                ": " + problem + "\n");
+                ": " + problem + (in_grace ? " (in the start period: not counted)" : "") + "\n");
+        if (in_grace) --i;
         if (i < attempts && !pause_unless_canceled(interval, cancel)) {
             outcome.result = HealthOutcome::Result::canceled;
             return outcome;

@@ -117,6 +117,7 @@ HealthCheck health_from_json(const json& j) {
     h.connect_timeout_s = get_number<double>(j, "connect_timeout_s", k_positive, k_max_seconds);
     h.timeout_s = get_number<double>(j, "timeout_s", k_positive, k_max_seconds);
     h.expect = get_string(j, "expect");
+    h.start_period_s = get_number<double>(j, "start_period_s", k_positive, k_max_seconds);
     return h;
 }
 
@@ -210,6 +211,7 @@ json to_json(const Service& s) {
     put_if(health, "connect_timeout_s", s.health.connect_timeout_s);
     put_if(health, "timeout_s", s.health.timeout_s);
     put_if(health, "expect", s.health.expect);
+    put_if(health, "start_period_s", s.health.start_period_s);
     if (!health.empty()) j["health"] = health;
     if (!s.env.empty()) j["env"] = s.env;
     if (!s.secrets.empty()) {
@@ -237,6 +239,7 @@ json to_json(const State& state) {
     json project = {{"id", state.project.id}, {"name", state.project.name}};
     if (!state.project.enforced_order.empty())
         project["enforced_order"] = state.project.enforced_order;
+    put_if(project, "applied_file_sha256", state.project.applied_file_sha256);
     json environments = json::array();
     for (const auto& e : state.environments) {
         json env = {{"id", e.id}, {"name", e.name}, {"type", to_string(e.type)}};
@@ -278,6 +281,7 @@ State state_from_json(const json& doc) {
     require_object(project, "the project");
     state.project.id = get_string(project, "id", true);
     state.project.name = get_string(project, "name", true);
+    state.project.applied_file_sha256 = get_string(project, "applied_file_sha256");
     for (const auto& id : get_array(project, "enforced_order")) {
         if (!id.is_string())
             throw Error(ErrorKind::Store, "an enforced_order entry is not a string");

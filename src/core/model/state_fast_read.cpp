@@ -431,6 +431,8 @@ std::optional<State> read_state_fast(std::string_view bytes) {
                         fields.mark(1), state.project.name = in.string();
                     else if (field == "enforced_order")
                         fields.mark(2), state.project.enforced_order = read_strings(in);
+                    else if (field == "applied_file_sha256")
+                        fields.mark(3), state.project.applied_file_sha256 = in.string();
                     else
                         throw NotFast{};
                 });

@@ -154,6 +154,9 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
             checked_seconds(*c.health_connect_timeout_s, "--health-connect-timeout");
     if (c.health_timeout_s)
         s.health.timeout_s = checked_seconds(*c.health_timeout_s, "--health-timeout");
+    if (c.health_start_period_s)
+        s.health.start_period_s =
+            checked_seconds(*c.health_start_period_s, "--health-start-period");
     if (c.health_expect) {
         if (!c.health_expect->empty()) check_expect(*c.health_expect);
         s.health.expect = *c.health_expect;
@@ -203,9 +206,9 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
 bool ServiceChanges::empty() const {
     return !new_name && !type && !stage && !workdir && !build && !release && !deploy && !stop &&
            !health_http && !health_cmd && !health_attempts && !health_interval_s &&
-           !health_connect_timeout_s && !health_timeout_s && !health_expect && !build_timeout_s &&
-           !deploy_timeout_s && !retries && env_set.empty() && env_unset.empty() &&
-           secret_set.empty() && secret_unset.empty();
+           !health_connect_timeout_s && !health_timeout_s && !health_expect &&
+           !health_start_period_s && !build_timeout_s && !deploy_timeout_s && !retries &&
+           env_set.empty() && env_unset.empty() && secret_set.empty() && secret_unset.empty();
 }
 
 Service& create_service(Environment& env, std::string_view name, ServiceType type,

@@ -1,0 +1,79 @@
+// Apply: the definition of a file laid over the state, objects matched by name, so ids,
+// deployed versions, statuses and history stay where they were.
+#include <unordered_map>
+
+#include "depctl/names.hpp"
+#include "depctl/pipeline.hpp"
+#include "depctl/pipeline_file.hpp"
+
+namespace depctl {
+namespace {
+
+template <typename T>
+const T* by_name(const std::vector<T>& items, const std::string& name) {
+    for (const auto& item : items)
+        if (iequals(item.name, name)) return &item;
+    return nullptr;
+}
+
+// The file's environment, with the ids (and deployed status) of the one it replaces.
+Environment adopt(Environment wanted, const Environment* existing) {
+    if (!existing) return wanted;
+    std::unordered_map<std::string, std::string> ids;
+    wanted.id = existing->id;
+    for (auto& stage : wanted.stages) {
+        if (const Stage* old = by_name(existing->stages, stage.name)) {
+            ids[stage.id] = old->id;
+            stage.id = old->id;
+        }
+    }
+    for (auto& service : wanted.services) {
+        if (const Service* old = by_name(existing->services, service.name)) {
+            ids[service.id] = old->id;
+            service.id = old->id;
+            service.current = old->current;
+        }
+    }
+    const auto remap = [&](std::string& id) {
+        if (auto it = ids.find(id); it != ids.end()) id = it->second;
+    };
+    for (auto& [type, stage_id] : wanted.default_stages) remap(stage_id);
+    for (auto& service : wanted.services) {
+        remap(service.stage_id);
+        for (auto& dep : service.depends_on) remap(dep);
+    }
+    return wanted;
+}
+
+}  // namespace
+
+State applied_state(const State& current, const PipelineFile& file,
+                    const std::optional<std::string>& only_environment) {
+    State result = current;
+    result.project.applied_file_sha256 = file.sha256;
+    if (only_environment) {
+        const Environment& wanted = find_environment(file.desired, *only_environment);
+        Environment adopted = adopt(wanted, by_name(current.environments, wanted.name));
+        for (auto& env : result.environments) {
+            if (env.id == adopted.id) {
+                env = std::move(adopted);
+                return result;
+            }
+        }
+        result.environments.push_back(std::move(adopted));
+        return result;
+    }
+    result.project.name = file.desired.project.name;
+    result.environments.clear();
+    std::unordered_map<std::string, std::string> env_ids;
+    for (const auto& wanted : file.desired.environments) {
+        result.environments.push_back(adopt(wanted, by_name(current.environments, wanted.name)));
+        env_ids[wanted.id] = result.environments.back().id;
+    }
+    result.project.enforced_order.clear();
+    for (const auto& id : file.desired.project.enforced_order)
+        result.project.enforced_order.push_back(env_ids.at(id));
+    return result;
+}
+
+}  // namespace depctl
