@@ -16,8 +16,12 @@ packages=(
   clang-format-14  # CI checks that every C++ file is formatted (.clang-format)
   libcpp-httplib-dev  # the HTTP server of `depctl ui` (DESIGN §10)
   chromium  # the browser tests of `depctl ui` drive it headless (tests/browser)
-  nodejs npm  # playwright-core, which drives that chromium (tests/browser/package-lock.json)
+  graphviz  # test-only: `dot -Tsvg` checks the DOT that `environment graph` prints
 )
+# playwright-core (tests/browser) needs node and npm. Debian's npm conflicts with the
+# nodesource nodejs (which bundles npm) that some machines already have: ask apt only
+# when there is no npm at all.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
