@@ -15,7 +15,7 @@ packages=(
   libyaml-cpp-dev  # the pipeline file, depctl.yaml (DESIGN §8)
   clang-format-14  # CI checks that every C++ file is formatted (.clang-format)
   libcpp-httplib-dev  # the HTTP server of `depctl ui` (DESIGN §10)
-  chromium  # the browser tests of `depctl ui` drive it headless (tests/browser)
+  chromium  # the browser tests of `depctl ui`, and the SVG pictures rendered to PNG in tests
   graphviz  # test-only: `dot -Tsvg` checks the DOT that `environment graph` prints
 )
 # playwright-core (tests/browser) needs node and npm. Debian's npm conflicts with the

@@ -72,7 +72,8 @@ struct DeploymentArgs {
 }  // namespace
 
 void register_deployment(CLI::App& app, Invocation& inv) {
-    auto* cmd = app.add_subcommand("deployment", "Deployment history: list, show, logs");
+    auto* cmd =
+        app.add_subcommand("deployment", "Deployment history: list, show, logs, timeline, explain");
     cmd->require_subcommand(1);
     set_examples(*cmd, "  depctl deployment list\n  depctl deployment show dep_k2j4h5g6f7d8");
     auto args = std::make_shared<DeploymentArgs>();
@@ -111,7 +112,8 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     });
 
     auto* show = cmd->add_subcommand("show", "One deployment: every stage, service and step");
-    show->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")
+    show->add_option("id", args->id,
+                     "Deployment id (or a unique prefix of at least 6 characters), or `latest`")
         ->required()
         ->type_name("DEPLOYMENT");
     set_examples(
@@ -120,7 +122,7 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     on_run(*show, inv, [&inv, args] {
         auto store = open_state(inv.options);
         const State state = store->load();
-        const auto record = find_deployment(*store, state, args->id);
+        const auto record = load_deployment(*store, state, inv.options, args->id);
         if (json_output(inv.options)) {
             print_json(record);
         } else {
@@ -130,7 +132,8 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     });
 
     auto* logs = cmd->add_subcommand("logs", "Print the logs of a deployment's steps");
-    logs->add_option("id", args->id, "Deployment id (or a unique prefix of at least 6 characters)")
+    logs->add_option("id", args->id,
+                     "Deployment id (or a unique prefix of at least 6 characters), or `latest`")
         ->required()
         ->type_name("DEPLOYMENT");
     logs->add_option("--service", args->service, "Only this service")->type_name("SERVICE");
@@ -147,7 +150,7 @@ void register_deployment(CLI::App& app, Invocation& inv) {
         }
         auto store = open_state(inv.options);
         const State state = store->load();
-        const auto record = find_deployment(*store, state, args->id);
+        const auto record = load_deployment(*store, state, inv.options, args->id);
         const auto files = deployment_logs(record, args->service, to_lower(args->step));
         nlohmann::json out = nlohmann::json::array();
         for (const auto& file : files) {

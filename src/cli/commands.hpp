@@ -15,6 +15,12 @@ void register_service(CLI::App& app, Invocation& invocation);
 // `environment deploy/status` (under the environment command).
 void register_deploy(CLI::App& environment, Invocation& invocation);
 void register_deployment(CLI::App& app, Invocation& invocation);
+// `environment graph`, `deployment timeline` and `deployment explain`: after the
+// environment and deployment groups exist.
+void register_pictures(CLI::App& app, Invocation& invocation);
+// A history record by id, id prefix, or `latest` (the newest of the selected environment).
+nlohmann::json load_deployment(StateStore& store, const State& state, const Options& options,
+                               const std::string& id);
 // `state migrate` between the file and etcd backends.
 void register_state(CLI::App& app, Invocation& invocation);
 // `completion bash|zsh|fish` and the hidden `__complete` its scripts call.

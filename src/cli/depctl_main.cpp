@@ -112,6 +112,7 @@ int run(int argc, char** argv) {
     depctl::cli::register_service(app, invocation);
     depctl::cli::register_deployment(app, invocation);
     depctl::cli::register_file_commands(app, invocation);
+    depctl::cli::register_pictures(app, invocation);
     depctl::cli::register_completion(app, invocation);
     depctl::cli::register_man(app, invocation);
     depctl::cli::register_state(app, invocation);

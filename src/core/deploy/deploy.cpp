@@ -203,11 +203,13 @@ public:
 private:
     StepOutcome run_step(std::size_t i, StepContext& context) {
         if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
+        const auto started = std::chrono::steady_clock::now();
         if (m_plan.steps[i].reused) {
-            m_reports[i] = {"REUSED", 0, std::chrono::milliseconds(0), {}, {}, 0};
+            m_reports[i] = {"REUSED", 0, std::chrono::milliseconds(0), {}, {}, 0, started};
             return StepOutcome::succeeded;
         }
         StepReport report = m_runner.run(i, context.cancel);
+        report.started = started;
         const StepOutcome outcome = report.status == "SUCCEEDED"  ? StepOutcome::succeeded
                                     : report.status == "CANCELED" ? StepOutcome::canceled
                                                                   : StepOutcome::failed;
@@ -287,7 +289,9 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     // The pre-deploy hook runs before any step: it may stop a scheduler or take a backup.
     bool hooks_ok = true;
     if (!op.pre_hook.empty()) {
-        const StepReport report = runner.run_hook("pre-deploy", op.pre_hook, cancel);
+        const auto started = std::chrono::steady_clock::now();
+        StepReport report = runner.run_hook("pre-deploy", op.pre_hook, cancel);
+        report.started = started;
         observer.hook_finished("pre-deploy", report);
         record.add_hook("pre-deploy", report);
         hooks_ok = report.status == "SUCCEEDED";
@@ -305,7 +309,9 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
     // The post-deploy hook runs only after a complete rollout.
     if (hooks_ok && !result.failed && !result.canceled && !op.post_hook.empty()) {
-        const StepReport report = runner.run_hook("post-deploy", op.post_hook, cancel);
+        const auto started = std::chrono::steady_clock::now();
+        StepReport report = runner.run_hook("post-deploy", op.post_hook, cancel);
+        report.started = started;
         observer.hook_finished("post-deploy", report);
         record.add_hook("post-deploy", report);
         hooks_ok = report.status == "SUCCEEDED";

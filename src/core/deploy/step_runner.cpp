@@ -210,7 +210,7 @@ StepReport StepRunner::run(std::size_t step_index, const CancelSignal& cancel) {
         case StepKind::barrier:
             break;
     }
-    return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0};
+    return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0, {}};
 }
 
 StepReport StepRunner::run_with_retries(std::size_t step_index, const std::string& command,

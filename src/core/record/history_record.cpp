@@ -26,11 +26,15 @@ const char* state_name(StepState state) {
     return "NOT_STARTED";
 }
 
-nlohmann::json report_json(const StepReport& report) {
+nlohmann::json report_json(const StepReport& report, std::chrono::steady_clock::time_point origin) {
     nlohmann::json j = {{"status", report.status},
                         {"exit_code", report.exit_code},
                         {"duration_ms", report.duration.count()},
                         {"log", report.log_path}};
+    // Where the step sits in time, for the timeline and `deployment explain`.
+    if (report.started)
+        j["start_ms"] =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*report.started - origin).count();
     if (!report.error.empty()) j["error"] = report.error;
     if (report.attempts > 1) j["attempts"] = report.attempts;
     return j;
@@ -59,9 +63,21 @@ HistoryRecord::HistoryRecord(Operation operation, const Plan& plan, const std::s
 }
 
 void HistoryRecord::add_hook(const std::string& name, const StepReport& report) {
-    nlohmann::json hook = report_json(report);
+    nlohmann::json hook = report_json(report, m_started);
     hook["name"] = name;
     m_json["hooks"].push_back(hook);
+}
+
+// The dependencies the plan honoured (those outside the plan counted as deployed), by
+// name and condition, so a record explains its waits without the state of the day.
+nlohmann::json HistoryRecord::planned_dependencies(const PlannedService& ps) const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& dep_id : ps.service.depends_on) {
+        const auto it = m_planned_names.find(dep_id);
+        if (it != m_planned_names.end())
+            out.push_back({{"service", it->second}, {"condition", "healthy"}});
+    }
+    return out;
 }
 
 void HistoryRecord::finish(const ExecResult& result, const std::vector<StepReport>& reports,
@@ -70,6 +86,8 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
     nlohmann::json failed_step = nullptr;
     nlohmann::json stages = nlohmann::json::array();
     m_service_status.assign(m_plan.services.size(), {});
+    for (const PlannedService& ps : m_plan.services)
+        m_planned_names.emplace(ps.service.id, ps.service.name);
     for (const PlannedStage& stage : m_plan.stages) {
         nlohmann::json services = nlohmann::json::array();
         for (std::size_t index : stage.services) {
@@ -81,7 +99,7 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                 if (i == k_no_step) continue;
                 StepReport report = reports[i];
                 if (report.status.empty()) report.status = state_name(result.states[i]);
-                nlohmann::json step = report_json(report);
+                nlohmann::json step = report_json(report, m_started);
                 step["step"] = std::string(to_string(static_cast<StepKind>(kind)));
                 if (static_cast<StepKind>(kind) == StepKind::build) {
                     step["build_key"] = build_key(ps.service, m_json["version"].get<std::string>());
@@ -119,7 +137,8 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                                 {"name", ps.service.name},
                                 {"type", to_string(ps.service.type)},
                                 {"status", service_status},
-                                {"steps", steps}});
+                                {"steps", steps},
+                                {"depends_on", planned_dependencies(ps)}});
         }
         stages.push_back({{"position", stage.position},
                           {"name", stage.name},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "depctl/deploy.hpp"
 #include "depctl/executor.hpp"
@@ -30,7 +31,10 @@ private:
     nlohmann::json m_json;
     std::string m_status;
     std::chrono::steady_clock::time_point m_started;
-    std::vector<std::string> m_service_status;  // per planned service
+    std::vector<std::string> m_service_status;                     // per planned service
+    std::unordered_map<std::string, std::string> m_planned_names;  // service id -> name
+
+    nlohmann::json planned_dependencies(const PlannedService& ps) const;
 };
 
 }  // namespace depctl
