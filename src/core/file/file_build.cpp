@@ -231,7 +231,10 @@ struct Builder {
                           const std::string& path) {
         for (const auto& spec : specs) {
             Service& service = find_service(env, spec.name);
-            for (const auto& [dep, node] : dependencies(spec.depends_on)) {
+            for (const auto& edge : dependencies(spec.depends_on)) {
+                // Named copies, not a structured binding: clang 14 cannot capture one.
+                const auto& dep = edge.first;
+                const auto& node = edge.second;
                 const std::string p = path + "." + spec.name + ".depends_on";
                 const std::string id = at(w, node, p, [&] { return find_service(env, dep).id; });
                 for (const auto& existing : service.depends_on)
@@ -248,7 +251,9 @@ struct Builder {
             Environment replay = env;
             for (auto& s : replay.services) s.depends_on.clear();
             for (const auto& spec : specs) {
-                for (const auto& [dep, node] : dependencies(spec.depends_on)) {
+                for (const auto& edge : dependencies(spec.depends_on)) {
+                    const auto& dep = edge.first;
+                    const auto& node = edge.second;
                     at(w, node, path + "." + spec.name + ".depends_on", [&] {
                         add_dependency(replay, spec.name, dep);
                         return 0;
