@@ -51,8 +51,10 @@ void SignalWatcher::watch() {
         const CancelLevel level =
             (received > 1 || sig == SIGQUIT) ? CancelLevel::immediate : CancelLevel::graceful;
         if (level <= m_cancel.level()) continue;
-        m_cancel.request(level);
+        // Say it before doing it: once requested, a step can end (and print CANCELED)
+        // before this thread prints, and the reader would see the effect before the cause.
         if (m_notify) m_notify(level);
+        m_cancel.request(level);
     }
 }
 
