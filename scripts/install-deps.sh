@@ -17,6 +17,7 @@ packages=(
   libcpp-httplib-dev  # the HTTP server of `depctl ui` (DESIGN §10)
   chromium  # the browser tests of `depctl ui`, and the SVG pictures rendered to PNG in tests
   graphviz  # test-only: `dot -Tsvg` checks the DOT that `environment graph` prints
+  python3-yaml  # test-only: reads imported depctl.yaml files to check them against the JSON Schema
 )
 # playwright-core (tests/browser) needs node and npm. Debian's npm conflicts with the
 # nodesource nodejs (which bundles npm) that some machines already have: ask apt only

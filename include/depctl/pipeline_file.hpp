@@ -56,13 +56,16 @@ std::string export_pipeline_file(const State& state,
 // The JSON Schema (draft 2020-12) of the file, from the parser's own table of keys.
 nlohmann::json pipeline_file_schema();
 
-// A pipeline file drafted from a docker compose file. `notes` lists what has no
-// equivalent (also kept as comments in `yaml`); nothing is dropped silently.
+// A pipeline file drafted from a docker compose file (the mapping of docs/compose.md).
+// `notes` lists what has no equivalent or is mapped loosely (also kept as comments in
+// `yaml`); nothing is dropped silently. `project_name` is used when the compose file has no
+// `name:`; `environment` is the one environment of the draft. Throws Error{Refused}
+// "PATH:LINE:COLUMN: ..." for a cycle, an undefined dependency, `include`/`extends`, ...
 struct ComposeImport {
     std::string yaml;
     std::vector<std::string> notes;
 };
 ComposeImport import_compose(const std::string& path, std::string_view text,
-                             const std::string& project_name);
+                             const std::string& project_name, const std::string& environment);
 
 }  // namespace depctl

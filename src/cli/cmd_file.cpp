@@ -146,6 +146,7 @@ void register_file_commands(CLI::App& app, Invocation& inv) {
         std::cout << pipeline_file_schema().dump(2) << '\n';
         return 0;
     });
+    register_import(app, inv);
 }
 
 }  // namespace depctl::cli

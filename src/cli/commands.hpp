@@ -29,6 +29,8 @@ void register_completion(CLI::App& app, Invocation& invocation);
 void register_ui(CLI::App& app, Invocation& invocation);
 // `diff`, `apply`, `export`, `schema`, `import compose`: the pipeline file.
 void register_file_commands(CLI::App& app, Invocation& invocation);
+// `import compose`: a depctl.yaml drafted from a docker compose file (cmd_import.cpp).
+void register_import(CLI::App& app, Invocation& invocation);
 // The hidden `__man`: the man page, generated from the command tree.
 void register_man(CLI::App& app, Invocation& invocation);
 

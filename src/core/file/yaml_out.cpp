@@ -54,12 +54,19 @@ std::string flow(const YamlValue& v) {
 
 void write(std::string& out, const YamlValue& v, int indent);
 
+// A comment stays on its line: control characters (a multi-line command) become spaces.
+std::string one_line(std::string text) {
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    return text;
+}
+
 void write_entries(std::string& out, const YamlValue& v, int indent, bool first_inline) {
     const std::string pad(indent, ' ');
     bool first = true;
     for (const auto& [key, value] : v.entries) {
         if (!(first && first_inline))
-            for (const auto& comment : value.comments) out += pad + "# " + comment + "\n";
+            for (const auto& comment : value.comments) out += pad + "# " + one_line(comment) + "\n";
         out += (first && first_inline ? "" : pad) + yaml_scalar(key) + ":";
         first = false;
         if (is_flow(value)) {
