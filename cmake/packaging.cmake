@@ -49,8 +49,10 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/depctl/depctl")
-# Debian 12's runtime libraries; libcurl4 is what the HTTP health checks and etcd use.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libcurl4 (>= 7.88)")
+# Debian 12's runtime libraries; libcurl4 is what the HTTP health checks and etcd use,
+# libcpp-httplib0.11 what depctl-ui (the web console's server) links. yaml-cpp is static.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libcurl4 (>= 7.88), libcpp-httplib0.11")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion, git")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "etcd-server")
 include(CPack)

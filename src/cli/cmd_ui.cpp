@@ -1,79 +1,52 @@
-// `depctl ui`: the local web console (DESIGN §10). Serves until Ctrl-C.
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
+// `depctl ui`: the command, its flags and the hand-over to depctl-ui (see cmd_ui.hpp).
+#include "cmd_ui.hpp"
+
+#include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
-#include <cstdlib>
-#include <iostream>
-#include <thread>
+#include <cstring>
+#include <filesystem>
+#include <vector>
 
 #include "commands.hpp"
-#include "signals.hpp"
-#include "ui/ui_server.hpp"
-
-extern char** environ;
+#include "depctl/error.hpp"
 
 namespace depctl::cli {
 namespace {
 
-struct UiArgs {
-    int port = 0;
-    bool no_open = false;
-};
+UiServer g_server = nullptr;
 
-// Like Jupyter and Tilt: hand the URL to the desktop's browser, never wait for it. Only
-// when a display exists; failures are not errors (the URL is printed anyway).
-void open_browser(const std::string& url) {
-    if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);  // our blocked signals are not the browser's
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-    pid_t pid = 0;
-    char* argv[] = {const_cast<char*>("xdg-open"), const_cast<char*>(url.c_str()), nullptr};
-    if (posix_spawnp(&pid, "xdg-open", &actions, &attr, argv, environ) != 0) pid = 0;
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (pid > 0) {
-        std::thread([pid] { ::waitpid(pid, nullptr, 0); }).detach();  // reap, never block on it
-    }
+// Where depctl-ui lives: beside depctl (the build tree, `cmake --install` into one
+// prefix with a bin-only layout) or, as installed, in lib/depctl/ (Debian's place for
+// programs only a package's own commands run, like /usr/lib/git-core).
+std::vector<std::filesystem::path> ui_program_candidates() {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    const auto dir = self.parent_path();
+    return {dir / "depctl-ui", dir.parent_path() / "lib" / "depctl" / "depctl-ui"};
 }
 
-int run_ui(Invocation& inv, const UiArgs& args) {
-    CancelSignal stop;
-    SignalWatcher watcher(stop, [](CancelLevel) {});
-    ui::ServerOptions options;
-    const auto flag =
-        inv.options.state.empty() ? std::nullopt : std::optional<std::string>(inv.options.state);
-    options.state_location = resolve_state_location(flag, std::filesystem::current_path(), false);
-    options.store_options.lock_timeout = std::chrono::milliseconds(
-        static_cast<long long>(std::llround(inv.options.lock_timeout_s * 1000)));
-    options.port = args.port;
-    open_store(options.state_location, options.store_options)->load();  // no state: fail now
-    ui::Server server(options);
-    std::cout << "depctl ui: serving the web console at\n  " << server.url()
-              << "\nPress Ctrl-C to stop.\n"
-              << std::flush;
-    if (!args.no_open) open_browser(server.url());
-    pollfd fd{stop.fd(), POLLIN, 0};
-    while (::poll(&fd, 1, -1) < 0 && errno == EINTR) {
+[[noreturn]] void exec_ui_program(const Invocation& inv) {
+    std::vector<char*> argv;
+    for (const auto& argument : inv.arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    argv.push_back(nullptr);
+    std::string looked;
+    for (const auto& candidate : ui_program_candidates()) {
+        ::execv(candidate.c_str(), argv.data());  // returns only on failure
+        looked +=
+            (looked.empty() ? "" : ", ") + candidate.string() + " (" + std::strerror(errno) + ")";
     }
-    server.stop();
-    std::cerr << "depctl ui: stopped\n";
-    return 0;
+    throw Error(ErrorKind::Failed, "the web console is not installed: cannot run depctl-ui",
+                "looked for " + (looked.empty() ? std::string("it beside depctl") : looked) +
+                    "; install the whole depctl package");
 }
 
 }  // namespace
+
+void set_ui_server(UiServer server) {
+    g_server = server;
+}
 
 void register_ui(CLI::App& app, Invocation& inv) {
     auto args = std::make_shared<UiArgs>();
@@ -84,7 +57,10 @@ void register_ui(CLI::App& app, Invocation& inv) {
         ->type_name("N");
     ui->add_flag("--no-open", args->no_open, "Print the URL only; do not start a browser");
     set_examples(*ui, "  depctl ui\n  depctl ui --port 8765 --no-open");
-    on_run(*ui, inv, [&inv, args] { return run_ui(inv, *args); });
+    on_run(*ui, inv, [&inv, args] {
+        if (!g_server) exec_ui_program(inv);  // parsed here first: bad flags fail fast, same text
+        return g_server(inv, *args);
+    });
 }
 
 }  // namespace depctl::cli

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "depctl/model.hpp"
 #include "depctl/store.hpp"
@@ -27,6 +28,7 @@ struct Options {
 struct Invocation {
     Options options;
     std::function<int()> action;
+    std::vector<std::string> arguments;  // argv as given, for a command that re-executes itself
 };
 
 void add_global_options(CLI::App& app, Options& options);

@@ -102,6 +102,7 @@ int run(int argc, char** argv) {
         "(installed in share/doc/depctl/docs): getting-started.md, commands.md.");
 
     Invocation invocation;
+    invocation.arguments.assign(argv, argv + argc);
     depctl::cli::add_global_options(app, invocation.options);
     depctl::cli::register_init(app, invocation);
     depctl::cli::register_context(app, invocation);

@@ -4,6 +4,7 @@ import gzip
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -63,17 +64,55 @@ class Packaging(DepctlTestCase):
                      "share/zsh/vendor-completions/_depctl", "share/fish/vendor_completions.d/depctl.fish",
                      "share/doc/depctl/README.md", "share/doc/depctl/LICENSE",
                      "share/doc/depctl/docs/getting-started.md", "share/doc/depctl/docs/commands.md",
-                     "share/doc/depctl/examples/quickstart/run.sh"):
+                     "share/doc/depctl/examples/quickstart/run.sh", "lib/depctl/depctl-ui"):
             self.assertTrue(os.path.isfile(os.path.join(prefix, path)), f"{path} is not installed")
         installed = os.path.join(prefix, "bin", "depctl")
         self.assertTrue(os.access(installed, os.X_OK))
         version = subprocess.run([installed, "--version"], capture_output=True, text=True, timeout=30).stdout
         self.assertRegex(version, r"^depctl \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}|unknown)\)\n$")
+        # The installed depctl finds its web console in lib/depctl and serves from there.
+        self.assert_ui_serves(installed)
         with gzip.open(os.path.join(prefix, "share/man/man1/depctl.1.gz"), "rb") as f, \
                 open(os.path.join(BUILD, "generated", "depctl.1"), "rb") as page:
             self.assertEqual(f.read(), page.read(), "the installed man page is not the generated one")
         with open(os.path.join(prefix, "share/bash-completion/completions/depctl")) as f:
             self.assertEqual(f.read(), self.ok("completion", "bash").stdout)
+
+    def assert_ui_serves(self, depctl):
+        project = tempfile.mkdtemp(prefix="depctl-ui-")
+        self.addCleanup(shutil.rmtree, project, ignore_errors=True)
+        subprocess.run([depctl, "init", "--project", "shop"], cwd=project, check=True, capture_output=True)
+        server = subprocess.Popen([depctl, "ui", "--no-open"], cwd=project, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(server.stdout.readline(), "depctl ui: serving the web console at\n")
+            self.assertRegex(server.stdout.readline(), r"^  http://127\.0\.0\.1:\d+/\?token=[0-9a-f]+\n$")
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, err = server.communicate(timeout=30)
+        self.assertEqual(server.returncode, 0, err)
+
+    def test_only_the_ui_program_loads_the_http_server_library(self):
+        # Every command would pay for loading it at start-up (docs/decisions.md).
+        depctl = os.path.abspath(DEPCTL)
+        linked = subprocess.run(["ldd", depctl], capture_output=True, text=True, check=True).stdout
+        self.assertNotIn("httplib", linked)
+        self.assertNotIn("libssl", linked)
+        ui = os.path.join(os.path.dirname(depctl), "depctl-ui")
+        self.assertIn("httplib", subprocess.run(["ldd", ui], capture_output=True, text=True,
+                                                check=True).stdout)
+        self.assert_ui_serves(depctl)
+
+    def test_ui_without_its_program_says_what_is_missing(self):
+        alone = tempfile.mkdtemp(prefix="depctl-alone-")
+        self.addCleanup(shutil.rmtree, alone, ignore_errors=True)
+        shutil.copy(os.path.abspath(DEPCTL), alone)
+        result = subprocess.run([os.path.join(alone, "depctl"), "ui", "--no-open"], cwd=alone,
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout, "")
+        self.assertIn("error: the web console is not installed: cannot run depctl-ui", result.stderr)
+        self.assertIn(os.path.join(alone, "depctl-ui"), result.stderr)
 
     @unittest.skipUnless(shutil.which("cpack") and shutil.which("dpkg-deb"), "cpack or dpkg-deb is missing")
     def test_cpack_builds_a_deb(self):
@@ -85,12 +124,13 @@ class Packaging(DepctlTestCase):
         self.assertEqual(len(debs), 1, os.listdir(out))
         deb = os.path.join(out, debs[0])
         listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
-        for path in ("./usr/bin/depctl", "./usr/share/man/man1/depctl.1.gz",
+        for path in ("./usr/bin/depctl", "./usr/lib/depctl/depctl-ui", "./usr/share/man/man1/depctl.1.gz",
                      "./usr/share/bash-completion/completions/depctl", "./usr/share/doc/depctl/docs/"):
             self.assertIn(path, listing)
         depends = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True, text=True,
                                  check=True).stdout
         self.assertIn("libcurl4", depends)
+        self.assertIn("libcpp-httplib", depends)
         self.assertEqual(subprocess.run(["dpkg-deb", "-f", deb, "Package"], capture_output=True, text=True,
                                         check=True).stdout.strip(), "depctl")
 
