@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A multi-environment promotion project: development -> staging -> production with an
+# A multi-environment promotion project (depctl.yaml): development -> staging -> production with an
 # enforced order, then a refused promotion, then a rollback. Runs in a throw-away dir.
 set -euo pipefail
+src=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -9,14 +10,8 @@ export XDG_CONFIG_HOME="$work/.config"
 unset DEPCTL_STATE DEPCTL_ENVIRONMENT
 run() { printf '\n~ $ depctl %s\n' "$*"; depctl "$@"; }
 
-run init --project shop
-run environment create development
-run service create Api --type application -e development \
-  --build 'echo "building $DEPCTL_SERVICE $DEPCTL_VERSION"' --deploy 'echo "deploying to $DEPCTL_ENVIRONMENT"'
-run service create DB --type database -e development --deploy 'echo migrate'
-run environment create staging --type staging --clone-from development
-run environment create production --type production --clone-from staging
-run project edit --enforced-order development,staging,production
+cp "$src/depctl.yaml" .
+run apply --yes      # the project, its three environments and the enforced order
 for env in development staging production; do
   run environment deploy -e "$env" --version 1.0.0 --yes
 done

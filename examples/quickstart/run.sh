@@ -22,9 +22,10 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' dim=$'\033[2m' off=$
 say()  { printf '\n%s# %s%s\n' "$dim" "$*" "$off"; }
 step() { printf '%s~ $ %s%s\n' "$bold" "$*" "$off"; }
 
-say "A project with one environment, \"local\", and three services (setup.sh):"
+say "The project is a file, depctl.yaml: one environment, \"local\", and three services,"
 say "Database (stage \"data\"), then Api and Web (stage \"apps\"); Web depends on Api."
-step ./setup.sh;                                   ./setup.sh >/dev/null
+step depctl apply --yes;                           depctl apply --yes
+step depctl context set -e local;                  depctl context set -e local
 step depctl environment stage list;                depctl environment stage list
 
 say "The plan. Api's build runs ahead, while the data stage deploys; nothing runs yet."
@@ -44,5 +45,8 @@ step depctl deployment list;                       depctl deployment list
 
 say "Stop the servers again with each service's stop command, last stage first:"
 step depctl environment stop --follow;             depctl environment stop --follow
+
+say "Applying the same file again changes nothing (a CI job can run it every time):"
+step depctl apply --yes;                           depctl apply --yes
 
 say "Next: docs/getting-started.md builds a project like this one from scratch."
