@@ -49,6 +49,35 @@ class DepctlTestCase(unittest.TestCase):
             self.etcd_prefix = f"/depctl-test/{uuid.uuid4().hex[:12]}"
             self.env["DEPCTL_STATE"] = self.etcd.url(self.etcd_prefix)
             self.env["XDG_STATE_HOME"] = os.path.join(self.env["HOME"], ".local", "state")
+        # Runs after the test's own cleanups (LIFO), before the directory goes.
+        self.addCleanup(self.check_export_round_trip)
+
+    # Tests whose final state is not a definition to round-trip set this (with a reason).
+    export_round_trip = True
+
+    def check_export_round_trip(self):
+        """`export` of the state the test leaves re-applies with `diff` exit 0 (#15): whatever
+        a CLI test built, the pipeline file can say. Skipped when the test left no state or
+        one depctl cannot read (tests of corrupt or missing state), and when the file would
+        pass the pipeline file's 16 MiB limit."""
+        if not self.export_round_trip or not os.path.isdir(self.project):
+            return
+
+        def run(*args):
+            return subprocess.run([DEPCTL, *args], cwd=self.project, env=self.env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, errors="replace", timeout=120)
+        if run("project", "show").returncode != 0:
+            return
+        exported = run("export")
+        self.assertEqual(exported.returncode, 0, f"export of the final state failed: {exported.stderr}")
+        if len(exported.stdout.encode()) > 16 * 1024 * 1024:
+            return
+        path = os.path.join(self.dir, "exported-depctl.yaml")
+        with open(path, "w") as f:
+            f.write(exported.stdout)
+        diff = run("diff", "-f", path)
+        self.assertEqual(diff.returncode, 0, "export of the final state does not re-apply unchanged:\n"
+                         f"{diff.stdout}{diff.stderr}\n--- exported ---\n{exported.stdout[:5000]}")
 
     # --- running -------------------------------------------------------------------------
     def run_depctl(self, *args, env=None, cwd=None, timeout=60, stdin=subprocess.DEVNULL):

@@ -222,17 +222,26 @@ class PipelineFileStress(DepctlTestCase):
         for i, p in enumerate(files):
             with open(p, "w") as f:
                 f.write(big(i))
+        # One whole apply's duration sets the window: kills land anywhere from the start to a
+        # little after the end, so some find the old state and some the new one.
+        start = time.monotonic()
+        self.ok("apply", "--yes", "-f", files[1])
         self.ok("apply", "--yes", "-f", files[0])
+        window = (time.monotonic() - start) / 2 * 1.2
         rng = random.Random(15)
-        for n in range(30):  # 30 kills keep the test short; bench/ runs more by hand
+        seen = set()
+        for n in range(100):
             proc = subprocess.Popen([DEPCTL, "apply", "--yes", "-f", files[n % 2]], cwd=self.project,
                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0, 0.05))
+            time.sleep(rng.uniform(0, window))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            retries = {s.get("retries", 0) for s in self.state()["environments"][0]["services"]}
-            self.assertEqual(len(self.state()["environments"][0]["services"]), 500)
+            services = self.state()["environments"][0]["services"]
+            retries = {s.get("retries", 0) for s in services}
+            self.assertEqual(len(services), 500)
             self.assertEqual(len(retries), 1, "a torn state mixes the two files")
+            seen |= retries
+        self.assertEqual(seen, {0, 1}, "the kills never let an apply finish, or always did")
 
 
 if __name__ == "__main__":
