@@ -7,7 +7,7 @@ Every figure is a median of several runs; comparisons (ninja, jq, the strict sta
 are measured in the same run, interleaved with depctl's runs. Nothing here asserts timing
 in a test: this is a report.
 
-Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,ui]
+Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,ui,pictures]
                       [--runs N] [--quick] [--no-doc]
 """
 import argparse
@@ -489,8 +489,13 @@ def bench_ui_section(args, work, results):
     bench_ui(args, work, results, big_environment, write_state)
 
 
+def bench_pictures_section(args, work, results):
+    from bench_pictures import bench_pictures  # bench/bench_pictures.py
+    bench_pictures(args, work, results, big_environment, write_state, run_timed)
+
+
 SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale,
-            "ui": bench_ui_section}
+            "ui": bench_ui_section, "pictures": bench_pictures_section}
 
 
 def main():

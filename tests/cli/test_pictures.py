@@ -208,6 +208,9 @@ class Pictures(DepctlTestCase):
         self.assertEqual([(p.get("data-from"), p.get("data-to")) for p in edges],
                          [("api", "web")])
         self.assertGreater(distinct_bytes(render_png(self, svg)), 20, "blank rendering")
+        # The legend names the conditions the graph uses, and no other.
+        legend = [t.text for t in root.iter(SVG + "text") if (t.text or "").startswith("waits until")]
+        self.assertEqual(legend, ["waits until healthy"])
         dot = self.ok("environment", "graph", "--format", "dot").stdout
         result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
                                 timeout=60)
