@@ -7,7 +7,7 @@ Every figure is a median of several runs; comparisons (ninja, jq, the strict sta
 are measured in the same run, interleaved with depctl's runs. Nothing here asserts timing
 in a test: this is a report.
 
-Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,file,ui]
+Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,file,ui,pictures]
                       [--runs N] [--quick] [--no-doc]
 """
 import argparse
@@ -494,8 +494,13 @@ def bench_file_section(args, work, results):
     bench_file(args, work, results, run_timed, median)
 
 
+def bench_pictures_section(args, work, results):
+    from bench_pictures import bench_pictures  # bench/bench_pictures.py
+    bench_pictures(args, work, results, big_environment, write_state, run_timed)
+
+
 SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale,
-            "file": bench_file_section, "ui": bench_ui_section}
+            "file": bench_file_section, "ui": bench_ui_section, "pictures": bench_pictures_section}
 
 
 def main():

@@ -27,7 +27,17 @@ struct DeploymentEstimate {
     int parallelism = 1;
     std::size_t steps = 0;     // steps that will run
     std::size_t measured = 0;  // of those, how many have a past duration
+    // The chain of steps with the longest estimated total, first step first: what the
+    // deployment cannot finish before, whatever the parallelism.
+    struct Link {
+        std::string service;
+        std::string step;
+        double seconds = 0;
+    };
+    std::vector<Link> critical_path;
+    double critical_seconds = 0;
     nlohmann::json to_json() const;
+    std::string critical_path_text() const;  // "Predicted critical path (4.2s): A build 3.0s → …"
 };
 
 // Replays the executor's rule with the estimated durations: at most `parallelism` steps at
@@ -36,5 +46,10 @@ struct DeploymentEstimate {
 // caller assigns from the same estimates).
 DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations,
                                        int parallelism);
+
+// The chain of planned steps with the longest estimated total (`estimates` in seconds per
+// plan step), following the priorities assign_priorities gave from the same estimates.
+std::vector<DeploymentEstimate::Link> predicted_critical_path(const Plan& plan,
+                                                              const std::vector<double>& estimates);
 
 }  // namespace depctl

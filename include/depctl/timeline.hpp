@@ -113,14 +113,4 @@ nlohmann::json explanation_to_json(const DeploymentTimeline& timeline, const Exp
 std::string explanation_text(const DeploymentTimeline& timeline, const Explanation& e,
                              const std::string& only_service, bool color);
 
-// The chain of planned steps with the longest estimated total (`estimates` in seconds per
-// plan step, as estimate_step_durations gives), for the dry run.
-struct PredictedLink {
-    std::string service;
-    std::string step;
-    double seconds = 0;
-};
-std::vector<PredictedLink> predicted_critical_path(const Plan& plan,
-                                                   const std::vector<double>& estimates);
-
 }  // namespace depctl

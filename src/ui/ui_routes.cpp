@@ -6,6 +6,8 @@
 
 #include "depctl/error.hpp"
 #include "depctl/history.hpp"
+#include "depctl/render.hpp"
+#include "depctl/timeline.hpp"
 #include "ui/ui_actions.hpp"
 
 namespace depctl::ui {
@@ -170,6 +172,17 @@ void get_deployment(RouteContext& ctx, const httplib::Request& req, httplib::Res
     send_json(res, find_deployment(*store, store->load(), req.matches[1]));
 }
 
+// The deployment's Gantt chart, the SVG `deployment timeline` writes. Shown by an <img>,
+// so it runs no script; its own <style> needs inline styles in this response's policy.
+void get_timeline(RouteContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    auto store = ctx.open();
+    const DeploymentTimeline t =
+        timeline_from_record(find_deployment(*store, store->load(), req.matches[1]));
+    res.headers.erase("Content-Security-Policy");  // the server's default, replaced not added
+    res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    res.set_content(timeline_svg(t, explain_deployment(t)), "image/svg+xml; charset=utf-8");
+}
+
 // A step's log, found through the deployment record: the page never names a path.
 void get_log(RouteContext& ctx, const httplib::Request& req, httplib::Response& res) {
     auto store = ctx.open();
@@ -226,6 +239,8 @@ void add_api_routes(httplib::Server& server, RouteContext& ctx) {
                     send_json(s, {{"message", "Cancelling"}}, 202);
                 }));
     server.Get("/api/history", guarded([&ctx](const Req& q, Res& s) { get_history(ctx, q, s); }));
+    server.Get(R"(/api/deployments/([A-Za-z0-9_]+)/timeline\.svg)",
+               guarded([&ctx](const Req& q, Res& s) { get_timeline(ctx, q, s); }));
     server.Get(R"(/api/deployments/([A-Za-z0-9_]+))",
                guarded([&ctx](const Req& q, Res& s) { get_deployment(ctx, q, s); }));
     server.Get("/api/log", guarded([&ctx](const Req& q, Res& s) { get_log(ctx, q, s); }));

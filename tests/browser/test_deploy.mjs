@@ -50,6 +50,14 @@ await run([
   }],
   ['a finished deployment from the history opens its steps and logs', async () => {
     await page.click('#history tbody tr:first-child button');
+    // The timeline picture of `deployment timeline`, loaded and drawn (an <img> of SVG).
+    await waitFor('the timeline picture', async () => page.evaluate(() => {
+      const img = document.getElementById('timeline');
+      return !img.hidden && img.complete && img.naturalWidth > 300 && img.naturalHeight > 100;
+    }));
+    const svg = await page.evaluate(async () => (await fetch(document.getElementById('timeline-link').href)).text());
+    assert.match(svg, /^<\?xml[^]*<svg[^]*Deployment dep_[a-z0-9]+ of &quot;production&quot;/);
+    await page.screenshot({ path: path.join(shotDir, 'history.png'), fullPage: true });
     await page.click('[aria-label="Log of Db deploy"]');
     await waitFor('Db log from the record', async () => (await page.textContent('#log')).includes('db-ready'));
   }],

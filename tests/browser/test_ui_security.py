@@ -147,6 +147,15 @@ class UiSecurityTest(unittest.TestCase):
         dep = history[0]["id"]
         self.assertEqual(history[0]["status"], "DEPLOYED")
         self.request("GET", "/api/deployments/" + dep)
+        res, svg = self.request("GET", "/api/deployments/%s/timeline.svg" % dep)
+        self.assertEqual(res.status, 200, svg)
+        self.assertTrue(res.getheader("Content-Type").startswith("image/svg+xml"))
+        # One policy, no script: only the SVG's own <style> is allowed.
+        self.assertEqual(res.getheader("Content-Security-Policy"),
+                         "default-src 'none'; style-src 'unsafe-inline'")
+        self.assertNotIn("<script", svg)
+        res, _ = self.request("GET", "/api/deployments/%s/timeline.svg" % dep, cookie=False)
+        self.assertEqual(res.status, 401)
         res, log = self.request("GET", "/api/log?deployment=%s&service=Api&step=deploy" % dep)
         self.assertIn("token is ***", log)
         for body in self.bodies:

@@ -137,6 +137,23 @@ class Pictures(DepctlTestCase):
         self.assertNotIn("\x1b[", text)
         self.fails(3, "deployment", "explain", "latest", "--service", "nope")
 
+    def test_dry_run_predicts_the_critical_path_from_past_durations(self):
+        before = self.ok("environment", "deploy", "--dry-run").stdout
+        self.assertNotIn("Predicted critical path", before)  # nothing to estimate from yet
+        self.deploy()
+        # db's 1.2 s deploy, then the stage barrier, api's deploy, web's deploy after api.
+        preview = self.json("environment", "deploy", "--dry-run", "--parallelism", "2")
+        chain = [(link["service"], link["step"]) for link in preview["estimate"]["critical_path"]]
+        self.assertEqual(chain, [("db", "deploy"), ("api", "deploy"), ("web", "deploy")])
+        total = sum(link["seconds"] for link in preview["estimate"]["critical_path"])
+        self.assertAlmostEqual(preview["estimate"]["critical_seconds"], total, places=6)
+        record = self.last_record()
+        self.assertGreaterEqual(total, 1.2 + 0.3 + 0.3)
+        self.assertLessEqual(total, record["duration_ms"] / 1000 + 0.001)
+        text = self.ok("environment", "deploy", "--dry-run", "--parallelism", "2").stdout
+        self.assertRegex(text, r"\nPredicted critical path \(\d+\.\ds\): db deploy \d+\.\ds → "
+                               r"api deploy \d+\.\ds → web deploy \d+\.\ds\n")
+
     def test_timeline_svg_is_wellformed_renders_and_has_a_bar_per_step(self):
         record = self.deploy()
         path = os.path.join(self.dir, "timeline.svg")
@@ -191,6 +208,9 @@ class Pictures(DepctlTestCase):
         self.assertEqual([(p.get("data-from"), p.get("data-to")) for p in edges],
                          [("api", "web")])
         self.assertGreater(distinct_bytes(render_png(self, svg)), 20, "blank rendering")
+        # The legend names the conditions the graph uses, and no other.
+        legend = [t.text for t in root.iter(SVG + "text") if (t.text or "").startswith("waits until")]
+        self.assertEqual(legend, ["waits until healthy"])
         dot = self.ok("environment", "graph", "--format", "dot").stdout
         result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
                                 timeout=60)

@@ -79,6 +79,8 @@ std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurati
     if (past.measured == 0) return std::nullopt;
     DeploymentEstimate estimate = simulate_deployment(plan, past.seconds, parallelism);
     estimate.measured = past.measured;
+    estimate.critical_path = predicted_critical_path(plan, past.seconds);
+    for (const auto& link : estimate.critical_path) estimate.critical_seconds += link.seconds;
     return estimate;
 }
 
@@ -144,6 +146,7 @@ std::string DeployPreview::to_text(bool dry_run) const {
     }
     if (dry_run) out += " Nothing was run and nothing was written.";
     out += "\n";
+    if (estimate && !estimate->critical_path.empty()) out += estimate->critical_path_text() + "\n";
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "depctl/step_estimates.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <queue>
 #include <string>
@@ -73,11 +74,46 @@ std::vector<double> estimate_step_durations(const Plan& plan,
     return estimates;
 }
 
+namespace {
+
+nlohmann::json critical_path_json(const std::vector<DeploymentEstimate::Link>& path) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& link : path)
+        out.push_back({{"service", link.service}, {"step", link.step}, {"seconds", link.seconds}});
+    return out;
+}
+
+// As the dry run's estimate and the progress lines write durations: 4.2s, 3m07s.
+std::string seconds_text(double seconds) {
+    char buffer[32];
+    if (seconds < 60) {
+        std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
+    } else {
+        const long long s = static_cast<long long>(seconds + 0.5);
+        std::snprintf(buffer, sizeof buffer, "%lldm%02llds", s / 60, s % 60);
+    }
+    return buffer;
+}
+
+}  // namespace
+
+std::string DeploymentEstimate::critical_path_text() const {
+    if (critical_path.empty()) return {};
+    std::string out = "Predicted critical path (" + seconds_text(critical_seconds) + "): ";
+    for (std::size_t k = 0; k < critical_path.size(); ++k) {
+        const Link& link = critical_path[k];
+        out += (k ? " → " : "") + link.service + ' ' + link.step + ' ' + seconds_text(link.seconds);
+    }
+    return out;
+}
+
 nlohmann::json DeploymentEstimate::to_json() const {
     return {{"seconds", seconds},
             {"parallelism", parallelism},
             {"steps", steps},
-            {"measured_steps", measured}};
+            {"measured_steps", measured},
+            {"critical_path", critical_path_json(critical_path)},
+            {"critical_seconds", critical_seconds}};
 }
 
 DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations,
@@ -142,6 +178,36 @@ DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<doubl
     }
     estimate.seconds = now;
     return estimate;
+}
+
+std::vector<DeploymentEstimate::Link> predicted_critical_path(
+    const Plan& plan, const std::vector<double>& estimates) {
+    // Priorities are the longest estimated path from a step to the end (assign_priorities),
+    // so the critical path starts at the highest root and follows the highest dependent.
+    std::vector<std::vector<std::size_t>> dependents(plan.steps.size());
+    std::vector<bool> root(plan.steps.size(), true);
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+        for (std::size_t d : plan.steps[i].deps) dependents[d].push_back(i);
+        if (!plan.steps[i].deps.empty()) root[i] = false;
+    }
+    std::size_t at = k_no_step;
+    for (std::size_t i = 0; i < plan.steps.size(); ++i)
+        if (root[i] && (at == k_no_step || plan.steps[i].priority > plan.steps[at].priority))
+            at = i;
+    std::vector<DeploymentEstimate::Link> out;
+    while (at != k_no_step) {
+        const PlanStep& step = plan.steps[at];
+        if (step.kind != StepKind::barrier) {
+            const double own = step.reused ? 0 : at < estimates.size() ? estimates[at] : 1.0;
+            out.push_back(
+                {plan.services[step.service].service.name, std::string(to_string(step.kind)), own});
+        }
+        std::size_t next = k_no_step;
+        for (std::size_t d : dependents[at])
+            if (next == k_no_step || plan.steps[d].priority > plan.steps[next].priority) next = d;
+        at = next;
+    }
+    return out;
 }
 
 }  // namespace depctl

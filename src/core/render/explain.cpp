@@ -222,34 +222,4 @@ Explanation explain_deployment(const DeploymentTimeline& t) {
     return out;
 }
 
-std::vector<PredictedLink> predicted_critical_path(const Plan& plan,
-                                                   const std::vector<double>& estimates) {
-    // Priorities are the longest estimated path from a step to the end (assign_priorities),
-    // so the critical path starts at the highest root and follows the highest dependent.
-    std::vector<std::vector<std::size_t>> dependents(plan.steps.size());
-    std::vector<bool> root(plan.steps.size(), true);
-    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
-        for (std::size_t d : plan.steps[i].deps) dependents[d].push_back(i);
-        if (!plan.steps[i].deps.empty()) root[i] = false;
-    }
-    std::size_t at = k_no_step;
-    for (std::size_t i = 0; i < plan.steps.size(); ++i)
-        if (root[i] && (at == k_no_step || plan.steps[i].priority > plan.steps[at].priority))
-            at = i;
-    std::vector<PredictedLink> out;
-    while (at != k_no_step) {
-        const PlanStep& step = plan.steps[at];
-        if (step.kind != StepKind::barrier) {
-            const double own = step.reused ? 0 : at < estimates.size() ? estimates[at] : 1.0;
-            out.push_back(
-                {plan.services[step.service].service.name, std::string(to_string(step.kind)), own});
-        }
-        std::size_t next = k_no_step;
-        for (std::size_t d : dependents[at])
-            if (next == k_no_step || plan.steps[d].priority > plan.steps[next].priority) next = d;
-        at = next;
-    }
-    return out;
-}
-
 }  // namespace depctl

@@ -84,7 +84,8 @@ Layout layout(const PipelineGraph& g) {
     return l;
 }
 
-std::string legend(double y) {
+// Only the conditions the graph uses: a legend for edges that cannot occur misleads.
+std::string legend(const PipelineGraph& g, double y) {
     std::string out;
     out += "<rect class=\"box\" x=\"16\" y=\"" + svg::num(y - 11) +
            "\" width=\"22\" height=\"14\" rx=\"3\"/><text class=\"fg\" x=\"44\" y=\"" +
@@ -97,6 +98,10 @@ std::string legend(double y) {
     for (const auto& [condition, dash] : {std::pair<const char*, const char*>{"healthy", ""},
                                           {"started", "6 4"},
                                           {"completed", "2 3"}}) {
+        const bool used =
+            std::any_of(g.edges.begin(), g.edges.end(),
+                        [c = condition](const GraphEdge& e) { return e.condition == c; });
+        if (!used) continue;
         out += "<path class=\"edge\" d=\"M" + svg::num(x) + "," + svg::num(y - 4) + "H" +
                svg::num(x + 30) + "\"" +
                (*dash ? std::string(" stroke-dasharray=\"") + dash + "\"" : std::string()) +
@@ -190,7 +195,7 @@ std::string graph_svg(const PipelineGraph& g) {
     out +=
         "<text class=\"muted\" x=\"16\" y=\"45\" font-size=\"12\">stages run left to right, "
         "each after the one before; the services of a stage run in parallel</text>\n";
-    out += legend(68);
+    out += legend(g, 68);
     for (std::size_t k = 0; k < g.stages.size(); ++k) {
         const GraphStage& stage = g.stages[k];
         const double cx = l.col_x[k] - k_pad;

@@ -45,6 +45,7 @@ async function startDeploy(approved) {
   showRefusal('deploy', null);
   try {
     const out = await api('POST', '/api/deploy', { environment: ui.envId, version: versionValue(), approved });
+    showTimeline(null);
     follow(out.run);
   } catch (err) { showRefusal('deploy', err); document.getElementById('deploy-actions').hidden = false; }
 }
@@ -97,7 +98,7 @@ function onEvent(e) {
     live.source.close(); live.source = null;
     document.getElementById('cancel-button').hidden = true;
     if (e.event === 'error') { setStatus(document.getElementById('live-status'), 'ERROR'); showRefusal('deploy', e); }
-    else setStatus(document.getElementById('live-status'), e.record.status);
+    else { setStatus(document.getElementById('live-status'), e.record.status); showTimeline(e.record.id); }
     loadHistory();
   }
 }
@@ -122,7 +123,19 @@ async function cancelRun() {
   try { await api('POST', `/api/runs/${live.run}/cancel`, {}); } catch (err) { showRefusal('deploy', err); }
 }
 
-// A finished deployment: its steps as a table (the timeline picture when render lands).
+// A finished deployment's timeline picture (`deployment timeline`); none for records
+// older than step start times, and none while a deployment runs.
+function showTimeline(id) {
+  const img = document.getElementById('timeline');
+  if (!id) { img.hidden = true; img.removeAttribute('src'); document.getElementById('timeline-link').removeAttribute('href'); return; }
+  img.alt = 'Timeline of deployment ' + id + ': a bar per step, the critical path outlined';
+  img.onload = () => { img.hidden = false; };
+  img.onerror = () => { img.hidden = true; };
+  img.src = '/api/deployments/' + encodeURIComponent(id) + '/timeline.svg';
+  document.getElementById('timeline-link').href = img.src;
+}
+
+// A finished deployment: its timeline, and its steps as a table with their logs.
 async function showDeployment(id) {
   const record = await api('GET', '/api/deployments/' + encodeURIComponent(id));
   live.deploymentId = id;
@@ -131,6 +144,7 @@ async function showDeployment(id) {
   document.getElementById('cancel-button').hidden = true;
   document.getElementById('live-title').textContent = `Deployment ${id} of ${record.environment} at ${record.version}:`;
   setStatus(document.getElementById('live-status'), record.status);
+  showTimeline(id);
   const body = document.querySelector('#steps tbody');
   body.replaceChildren();
   for (const stage of record.stages || []) for (const s of stage.services || []) for (const step of s.steps || []) {
