@@ -33,6 +33,14 @@ PipelineFile parse_pipeline_file(const std::string& path, std::string_view text)
 State applied_state(const State& current, const PipelineFile& file,
                     const std::optional<std::string>& only_environment);
 
+// A hash of the state's definition: everything `diff` compares, without the services'
+// deployed status and the applied-file mark. A whole-file apply records
+// "FILE_SHA256:FINGERPRINT" in project.applied_file_sha256; while the file's bytes and the
+// definition both still match it, the state is in sync with the file and `diff` (and the
+// drift warning) can say so without parsing the file.
+std::string definition_fingerprint(const State& state);
+bool in_sync_with_file(const State& state, std::string_view file_bytes);
+
 // What applying would change, object by object.
 struct DefinitionChange {
     char action = '~';  // '+' added, '-' removed, '~' changed, '^' moved (position)

@@ -34,27 +34,40 @@ std::string required_file(const FileArgs& args) {
     return *path;
 }
 
-// The state the file is compared with: none yet counts as an empty project.
-State current_state(const Options& options, const PipelineFile& file) {
+// The state, or nullopt when there is none yet (which counts as an empty project).
+std::optional<State> existing_state(const Options& options) {
     try {
         return open_state(options)->load();
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::Store || !options.state.empty() || std::getenv("DEPCTL_STATE"))
             throw;
-        State empty = new_state(file.desired.project.name);
-        return empty;
+        return std::nullopt;
     }
 }
 
+void say_in_sync(const Options& options, const std::string& path) {
+    say(options, "No changes: the state matches " + (path == "-" ? std::string("<stdin>") : path));
+}
+
 int run_diff(const Options& options, const FileArgs& args) {
-    const PipelineFile file = load_pipeline_file(required_file(args));
+    const std::string path = required_file(args);
+    const std::string text = read_pipeline_text(path);
+    const auto existing = existing_state(options);
+    if (existing && in_sync_with_file(*existing, text)) {  // as last applied: no parse needed
+        if (json_output(options))
+            print_json(diff_to_json({}));
+        else
+            say_in_sync(options, path);
+        return 0;
+    }
+    const PipelineFile file = parse_pipeline_text(path, text);
     const auto only = only_environment(options);
-    const State current = current_state(options, file);
+    const State current = existing ? *existing : new_state(file.desired.project.name);
     const auto changes = diff_definitions(current, applied_state(current, file, only), only);
     if (json_output(options))
         print_json(diff_to_json(changes));
     else if (changes.empty())
-        say(options, "No changes: the state matches " + file.path);
+        say_in_sync(options, path);
     else
         std::cout << render_diff(changes);
     return changes.empty() ? 0 : 1;
@@ -68,9 +81,11 @@ bool confirm(const std::string& question) {
 }
 
 int run_apply(const Options& options, const FileArgs& args) {
-    const PipelineFile file = load_pipeline_file(required_file(args));
+    const std::string path = required_file(args);
+    const PipelineFile file = parse_pipeline_text(path, read_pipeline_text(path));
     const auto only = only_environment(options);
-    const State current = current_state(options, file);
+    const auto existing = existing_state(options);
+    const State current = existing ? *existing : new_state(file.desired.project.name);
     const auto changes = diff_definitions(current, applied_state(current, file, only), only);
     if (!changes.empty() && !json_output(options) && !options.quiet)
         std::cout << render_diff(changes);

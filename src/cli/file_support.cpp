@@ -32,7 +32,7 @@ std::optional<std::string> find_pipeline_file(const std::string& flag) {
     }
 }
 
-PipelineFile load_pipeline_file(const std::string& path) {
+std::string read_pipeline_text(const std::string& path) {
     std::string text;
     if (path == "-") {
         text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -49,7 +49,15 @@ PipelineFile load_pipeline_file(const std::string& path) {
     if (text.size() > k_max_file_bytes)
         throw Error(ErrorKind::Refused, path + " is larger than 16 MiB");
     if (!is_valid_utf8(text)) throw Error(ErrorKind::Refused, path + " is not valid UTF-8");
+    return text;
+}
+
+PipelineFile parse_pipeline_text(const std::string& path, std::string_view text) {
     return parse_pipeline_file(path == "-" ? "<stdin>" : path, text);
+}
+
+PipelineFile load_pipeline_file(const std::string& path) {
+    return parse_pipeline_text(path, read_pipeline_text(path));
 }
 
 State commit_pipeline_file(const Options& options, const PipelineFile& file,
@@ -90,7 +98,9 @@ void warn_if_file_differs(const Options& options, const State& state,
     const auto path = find_pipeline_file("");
     if (!path) return;
     try {
-        const PipelineFile file = load_pipeline_file(*path);
+        const std::string text = read_pipeline_text(*path);
+        if (in_sync_with_file(state, text)) return;  // nothing to parse: as last applied
+        const PipelineFile file = parse_pipeline_text(*path, text);
         const State target = applied_state(state, file, std::nullopt);
         const auto changes = diff_definitions(state, target, environment_name);
         if (!changes.empty())

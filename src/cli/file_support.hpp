@@ -13,7 +13,12 @@ namespace depctl::cli {
 // `-f FILE` ("-" is stdin), else the nearest depctl.yaml walking up from the current
 // directory; nullopt when there is none and no -f was given.
 std::optional<std::string> find_pipeline_file(const std::string& flag);
-// Reads and parses it; refusals carry FILE:LINE:COLUMN.
+// Reads its bytes ("-" is stdin, read once), refusing what is not a file, too large or not
+// UTF-8.
+std::string read_pipeline_text(const std::string& path);
+// Parses bytes read from `path`; refusals carry FILE:LINE:COLUMN.
+PipelineFile parse_pipeline_text(const std::string& path, std::string_view text);
+// Both of the above.
 PipelineFile load_pipeline_file(const std::string& path);
 
 // Applies `file` in one transaction (creating the state next to the file when there is

@@ -169,6 +169,27 @@ class PipelineFile(DepctlTestCase):
         self.assertEqual(self.ok("diff").returncode, 0)
         self.assertEqual(self.json("service", "show", "api", "-e", "development")["current"]["version"], "v2")
 
+    def test_diff_after_apply_sees_edits_but_not_deploys(self):
+        """diff skips parsing a file whose bytes and definition match the last apply; a
+        deploy (statuses) keeps that, an edit of the state or of the file does not."""
+        self.write(BASE)
+        self.ok("apply", "--yes")
+        self.assertIn(":", self.state()["project"]["applied_file_sha256"])
+        self.ok("environment", "deploy", "-e", "development", "--version", "v1", "--yes",
+                env={"DB_PASSWORD": "x"})
+        self.assertEqual(self.run_depctl("diff").returncode, 0)
+        self.assertEqual(self.json("diff"), {"changes": [], "in_sync": True})
+        self.ok("service", "edit", "db", "-e", "production", "--health-attempts", "4")
+        result = self.run_depctl("diff")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('~ service "db" (in "production"): health.attempts 4 → 3', result.stdout)
+        self.ok("apply", "--yes")
+        self.write(BASE + "\n# a comment changes the bytes, not the definition\n")
+        self.assertEqual(self.run_depctl("diff").returncode, 0)
+        self.ok("apply", "--yes", "-e", "production")  # one environment: no whole-file mark
+        self.assertNotIn(":", self.state()["project"]["applied_file_sha256"])
+        self.assertEqual(self.run_depctl("diff").returncode, 0)
+
     def test_start_period_failures_do_not_count(self):
         self.ok("init", "--project", "p")
         self.ok("environment", "create", "dev")

@@ -1,10 +1,12 @@
 // Apply: the definition of a file laid over the state, objects matched by name, so ids,
 // deployed versions, statuses and history stay where they were.
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/pipeline_file.hpp"
+#include "util/sha256.hpp"
 
 namespace depctl {
 namespace {
@@ -47,6 +49,22 @@ Environment adopt(Environment wanted, const Environment* existing) {
 
 }  // namespace
 
+std::string definition_fingerprint(const State& state) {
+    nlohmann::json doc = to_json(state);
+    doc["project"].erase("applied_file_sha256");
+    for (auto& env : doc["environments"])
+        for (auto& service : env["services"]) service.erase("current");
+    return sha256_hex(doc.dump());
+}
+
+bool in_sync_with_file(const State& state, std::string_view file_bytes) {
+    const std::string& mark = state.project.applied_file_sha256;
+    const auto colon = mark.find(':');
+    if (colon == std::string::npos || mark.compare(0, colon, sha256_hex(file_bytes)) != 0)
+        return false;
+    return mark.compare(colon + 1, std::string::npos, definition_fingerprint(state)) == 0;
+}
+
 State applied_state(const State& current, const PipelineFile& file,
                     const std::optional<std::string>& only_environment) {
     State result = current;
@@ -73,6 +91,8 @@ State applied_state(const State& current, const PipelineFile& file,
     result.project.enforced_order.clear();
     for (const auto& id : file.desired.project.enforced_order)
         result.project.enforced_order.push_back(env_ids.at(id));
+    // The whole file is now the definition: mark it so, for diff's fast path.
+    result.project.applied_file_sha256 = file.sha256 + ":" + definition_fingerprint(result);
     return result;
 }
 
