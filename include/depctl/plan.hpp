@@ -33,6 +33,9 @@ struct PlannedService {
     std::size_t stage = 0;  // index into Plan::stages
     std::size_t steps[k_service_step_kinds] = {k_no_step, k_no_step, k_no_step, k_no_step,
                                                k_no_step};  // by StepKind
+    // Skipped in the state but named in --services: deployed all the same, and the plan
+    // says so (naming a service is the clearest request there is).
+    bool skipped_but_named = false;
     std::size_t first_rollout_step() const;  // release, else deploy, else health, else stop
     std::size_t last_step() const;
 };

@@ -165,7 +165,10 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     auto* deploy = environment.add_subcommand(
         "deploy", "Deploy the environment: stage after stage, builds ahead");
     deploy->add_flag("--dry-run", args->dry_run, "Print the plan; run and write nothing");
-    deploy->add_option("--services", args->services, "Deploy only these services (comma-separated)")
+    deploy
+        ->add_option(
+            "--services", args->services,
+            "Deploy only these services (comma-separated); a skipped one named here is deployed")
         ->type_name("SERVICES");
     deploy
         ->add_option_function<std::string>(

@@ -138,6 +138,23 @@ class Deploy(DepctlTestCase):
         self.assertEqual(set(self.events()), {"Api/build", "Api/deploy"})
         self.fails(3, "environment", "deploy", "--version", "v1", "--services", "Apx", message="not found")
 
+    def test_a_skipped_service_named_in_services_is_deployed_and_the_plan_says_so(self):
+        self.add("Seed", "job", None, 0)
+        self.add("Api", "application", None, 0)
+        self.ok("environment", "stage", "skip", "-n", "Seed")
+        plan = self.ok("environment", "deploy", "--version", "v1", "--services", "seed", "--dry-run").stdout
+        self.assertIn("  Seed: deploy  (skipped, but named in --services)\n", plan)
+        self.assertIn("  Api (not selected)\n", plan)
+        preview = self.json("environment", "deploy", "--version", "v1", "--services", "seed", "--dry-run")
+        planned = [s for stage in preview["stages"] for s in stage["services"]]
+        self.assertEqual([(s["name"], s["skipped_but_named"]) for s in planned], [("Seed", True)])
+        self.ok("environment", "deploy", "--version", "v1", "--services", "seed")
+        self.assertEqual(set(self.events()), {"Seed/deploy"})
+        # Still skipped for deploys that do not name it.
+        self.ok("environment", "deploy", "--version", "v2")
+        self.assertEqual(set(self.events()), {"Seed/deploy", "Api/deploy"})
+        self.assertIn("(skipped)", self.ok("environment", "deploy", "--version", "v3", "--dry-run").stdout)
+
     def test_failure_in_stage_one_stops_the_pipeline(self):
         self.ok("service", "create", "DB", "--type", "database",
                 "--deploy", "echo 'migrating...'; sleep 0.3; echo 'boom' >&2; exit 7")

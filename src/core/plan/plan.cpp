@@ -89,7 +89,8 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
     }
     for (const auto& s : env.services) {
         PlannedStage& stage = plan.stages[stage_of.at(s.stage_id)];
-        if (s.skipped) {
+        const bool named = selected.count(s.id) > 0;
+        if (s.skipped && !named) {
             stage.left_out.push_back(s.name + " (skipped)");
         } else if (!selected.empty() && !selected.count(s.id)) {
             stage.left_out.push_back(s.name + " (not selected)");
@@ -97,7 +98,8 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
             stage.services.push_back(plan.services.size());
             plan.services.push_back({s,
                                      stage_of.at(s.stage_id),
-                                     {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step}});
+                                     {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step},
+                                     s.skipped});
         }
     }
     return plan;

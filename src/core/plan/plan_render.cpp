@@ -54,7 +54,8 @@ nlohmann::json plan_to_json(const Plan& plan) {
             services.push_back({{"name", ps.service.name},
                                 {"type", to_string(ps.service.type)},
                                 {"steps", step_names(plan, ps)},
-                                {"depends_on", index_of.dependency_names(ps)}});
+                                {"depends_on", index_of.dependency_names(ps)},
+                                {"skipped_but_named", ps.skipped_but_named}});
         }
         stages.push_back({{"position", stage.position},
                           {"name", stage.name},
@@ -85,6 +86,7 @@ std::string render_plan_text(const Plan& plan) {
                 for (const auto& d : deps) list += (list.empty() ? "" : ", ") + d;
                 out += "  (after " + list + ")";
             }
+            if (ps.skipped_but_named) out += "  (skipped, but named in --services)";
             out += "\n";
         }
         for (const auto& left : stage.left_out) out += "  " + left + "\n";
