@@ -155,6 +155,25 @@ class Deploy(DepctlTestCase):
         self.assertEqual(set(self.events()), {"Seed/deploy", "Api/deploy"})
         self.assertIn("(skipped)", self.ok("environment", "deploy", "--version", "v3", "--dry-run").stdout)
 
+    def test_status_counts_only_running_services_once_some_are_stopped(self):
+        for name in ("a", "b", "c"):
+            self.ok("service", "create", name, "--type", "application", "--deploy", "true", "--stop", "true")
+        self.ok("environment", "deploy", "--version", "v1")
+        self.ok("service", "edit", "a", "--deploy", "true # v2")
+        self.ok("environment", "deploy", "--version", "v2", "--services", "a")
+        self.ok("environment", "stop", "--services", "b")
+        status = self.json("environment", "status")
+        self.assertEqual(status["summary"], "mixed versions: the environment runs 2 versions (v1, v2); 1 stopped")
+        self.ok("environment", "stop", "--services", "a")
+        status = self.json("environment", "status")
+        self.assertEqual(status["summary"], "all deployed services run version v1; 2 stopped")
+        self.assertEqual(status["versions"], ["v1"])
+        self.ok("environment", "stop")
+        status = self.json("environment", "status")
+        self.assertEqual(status["summary"], "stopped: no service runs; 3 stopped")
+        self.assertEqual((status["versions"], status["mixed_versions"]), ([], False))
+        self.assertEqual([s["version"] for s in status["services"]], ["v2", "v1", "v1"])  # kept
+
     def test_failure_in_stage_one_stops_the_pipeline(self):
         self.ok("service", "create", "DB", "--type", "database",
                 "--deploy", "echo 'migrating...'; sleep 0.3; echo 'boom' >&2; exit 7")

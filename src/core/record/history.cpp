@@ -103,9 +103,10 @@ nlohmann::json environment_status_view(const Environment& env) {
              {"updated_at", s.current.updated_at},
              {"deployment_id", s.current.deployment_id}});
         if (s.skipped) continue;
+        // A stopped service runs no version: only the others count towards "runs".
         if (s.current.version.empty()) {
             ++never;
-        } else {
+        } else if (s.current.status != "STOPPED") {
             versions.insert(s.current.version);
         }
         if (s.current.status == "STOPPED") {
@@ -118,8 +119,10 @@ nlohmann::json environment_status_view(const Environment& env) {
     std::string summary;
     if (env.services.empty()) {
         summary = "no services";
-    } else if (versions.empty()) {
+    } else if (versions.empty() && stopped == 0) {
         summary = "never deployed";
+    } else if (versions.empty()) {
+        summary = "stopped: no service runs";
     } else if (mixed) {
         std::string list;
         for (const auto& v : versions) list += (list.empty() ? "" : ", ") + v;
@@ -128,7 +131,8 @@ nlohmann::json environment_status_view(const Environment& env) {
     } else {
         summary = "all deployed services run version " + *versions.begin();
     }
-    if (never > 0 && !versions.empty()) summary += "; " + std::to_string(never) + " never deployed";
+    if (never > 0 && (!versions.empty() || stopped > 0))
+        summary += "; " + std::to_string(never) + " never deployed";
     if (stopped > 0) summary += "; " + std::to_string(stopped) + " stopped";
     if (unhealthy > 0)
         summary +=
