@@ -20,6 +20,10 @@ std::string name_problem(std::string_view name);
 // state is JSON, which holds UTF-8 only, so every text depctl stores must pass this.
 bool is_valid_utf8(std::string_view text);
 
+// C0 controls, DEL and the C1 controls U+0080-U+009F (UTF-8: C2 80 - C2 9F), refused in
+// names, descriptions and versions alike (DESIGN §3).
+bool has_control_character(std::string_view text);
+
 // Length in characters (UTF-8 code points), as names are limited in characters.
 std::size_t display_length(std::string_view text);
 

@@ -12,6 +12,9 @@
 namespace depctl {
 
 inline constexpr std::string_view k_secret_mask = "***";
+// A secret file larger than this is refused: 128 KiB is the most one environment variable
+// can hold (MAX_ARG_STRLEN), and steps receive secrets as variables.
+inline constexpr std::size_t k_max_secret_bytes = 128 * 1024 - 1024;
 
 // KEY -> value for each of the service's secrets. Throws Error{Refused} naming the missing
 // variable or unreadable file (never the value).

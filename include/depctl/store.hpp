@@ -15,6 +15,8 @@
 
 namespace depctl {
 
+class CancelSignal;
+
 // Who holds a lock: shown to whoever is refused, used by `environment cancel`.
 struct LockHolder {
     std::string user;
@@ -73,6 +75,8 @@ public:
     virtual std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,
                                                               const LockHolder& me,
                                                               LockWait wait) = 0;
+    // Ctrl-C and SIGTERM end a lock wait (LockWait::yes) with Error{Canceled}: nothing ran.
+    void cancel_waits_on(const CancelSignal* cancel) { m_wait_cancel = cancel; }
     virtual std::optional<LockHolder> environment_lock_holder(
         const std::string& environment_id) = 0;
 
@@ -95,6 +99,9 @@ public:
     virtual std::filesystem::path log_root() const = 0;
     // Base directory for services' relative workdirs.
     virtual std::filesystem::path project_dir() const = 0;
+
+protected:
+    const CancelSignal* m_wait_cancel = nullptr;
 };
 
 // Where a command's state lives: `--state`, else DEPCTL_STATE, else the nearest

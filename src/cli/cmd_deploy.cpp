@@ -23,7 +23,7 @@ namespace {
 
 struct DeployArgs {
     bool dry_run = false;
-    std::string services;
+    std::optional<std::string> services;  // given, even empty, is not the same as absent
     std::optional<std::string> version;
     int parallelism = 4;
     bool yes = false;
@@ -83,7 +83,15 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     DeployRequest request;
     request.environment_id = env.id;
     request.version = args.version;
-    request.services = split_list(args.services);
+    if (args.services) {
+        request.services = split_list(*args.services);
+        // An empty shell variable must not widen a partial deploy to every service.
+        if (request.services.empty()) {
+            throw Error(ErrorKind::Refused, "--services names no service",
+                        "name at least one service, or leave --services out to " +
+                            std::string(stop ? "stop" : "deploy") + " all of them");
+        }
+    }
     request.parallelism = args.parallelism;
     request.wait = args.wait ? LockWait::yes : LockWait::no;
     request.grace = std::chrono::milliseconds(static_cast<long long>(args.grace_s * 1000));
@@ -166,8 +174,8 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
         "deploy", "Deploy the environment: stage after stage, builds ahead");
     deploy->add_flag("--dry-run", args->dry_run, "Print the plan; run and write nothing");
     deploy
-        ->add_option(
-            "--services", args->services,
+        ->add_option_function<std::string>(
+            "--services", [args](const std::string& v) { args->services = v; },
             "Deploy only these services (comma-separated); a skipped one named here is deployed")
         ->type_name("SERVICES");
     deploy
@@ -207,7 +215,9 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
 
     auto* stop =
         environment.add_subcommand("stop", "Run every service's stop command, last stage first");
-    stop->add_option("--services", args->services, "Stop only these services (comma-separated)")
+    stop->add_option_function<std::string>(
+            "--services", [args](const std::string& v) { args->services = v; },
+            "Stop only these services (comma-separated)")
         ->type_name("SERVICES");
     stop->add_option("--parallelism,-j", args->parallelism,
                      "Steps running at once, 1 to 1024 (default 4)")

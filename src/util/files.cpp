@@ -1,6 +1,7 @@
 #include "util/files.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,16 +88,66 @@ void remove_stale_temp_files(const fs::path& dir, const std::string& prefix) {
 
 }  // namespace
 
-std::optional<std::string> read_file(const fs::path& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        throw_errno("cannot open " + path.string(), errno);
+namespace {
+
+[[noreturn]] void refuse_kind(const fs::path& path, const struct stat& info) {
+    const char* what = S_ISFIFO(info.st_mode)                           ? "a FIFO"
+                       : S_ISDIR(info.st_mode)                          ? "a directory"
+                       : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
+                       : S_ISSOCK(info.st_mode)                         ? "a socket"
+                                                                        : "not a regular file";
+    throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is " + what,
+                "depctl reads and writes regular files only");
+}
+
+// open(2) with O_NOFOLLOW (unless links are followed) and O_NONBLOCK (a FIFO must not block
+// the open), then a check that a regular file was opened. Returns -1 with errno ENOENT.
+int open_checked(const fs::path& path, int flags, int mode, Links links) {
+    const int follow = links == Links::refuse ? O_NOFOLLOW : 0;
+    const int fd = ::open(path.c_str(), flags | follow | O_NONBLOCK | O_CLOEXEC, mode);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == ENOENT) return -1;
+        if (err == ELOOP && links == Links::refuse) {
+            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is a symbolic link",
+                        "depctl never follows a link in place of its own files; remove it");
+        }
+        if (err == ENXIO) {  // a FIFO opened for writing without a reader
+            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is a FIFO",
+                        "depctl reads and writes regular files only");
+        }
+        throw_errno("cannot open " + path.string(), err);
     }
+    Fd guard(fd);
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) throw_errno("cannot stat " + path.string(), errno);
+    if (!S_ISREG(info.st_mode)) refuse_kind(path, info);
+    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        throw_errno("cannot use " + path.string(), errno);
+    return guard.release();
+}
+
+}  // namespace
+
+int open_regular(const fs::path& path, int flags, int mode) {
+    const int fd = open_checked(path, flags, mode, Links::refuse);
+    if (fd < 0) throw_errno("cannot open " + path.string(), ENOENT);
+    return fd;
+}
+
+std::optional<std::string> read_file(const fs::path& path, std::size_t max_bytes, Links links) {
+    Fd fd(open_checked(path, O_RDONLY, 0, links));
+    if (fd.get() < 0) return std::nullopt;
     std::string out;
     struct stat info {};
-    if (::fstat(fd.get(), &info) == 0 && info.st_size > 0)
+    if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
+        if (static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
+            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is " +
+                                              std::to_string(info.st_size) + " bytes (at most " +
+                                              std::to_string(max_bytes) + ")");
+        }
         out.reserve(static_cast<std::size_t>(info.st_size));
+    }
     char buffer[65536];
     for (;;) {
         const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
@@ -105,6 +156,10 @@ std::optional<std::string> read_file(const fs::path& path) {
             throw_errno("cannot read " + path.string(), errno);
         }
         if (n == 0) break;
+        if (out.size() + static_cast<std::size_t>(n) > max_bytes) {  // it grew while read
+            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is more than " +
+                                              std::to_string(max_bytes) + " bytes");
+        }
         out.append(buffer, static_cast<std::size_t>(n));
     }
     return out;
@@ -131,8 +186,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
 }
 
 void append_line_durable(const fs::path& path, std::string_view header, std::string_view line) {
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (fd.get() < 0) throw_errno("cannot open " + path.string(), errno);
+    Fd fd(open_regular(path, O_RDWR | O_CREAT | O_APPEND));
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) throw_errno("cannot stat " + path.string(), errno);
     std::string record;
@@ -164,9 +218,24 @@ void ensure_directory(const fs::path& path, int mode) {
     }
 }
 
+void ensure_own_directory(const fs::path& path, int mode) {
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) == 0) {
+        if (S_ISLNK(info.st_mode)) {
+            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is a symbolic link",
+                        "depctl never writes through a link in place of its own directories; "
+                        "remove it");
+        }
+        if (!S_ISDIR(info.st_mode))
+            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is not a directory");
+        return;
+    }
+    if (errno != ENOENT) throw_errno("cannot use " + path.string(), errno);
+    ensure_directory(path, mode);
+}
+
 FileLock FileLock::try_acquire(const fs::path& path) {
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (fd.get() < 0) throw_errno("cannot open lock file " + path.string(), errno);
+    Fd fd(open_regular(path, O_RDWR | O_CREAT));
     for (;;) {
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return FileLock(fd.release());
         if (errno == EINTR) continue;
@@ -175,7 +244,8 @@ FileLock FileLock::try_acquire(const fs::path& path) {
     }
 }
 
-FileLock FileLock::acquire(const fs::path& path, std::optional<std::chrono::milliseconds> timeout) {
+FileLock FileLock::acquire(const fs::path& path, std::optional<std::chrono::milliseconds> timeout,
+                           const CancelSignal* cancel) {
     using clock = std::chrono::steady_clock;
     const auto deadline = timeout ? clock::now() + *timeout : clock::time_point::max();
     // flock has no timed wait; back off from 1 ms to 50 ms until the deadline.
@@ -185,7 +255,17 @@ FileLock FileLock::acquire(const fs::path& path, std::optional<std::chrono::mill
         if (lock.locked()) return lock;
         const auto now = clock::now();
         if (now >= deadline) return FileLock();
-        std::this_thread::sleep_for(std::min<clock::duration>(pause, deadline - now));
+        if (cancel && cancel->level() != CancelLevel::none) return FileLock();
+        const auto nap = std::min<clock::duration>(pause, deadline - now);
+        if (cancel) {  // Ctrl-C ends the nap at once
+            pollfd fd{cancel->fd(), POLLIN, 0};
+            ::poll(&fd, 1,
+                   static_cast<int>(
+                       std::chrono::duration_cast<std::chrono::milliseconds>(nap).count()) +
+                       1);
+        } else {
+            std::this_thread::sleep_for(nap);
+        }
         pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
 }

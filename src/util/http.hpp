@@ -18,6 +18,9 @@ struct HttpRequest {
     double connect_timeout_s = 0.4;
     double timeout_s = 20;  // whole request
     std::size_t max_body_bytes = 64 * 1024 * 1024;
+    // Only the status matters (health checks): the transfer stops at the first body byte,
+    // so a body of any size is fine and nothing of it is kept.
+    bool status_only = false;
     const CancelSignal* cancel = nullptr;  // aborts a transfer in flight
     // TLS (etcd): CA bundle, client certificate and key; empty = libcurl defaults.
     std::string ca_file;

@@ -77,12 +77,18 @@ struct Transfer {
     std::string* body;
     std::size_t limit;
     const CancelSignal* cancel;
+    bool status_only = false;
     bool overflow = false;
+    bool stopped_at_body = false;
 };
 
 std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
     auto* transfer = static_cast<Transfer*>(user);
     const std::size_t bytes = size * count;
+    if (transfer->status_only) {
+        transfer->stopped_at_body = true;  // the headers, with the status, have arrived
+        return 0;                          // aborts the transfer
+    }
     if (transfer->body->size() + bytes > transfer->limit) {
         transfer->overflow = true;
         return 0;  // aborts the transfer
@@ -121,7 +127,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     CURL* h = m_impl->handle;
     curl.easy_reset(h);  // keeps the connection cache, drops the previous request's options
     HttpResponse response;
-    Transfer transfer{&response.body, request.max_body_bytes, request.cancel};
+    Transfer transfer{&response.body, request.max_body_bytes, request.cancel, request.status_only};
     m_impl->error[0] = '\0';
     curl.easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl.easy_setopt(h, CURLOPT_ERRORBUFFER, m_impl->error);
@@ -150,7 +156,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
 
     const CURLcode code = curl.easy_perform(h);
     if (headers) curl.slist_free_all(headers);
-    if (code == CURLE_OK) {
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && transfer.stopped_at_body)) {
         response.transport_ok = true;
         curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
         return response;

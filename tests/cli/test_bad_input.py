@@ -65,7 +65,7 @@ def state_rows():
         ("deep_in_unknown_field", f"deeply nested ({DEEP:,} levels) inside an unknown field",
          lambda d, g: nested_inside(d), 0, "Backend"),
         ("huge_string", "huge: a 64 MB deploy command", doc_edit(lambda d: svc(d).update(deploy="x" * (64 << 20))),
-         0, "Backend"),
+         6, "is longer than 64 KiB"),
         ("many_services", "huge: 20,000 services in one environment", lambda d, g: wide(d), 0, "service-19999"),
         ("newer_schema", "unknown schema version (99, newer)", doc_edit(lambda d: d.update(schema_version=99)),
          6, "newer than this depctl supports (1)"),

@@ -13,6 +13,7 @@
 #include "depctl/executor.hpp"
 #include "depctl/names.hpp"
 #include "depctl/promotion.hpp"
+#include "depctl/rules.hpp"
 #include "depctl/secrets.hpp"
 #include "depctl/step_estimates.hpp"
 #include "util/files.hpp"
@@ -29,9 +30,7 @@ std::string resolve_version(const std::optional<std::string>& explicit_version,
     if (explicit_version) {
         const std::string version = trim(*explicit_version);
         // The version lands in the state, the history and every step's environment: text only.
-        const bool control = std::any_of(version.begin(), version.end(),
-                                         [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-        if (version.empty() || version.size() > 200 || control || !is_valid_utf8(version)) {
+        if (!version_problem(version).empty()) {
             throw Error(ErrorKind::Refused, "invalid version " + show_name(*explicit_version));
         }
         return version;
@@ -276,13 +275,15 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     LockHolder me =
         LockHolder::current_process(op.kind == HistoryRecord::Operation::stop ? "stop" : "deploy");
     me.deployment_id = new_id("dep_");
+    store.cancel_waits_on(&cancel);
     const auto lock = store.lock_environment(op.env.id, me, request.wait);
+    store.cancel_waits_on(nullptr);
     if (approve) approve(op);
 
     context.deployment_id = me.deployment_id;
     context.log_dir = store.log_root() / me.deployment_id;
-    ensure_directory(store.log_root());
-    ensure_directory(context.log_dir);
+    ensure_own_directory(store.log_root());
+    ensure_own_directory(context.log_dir);
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
                          request.parallelism);
     if (request.rollback) record.set_field("rollback", true);

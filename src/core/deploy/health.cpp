@@ -85,7 +85,7 @@ HealthAttempt http_health_attempt(const HealthCheck& check, const CancelSignal& 
     // The response timeout counts from the connection, as on Divio.
     request.timeout_s =
         request.connect_timeout_s + check.timeout_s.value_or(k_default_health_timeout_s);
-    request.max_body_bytes = 1024 * 1024;
+    request.status_only = true;  // any body size: a big 200 is healthy (issue #14)
     request.cancel = &cancel;
     const std::string expect = check.expect;
     return [client, request, expect](bool& canceled) -> std::string {

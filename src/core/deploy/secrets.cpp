@@ -26,15 +26,20 @@ std::vector<std::pair<std::string, std::string>> resolve_secrets(const Service& 
         } else {
             const std::string path = source.substr(5);
             std::optional<std::string> value;
+            std::string why = "it does not exist";
             try {
-                value = read_file(path);
-            } catch (const Error&) {
+                // A regular file of at most the size of one environment variable (the
+                // kernel's limit); a link is fine (Kubernetes mounts secrets as links), a
+                // FIFO or /dev/zero is refused without reading.
+                value = read_file(path, k_max_secret_bytes, Links::follow);
+            } catch (const Error& e) {
                 value.reset();
+                why = e.what();
             }
             if (!value) {
                 throw Error(ErrorKind::Refused,
                             "secret " + secret.key + " of service " + show_name(service.name) +
-                                ": cannot read file " + path,
+                                ": cannot read file " + path + " (" + why + ")",
                             "check the path and its permissions; nothing was run");
             }
             // Files usually end with a newline that is not part of the secret.

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <optional>
 
 #include "depctl/error.hpp"
 #include "depctl/health.hpp"
@@ -63,8 +64,7 @@ public:
           m_step(step),
           m_follow(observer.wants_output()),
           m_masker(mask) {
-        m_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (m_fd < 0) throw_errno("cannot open log file " + log_path.string(), errno);
+        m_fd = open_regular(log_path, O_WRONLY | O_CREAT | O_APPEND);
     }
     ~OutputRouter() {
         // Secret values are replaced before a byte reaches the log or the terminal.
@@ -121,15 +121,6 @@ private:
 
 }  // namespace
 
-std::string log_file_stem(std::string_view service_name) {
-    std::string stem;
-    for (unsigned char c : service_name) {
-        stem += (std::isalnum(c) || c == '-' || c == '_' || c == '.') ? static_cast<char>(c) : '_';
-    }
-    if (stem.empty() || stem[0] == '.') stem.insert(0, "_");
-    return stem;
-}
-
 StepRunner::StepRunner(const Plan& plan, StepRunContext context, DeployObserver& observer)
     : m_plan(plan), m_context(std::move(context)), m_observer(observer) {}
 
@@ -140,8 +131,9 @@ fs::path StepRunner::workdir_of(const Service& service) const {
 }
 
 fs::path StepRunner::log_path(const PlannedService& ps, StepKind kind) const {
-    return m_context.log_dir /
-           (log_file_stem(ps.service.name) + "." + std::string(to_string(kind)) + ".log");
+    // Ids, never names, in file paths (DESIGN §2): two services never share a log, and any
+    // name that validates (100 characters of 4-byte UTF-8) fits in a file name.
+    return m_context.log_dir / (ps.service.id + "." + std::string(to_string(kind)) + ".log");
 }
 
 std::vector<std::pair<std::string, std::string>> StepRunner::variables(const PlannedService& ps,
@@ -171,7 +163,19 @@ StepReport StepRunner::run_command(std::size_t step, const std::string& command,
                                    std::vector<std::pair<std::string, std::string>> env,
                                    milliseconds timeout, const fs::path& log_path,
                                    const CancelSignal& cancel) {
-    OutputRouter output(log_path, m_observer, m_plan, step, m_context.mask);
+    std::optional<OutputRouter> opened;
+    try {
+        opened.emplace(log_path, m_observer, m_plan, step, m_context.mask);
+    } catch (const Error& e) {
+        // Never a silent FAILED: the step did not run, and the record says why.
+        StepReport report;
+        report.status = "FAILED";
+        report.exit_code = 1;
+        report.error = std::string("not run: cannot open its log: ") + e.what();
+        report.log_path = log_path.string();
+        return report;
+    }
+    OutputRouter& output = *opened;
     ProcessSpec spec{command, workdir, std::move(env), timeout, m_context.grace, m_context.scrub};
     const ProcessResult result = run_process(
         spec, [&](std::string_view chunk) { output.write(chunk); }, &cancel);

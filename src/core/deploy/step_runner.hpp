@@ -57,7 +57,4 @@ private:
     DeployObserver& m_observer;
 };
 
-// A file-name-safe form of a service name for log files.
-std::string log_file_stem(std::string_view service_name);
-
 }  // namespace depctl

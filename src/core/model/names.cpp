@@ -32,6 +32,18 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+bool has_control_character(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (is_control(c)) return true;
+        if (c == 0xc2 && i + 1 < text.size()) {
+            const auto next = static_cast<unsigned char>(text[i + 1]);
+            if (next >= 0x80 && next <= 0x9f) return true;
+        }
+    }
+    return false;
+}
+
 std::string trim(std::string_view text) {
     const auto is_space = [](unsigned char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -143,9 +155,7 @@ std::string name_problem(std::string_view name) {
         return "is " + std::to_string(display_length(name)) + " characters long (at most " +
                std::to_string(k_max_name_length) + ")";
     }
-    for (unsigned char c : name) {
-        if (is_control(c)) return "contains a control character";
-    }
+    if (has_control_character(name)) return "contains a control character";
     return {};
 }
 

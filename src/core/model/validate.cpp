@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "depctl/names.hpp"
+#include "depctl/rules.hpp"
 
 namespace depctl {
 namespace {
@@ -209,11 +210,9 @@ void validate_state(const State& state, ErrorKind kind) {
         for (const auto& stage : env.stages) {
             check_id(ids, stage.id, "stg_", kind);
             stage_names.add(stage.name);
-            if (stage.description.size() > 1000 ||
-                stage.description.find('\0') != std::string::npos) {
-                throw Error(kind, "description of stage " + show_name(stage.name) +
-                                      " is too long or binary");
-            }
+            const std::string problem = description_problem(stage.description);
+            if (!problem.empty())
+                throw Error(kind, "description of stage " + show_name(stage.name) + " " + problem);
         }
         for (const auto& [type, stage_id] : env.default_stages) {
             if (!env.find_stage_by_id(stage_id)) {
@@ -225,6 +224,7 @@ void validate_state(const State& state, ErrorKind kind) {
         for (const auto& service : env.services) {
             check_id(ids, service.id, "svc_", kind);
             service_names.add(service.name);
+            validate_service(service, kind);
             if (!env.find_stage_by_id(service.stage_id)) {
                 throw Error(kind, "service " + show_name(service.name) +
                                       " refers to unknown stage id " + show_name(service.stage_id));

@@ -5,14 +5,11 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
+#include "depctl/rules.hpp"
 #include "depctl/validate.hpp"
 
 namespace depctl {
 namespace {
-
-constexpr int k_max_timeout_s = 7 * 24 * 3600;
-constexpr int k_max_retries = 100;
-constexpr int k_max_attempts = 100000;
 
 [[noreturn]] void refuse(std::string what, std::string hint = {}) {
     throw Error(ErrorKind::Refused, std::move(what), std::move(hint));
@@ -29,16 +26,9 @@ void require_unique_service(const Environment& env, const std::string& name, con
 }
 
 std::string checked_text(const std::string& text, const char* what) {
-    if (text.find('\0') != std::string::npos) refuse(std::string(what) + " contains a NUL byte");
-    if (text.size() > 64 * 1024) refuse(std::string(what) + " is longer than 64 KiB");
+    const std::string problem = command_problem(text);
+    if (!problem.empty()) refuse(std::string(what) + " " + problem);
     return text;
-}
-
-bool is_variable_name(std::string_view key) {
-    if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0]))) return false;
-    return std::all_of(key.begin(), key.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-    });
 }
 
 std::string checked_variable(std::string_view key, const char* what) {
@@ -68,9 +58,7 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
 
 void check_secret_source(const std::string& key, const std::string& source) {
     const bool env_prefix = source.rfind("env:", 0) == 0;
-    const bool env_source = env_prefix && is_variable_name(source.substr(4));
-    const bool file_source = source.rfind("file:", 0) == 0 && source.size() > 5;
-    if (!env_source && !file_source) {
+    if (!is_secret_source(source)) {
         // "env:" or "file:" with a bad rest is a typo worth showing; anything else is not.
         const bool recognisable = env_prefix || source.rfind("file:", 0) == 0;
         refuse("secret " + show_name(key) + " has an invalid source " +
@@ -96,27 +84,14 @@ double checked_seconds(double value, const char* what) {
 }
 
 void check_url(const std::string& url) {
-    const bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-    const std::size_t host_start = url.find("//") + 2;
-    if (!scheme || url.size() <= host_start || url[host_start] == '/' ||
-        url.find_first_of(" \t\r\n") != std::string::npos) {
+    if (!health_url_problem(url).empty()) {
         refuse("invalid health URL " + show_name(url),
                "expected http://HOST[:PORT]/PATH or https://...");
     }
 }
 
 void check_expect(const std::string& expect) {
-    // "200-399" or "200": three-digit statuses, low <= high.
-    const auto is_status = [](std::string_view s) {
-        return s.size() == 3 &&
-               std::all_of(s.begin(), s.end(),
-                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
-               s[0] >= '1' && s[0] <= '5';
-    };
-    const auto dash = expect.find('-');
-    const std::string low = expect.substr(0, dash);
-    const std::string high = dash == std::string::npos ? low : expect.substr(dash + 1);
-    if (!is_status(low) || !is_status(high) || low > high) {
+    if (!health_expect_problem(expect).empty()) {
         refuse("invalid --health-expect " + show_name(expect),
                "expected a status or range such as 200-399");
     }

@@ -4,6 +4,7 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
+#include "depctl/rules.hpp"
 #include "depctl/validate.hpp"
 
 namespace depctl {
@@ -22,15 +23,8 @@ void require_unique_stage(const Environment& env, const std::string& name, const
 
 std::string checked_description(std::string_view text) {
     std::string description = trim(text);
-    if (description.size() > 1000) {
-        throw Error(ErrorKind::Refused, "stage description is " +
-                                            std::to_string(description.size()) +
-                                            " characters long (at most 1000)");
-    }
-    for (unsigned char c : description) {
-        if (c < 0x20 || c == 0x7f)
-            throw Error(ErrorKind::Refused, "stage description contains a control character");
-    }
+    const std::string problem = description_problem(description);
+    if (!problem.empty()) throw Error(ErrorKind::Refused, "stage description " + problem);
     return description;
 }
 

@@ -24,7 +24,7 @@ namespace {
 nlohmann::json read_context() {
     std::optional<std::string> text;
     try {
-        text = read_file(context_file());
+        text = read_file(context_file(), 1 << 20, Links::follow);  // dotfiles may be links
     } catch (const Error&) {
         return nlohmann::json::object();  // no config directory: simply no remembered context
     }

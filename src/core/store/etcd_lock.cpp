@@ -1,6 +1,8 @@
 // EtcdStore's deployment lock: PREFIX/locks/<env-id>, created only if absent and bound to
 // a lease that a thread keeps alive. If the holder dies, the lease and the key expire
 // within the TTL; a clean release revokes the lease, which deletes the key at once.
+#include <poll.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -9,6 +11,7 @@
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
+#include "util/cancel.hpp"
 
 namespace depctl {
 namespace {
@@ -104,7 +107,17 @@ std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& 
         }
         // Waiting: poll the key (cheap) until its holder releases it or its lease expires.
         while (m_client->get(lock_key)) {
-            std::this_thread::sleep_for(backoff);
+            if (m_wait_cancel) {  // Ctrl-C ends the wait at once
+                pollfd fd{m_wait_cancel->fd(), POLLIN, 0};
+                ::poll(&fd, 1, static_cast<int>(backoff.count()));
+                if (m_wait_cancel->level() != CancelLevel::none) {
+                    throw Error(ErrorKind::Canceled,
+                                "canceled while waiting for the environment's lock",
+                                "nothing was run and nothing was recorded");
+                }
+            } else {
+                std::this_thread::sleep_for(backoff);
+            }
             backoff = std::min(backoff * 3 / 2, std::chrono::milliseconds(1000));
         }
     }

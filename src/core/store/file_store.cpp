@@ -100,10 +100,17 @@ std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& 
                                                              const LockHolder& me, LockWait wait) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
-    ensure_directory(m_dir / "locks");
+    ensure_own_directory(m_dir / "locks");
+    // Where the deployment will be recorded is checked before any step runs.
+    ensure_own_directory(m_dir / "history");
+    ensure_own_directory(log_root());
     const fs::path path = m_dir / "locks" / (environment_id + ".lock");
-    FileLock lock =
-        wait == LockWait::yes ? FileLock::acquire(path, std::nullopt) : FileLock::try_acquire(path);
+    FileLock lock = wait == LockWait::yes ? FileLock::acquire(path, std::nullopt, m_wait_cancel)
+                                          : FileLock::try_acquire(path);
+    if (!lock.locked() && m_wait_cancel && m_wait_cancel->level() != CancelLevel::none) {
+        throw Error(ErrorKind::Canceled, "canceled while waiting for the environment's lock",
+                    "nothing was run and nothing was recorded");
+    }
     if (!lock.locked()) {
         const auto holder = read_holder(path);
         throw Error(ErrorKind::Busy,
@@ -127,7 +134,7 @@ std::optional<LockHolder> FileStore::environment_lock_holder(const std::string& 
 void FileStore::append_history(const std::string& environment_id, const nlohmann::json& record) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
-    ensure_directory(m_dir / "history");
+    ensure_own_directory(m_dir / "history");
     append_line_durable(m_dir / "history" / (environment_id + ".jsonl"), k_history_header,
                         record.dump());
 }

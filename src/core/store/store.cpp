@@ -81,8 +81,16 @@ std::string resolve_state_location(const std::optional<std::string>& flag, const
     if (for_init) return (cwd / ".depctl" / "state.json").string();
     for (fs::path dir = cwd;; dir = dir.parent_path()) {
         const fs::path candidate = dir / ".depctl" / "state.json";
-        std::error_code ignored;
-        if (fs::exists(candidate, ignored)) return candidate.string();
+        std::error_code error;
+        if (fs::exists(candidate, error)) return candidate.string();
+        // A .depctl/ that cannot be searched is this directory's project, unreadable: never
+        // a reason to walk on to a parent's project (DESIGN §2).
+        if (error && error != std::errc::no_such_file_or_directory &&
+            error != std::errc::not_a_directory) {
+            throw Error(ErrorKind::Store,
+                        "cannot read " + candidate.string() + ": " + error.message(),
+                        "check the permissions of " + (dir / ".depctl").string());
+        }
         if (dir == dir.root_path() || dir.parent_path() == dir) break;
     }
     throw Error(ErrorKind::Store,
