@@ -20,7 +20,7 @@ class LogsNamedByServiceId(DepctlTestCase):
         for name in names:
             self.ok("service", "create", name, "--type", "job", "--deploy", f"echo 'I am {name}'")
         record = self.deploy_ok()
-        paths = {name: self.step(record, name, "deploy")["log_path"] for name in names}
+        paths = {name: self.step(record, name, "deploy")["log"] for name in names}
         self.assertEqual(len(set(paths.values())), len(names), paths)
         for name in names:
             with open(paths[name]) as f:
@@ -37,5 +37,5 @@ class LogsNamedByServiceId(DepctlTestCase):
         record = self.deploy_ok()
         step = self.step(record, name, "deploy")
         self.assertEqual(step["status"], "SUCCEEDED")
-        self.assertLessEqual(len(os.path.basename(step["log_path"]).encode()), 255)
+        self.assertLessEqual(len(os.path.basename(step["log"]).encode()), 255)
         self.assertIn("long", self.run_depctl("deployment", "logs", record["id"], "--service", name).stdout)
