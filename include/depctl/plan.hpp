@@ -64,7 +64,8 @@ struct PlanOptions {
 Plan make_plan(const Environment& env, const PlanOptions& options);
 
 // `environment stop`: one stop step per service that has a stop command, stages in
-// reverse order (parallel within a stage), each stage after the previous has stopped.
+// reverse order, each stage after the previous has stopped; inside a stage in parallel
+// except that a service stops after the services that depend on it (deploy order reversed).
 Plan make_stop_plan(const Environment& env, const PlanOptions& options);
 
 // Critical-path priorities from per-step duration estimates (seconds; default 1 each).

@@ -174,6 +174,31 @@ class Deploy(DepctlTestCase):
         self.assertEqual((status["versions"], status["mixed_versions"]), ([], False))
         self.assertEqual([s["version"] for s in status["services"]], ["v2", "v1", "v1"])  # kept
 
+    def test_stop_runs_a_chain_inside_one_stage_in_reverse_deploy_order(self):
+        # proxy -> backend -> db, all in one stage; `cache` has no stop command and sits
+        # between worker and db, so worker's stop still comes before db's.
+        for name in ("db", "backend", "proxy", "cache", "worker"):
+            args = ["service", "create", name, "--type", "application",
+                    "--deploy", stamped(self.timeline, f"{name}/deploy", 0.2)]
+            if name != "cache":
+                args += ["--stop", stamped(self.timeline, f"{name}/stop", 0.5)]
+            self.ok(*args)
+        self.ok("service", "depend", "backend", "--on", "db")
+        self.ok("service", "depend", "proxy", "--on", "backend")
+        self.ok("service", "depend", "cache", "--on", "db")
+        self.ok("service", "depend", "worker", "--on", "cache")
+        self.ok("environment", "deploy", "--version", "v1", "--parallelism", "4")
+        deployed = self.events()
+        order = sorted(("db", "backend", "proxy"), key=lambda n: deployed[f"{n}/deploy"][0])
+        self.assertEqual(order, ["db", "backend", "proxy"])
+        self.ok("environment", "stop", "--parallelism", "4")
+        spans = self.events()
+        self.assertLessEqual(spans["proxy/stop"][1], spans["backend/stop"][0])
+        self.assertLessEqual(spans["backend/stop"][1], spans["db/stop"][0])
+        self.assertLessEqual(spans["worker/stop"][1], spans["db/stop"][0])
+        # Independent services still stop in parallel: worker beside proxy.
+        self.assertLess(spans["worker/stop"][0], spans["proxy/stop"][1])
+
     def test_failure_in_stage_one_stops_the_pipeline(self):
         self.ok("service", "create", "DB", "--type", "database",
                 "--deploy", "echo 'migrating...'; sleep 0.3; echo 'boom' >&2; exit 7")

@@ -169,10 +169,46 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
     return plan;
 }
 
+namespace {
+
+// Stop runs the deploy graph backwards: a service stops only after every planned service
+// that depends on it has stopped (a proxy before its backend), also inside one stage.
+// A dependent without a stop command passes the wait on to its own dependents.
+void add_reverse_dependencies(Plan& plan) {
+    std::unordered_map<std::string, std::size_t> planned_of;
+    for (std::size_t i = 0; i < plan.services.size(); ++i)
+        planned_of.emplace(plan.services[i].service.id, i);
+    const auto stop_of = [&plan](std::size_t service) {
+        return plan.services[service].steps[static_cast<int>(StepKind::stop)];
+    };
+    for (std::size_t s = 0; s < plan.services.size(); ++s) {
+        const std::size_t dependent_stop = stop_of(s);
+        if (dependent_stop == k_no_step) continue;
+        std::vector<std::size_t> pending{s};
+        std::unordered_set<std::size_t> seen{s};
+        while (!pending.empty()) {
+            const std::size_t at = pending.back();
+            pending.pop_back();
+            for (const auto& dep_id : plan.services[at].service.depends_on) {
+                const auto it = planned_of.find(dep_id);
+                if (it == planned_of.end() || !seen.insert(it->second).second) continue;
+                if (stop_of(it->second) != k_no_step) {
+                    plan.steps[stop_of(it->second)].deps.push_back(dependent_stop);
+                } else {
+                    pending.push_back(it->second);  // no stop of its own: look through it
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
 Plan make_stop_plan(const Environment& env, const PlanOptions& options) {
     Plan plan = select_services(env, options, true);
     add_service_steps(plan, {StepKind::stop});
     add_stage_barriers(plan);
+    add_reverse_dependencies(plan);
     assign_priorities(plan);
     return plan;
 }
