@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <sys/random.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "depctl/error.hpp"
@@ -66,6 +68,7 @@ struct Server::Impl {
     std::string token = new_token();
     int port = 0;
     std::thread thread;
+    std::atomic<bool> loop_ended{false};
 
     std::string cookie_name() const { return "depctl_ui_" + std::to_string(port); }
     bool host_ok(const std::string& host) const {
@@ -158,7 +161,14 @@ Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>()) {
         impl.port = impl.http.bind_to_any_port(k_host);
         if (impl.port <= 0) throw Error(ErrorKind::Store, "cannot listen on 127.0.0.1");
     }
-    impl.thread = std::thread([&impl] { impl.http.listen_after_bind(); });
+    impl.thread = std::thread([&impl] {
+        impl.http.listen_after_bind();
+        impl.loop_ended = true;
+    });
+    // httplib's stop() does nothing until the loop runs: a Ctrl-C right after the URL is
+    // printed would leave stop() waiting forever on the accept. Return once it runs.
+    while (!impl.http.is_running() && !impl.loop_ended)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 Server::~Server() {
