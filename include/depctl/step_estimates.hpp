@@ -20,6 +20,9 @@ std::vector<double> estimate_step_durations(const Plan& plan,
                                             const std::vector<nlohmann::json>& records,
                                             std::size_t* measured = nullptr);
 
+// A duration as the dry run writes it: 4.2s, 3m07s.
+std::string estimate_seconds_text(double seconds);
+
 // The wall time a deployment of `plan` should take, for the dry run (DESIGN §5: "an
 // estimate from past durations").
 struct DeploymentEstimate {

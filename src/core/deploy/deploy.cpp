@@ -83,18 +83,6 @@ std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurati
     return estimate;
 }
 
-// The same shape as the progress lines' durations: 4.2s, 3m07s.
-std::string seconds_text(double seconds) {
-    char buffer[32];
-    if (seconds < 60) {
-        std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
-    } else {
-        const long long s = static_cast<long long>(seconds + 0.5);
-        std::snprintf(buffer, sizeof buffer, "%lldm%02llds", s / 60, s % 60);
-    }
-    return buffer;
-}
-
 std::string counted(std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + ' ' + (n == 1 ? one : many);
 }
@@ -133,7 +121,7 @@ std::string DeployPreview::to_text(bool dry_run) const {
     out += counted(plan.services.size(), "service", "services") + ", " +
            counted(steps, "step", "steps") + ".";
     if (estimate) {
-        out += " Estimated time: " + seconds_text(estimate->seconds) + " at -j" +
+        out += " Estimated time: " + estimate_seconds_text(estimate->seconds) + " at -j" +
                std::to_string(estimate->parallelism);
         out += estimate->measured == estimate->steps
                    ? " (from past durations)."

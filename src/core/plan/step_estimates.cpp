@@ -83,8 +83,10 @@ nlohmann::json critical_path_json(const std::vector<DeploymentEstimate::Link>& p
     return out;
 }
 
+}  // namespace
+
 // As the dry run's estimate and the progress lines write durations: 4.2s, 3m07s.
-std::string seconds_text(double seconds) {
+std::string estimate_seconds_text(double seconds) {
     char buffer[32];
     if (seconds < 60) {
         std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
@@ -95,14 +97,13 @@ std::string seconds_text(double seconds) {
     return buffer;
 }
 
-}  // namespace
-
 std::string DeploymentEstimate::critical_path_text() const {
     if (critical_path.empty()) return {};
-    std::string out = "Predicted critical path (" + seconds_text(critical_seconds) + "): ";
+    std::string out = "Predicted critical path (" + estimate_seconds_text(critical_seconds) + "): ";
     for (std::size_t k = 0; k < critical_path.size(); ++k) {
         const Link& link = critical_path[k];
-        out += (k ? " → " : "") + link.service + ' ' + link.step + ' ' + seconds_text(link.seconds);
+        out += (k ? " → " : "") + link.service + ' ' + link.step + ' ' +
+               estimate_seconds_text(link.seconds);
     }
     return out;
 }
