@@ -30,9 +30,10 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 # ---------------------------------------------------------------------------- running
 
-def run_timed(argv, cwd, env=None, stdout=None, check=True, cpu=None):
+def run_timed(argv, cwd, env=None, stdout=None, check=True, cpu=None, faults=None):
     """Spawns argv, waits; returns (wall seconds, peak RSS in KiB) of that one child, and
-    appends its CPU seconds (user + system) to the list `cpu` when given.
+    appends its CPU seconds (user + system) to the list `cpu` and its page faults to the
+    list `faults` when given.
 
     posix_spawn + wait4 keeps the harness cost small and equal for every tool measured;
     ru_maxrss of wait4 is the figure `/usr/bin/time -v` reports as "Maximum resident set size".
@@ -53,6 +54,8 @@ def run_timed(argv, cwd, env=None, stdout=None, check=True, cpu=None):
         raise RuntimeError(f"{' '.join(argv)} (in {cwd}) exited with {code}")
     if cpu is not None:
         cpu.append(usage.ru_utime + usage.ru_stime)
+    if faults is not None:
+        faults.append(usage.ru_minflt + usage.ru_majflt)
     return wall, usage.ru_maxrss
 
 
@@ -297,24 +300,27 @@ def bench_cli(args, work, results):
     runs = max(21, args.runs * 4 + 1)
     version, listing, move, jq = [], [], [], []
     listing_cpu, move_cpu = [], []
+    listing_faults, move_faults = [], []
     jq_bin = shutil.which("jq")
     for run in range(runs):
         version.append(run_timed([args.depctl, "--version"], project, env)[0])
         listing.append(run_timed([args.depctl, "environment", "stage", "list", "-e", "big"], project, env,
-                                 cpu=listing_cpu)[0])
+                                 cpu=listing_cpu, faults=listing_faults)[0])
         target = "stage 3" if run % 2 == 0 else "stage 4"
         move.append(run_timed([args.depctl, "environment", "stage", "move", "-e", "big", "-n", "mover", "-s", target],
-                              project, env, cpu=move_cpu)[0])
+                              project, env, cpu=move_cpu, faults=move_faults)[0])
         if jq_bin:
             jq.append(run_timed([jq_bin, ".", path], project, env)[0])
     size = os.path.getsize(path)
     jq_text = f"; `jq . state.json` {median(jq) * 1000:.1f} ms" if jq else ""
     common = f"state.json of {n + 1} services, {size / 1e6:.2f} MB; `depctl --version` {median(version) * 1000:.1f} ms{jq_text}"
-    for name, times, cpu, limit in (("stage list", listing, listing_cpu, 10.0), ("stage move", move, move_cpu, 20.0)):
+    for name, times, cpu, faults, limit in (("stage list", listing, listing_cpu, listing_faults, 10.0),
+                                            ("stage move", move, move_cpu, move_faults, 20.0)):
         m = median(times) * 1000
         results.append({"target": f"CLI: `environment {name}`, 1,000 services (median of {runs})",
                         "limit": f"<= {limit:.0f} ms", "measured": f"{m:.1f} ms", "ratio": m / limit,
-                        "detail": f"CPU time (user + system) {median(cpu) * 1000:.1f} ms; {common}", "command": f"depctl environment {name} -e big"
+                        "detail": f"CPU time (user + system) {median(cpu) * 1000:.1f} ms; {median(faults):.0f} page faults; {common}",
+                        "command": f"depctl environment {name} -e big"
                                                      + (" -n mover -s 'stage 3'" if name == "stage move" else "")})
 
 
