@@ -8,6 +8,7 @@
 #include "depctl/error.hpp"
 #include "depctl/model.hpp"
 #include "depctl/state_fast_read.hpp"
+#include "depctl/state_fast_write.hpp"
 #include "depctl/validate.hpp"
 
 namespace depctl {
@@ -293,6 +294,7 @@ State state_from_json(const json& doc) {
 }
 
 std::string serialize_state(const State& state) {
+    if (auto fast = write_state_fast(state)) return std::move(*fast);
     return to_json(state).dump(2) + "\n";
 }
 

@@ -1,0 +1,310 @@
+// The state written as text directly: one pass over the model into one string. The key order
+// below is the JSON library's (its objects are std::maps: keys sorted by bytes); keep each
+// object's keys sorted when adding a field, and add the field to the unit test's full state.
+#include "depctl/state_fast_write.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "depctl/names.hpp"
+
+namespace depctl {
+namespace {
+
+class Writer {
+public:
+    explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
+
+    bool ok() const { return ok_; }
+    std::string take() { return std::move(out_); }
+
+    // An object or array is opened, then each member starts with key() or item(), then closed.
+    void open(char bracket) {
+        out_ += bracket;
+        ++depth_;
+        first_ = true;
+    }
+    void close(char bracket) {
+        --depth_;
+        if (!first_) newline();  // an empty one stays "{}" or "[]"
+        out_ += bracket;
+        first_ = false;
+    }
+    void key(std::string_view name) {
+        item();
+        string(name);
+        out_ += ": ";
+    }
+    void item() {
+        if (!first_) out_ += ',';
+        newline();
+        first_ = false;
+    }
+
+    void string(std::string_view text) {
+        if (!is_valid_utf8(text)) ok_ = false;
+        out_ += '"';
+        std::size_t plain = 0;  // start of the run of bytes written as they are
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            const auto byte = static_cast<unsigned char>(text[i]);
+            if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+            out_.append(text, plain, i - plain);
+            escape(text[i]);
+            plain = i + 1;
+        }
+        out_.append(text, plain, text.size() - plain);
+        out_ += '"';
+    }
+    void boolean(bool value) { out_ += value ? "true" : "false"; }
+    void integer(long long value) { out_ += std::to_string(value); }
+    // Rare (health options): the library's own formatting, so the bytes cannot differ.
+    void number(double value) { out_ += nlohmann::json(value).dump(); }
+
+    // Members written only when set, as model_json.cpp's put_if does.
+    void field(std::string_view name, const std::string& value) {
+        if (value.empty()) return;
+        key(name);
+        string(value);
+    }
+    void field(std::string_view name, const std::optional<int>& value) {
+        if (!value) return;
+        key(name);
+        integer(*value);
+    }
+    void field(std::string_view name, const std::optional<double>& value) {
+        if (!value) return;
+        key(name);
+        number(*value);
+    }
+
+private:
+    void newline() {
+        out_ += '\n';
+        out_.append(static_cast<std::size_t>(depth_) * 2, ' ');
+    }
+    // A byte below 0x20, a quote or a backslash, as the JSON library escapes it.
+    void escape(char c) {
+        switch (c) {
+            case '"':
+                out_ += "\\\"";
+                return;
+            case '\\':
+                out_ += "\\\\";
+                return;
+            case '\b':
+                out_ += "\\b";
+                return;
+            case '\f':
+                out_ += "\\f";
+                return;
+            case '\n':
+                out_ += "\\n";
+                return;
+            case '\r':
+                out_ += "\\r";
+                return;
+            case '\t':
+                out_ += "\\t";
+                return;
+            default:
+                break;
+        }
+        const auto byte = static_cast<unsigned char>(c);
+        static constexpr char k_hex[] = "0123456789abcdef";
+        out_ += "\\u00";
+        out_ += k_hex[byte >> 4];
+        out_ += k_hex[byte & 0xF];
+    }
+
+    std::string out_;
+    int depth_ = 0;
+    bool first_ = true;
+    bool ok_ = true;
+};
+
+void write_string_map(Writer& w, const std::map<std::string, std::string>& map) {
+    w.open('{');
+    for (const auto& entry : map) {
+        w.key(entry.first);
+        w.string(entry.second);
+    }
+    w.close('}');
+}
+
+void write_strings(Writer& w, const std::vector<std::string>& items) {
+    w.open('[');
+    for (const auto& item : items) {
+        w.item();
+        w.string(item);
+    }
+    w.close(']');
+}
+
+void write_health(Writer& w, const HealthCheck& h) {
+    w.open('{');
+    w.field("attempts", h.attempts);
+    w.field("cmd", h.cmd);
+    w.field("connect_timeout_s", h.connect_timeout_s);
+    w.field("expect", h.expect);
+    w.field("http", h.http);
+    w.field("interval_s", h.interval_s);
+    w.field("start_period_s", h.start_period_s);
+    w.field("timeout_s", h.timeout_s);
+    w.close('}');
+}
+
+bool health_set(const HealthCheck& h) {
+    return !h.http.empty() || !h.cmd.empty() || !h.expect.empty() || h.attempts || h.interval_s ||
+           h.connect_timeout_s || h.timeout_s || h.start_period_s;
+}
+
+void write_current(Writer& w, const ServiceStatus& current) {
+    w.open('{');
+    w.field("deployment_id", current.deployment_id);
+    w.field("status", current.status);
+    w.field("updated_at", current.updated_at);
+    w.field("version", current.version);
+    w.close('}');
+}
+
+void write_secrets(Writer& w, const std::vector<SecretRef>& secrets) {
+    w.open('[');
+    for (const auto& secret : secrets) {
+        w.item();
+        w.open('{');
+        w.key("key");
+        w.string(secret.key);
+        w.key("source");
+        w.string(secret.source);
+        w.close('}');
+    }
+    w.close(']');
+}
+
+void write_service(Writer& w, const Service& s) {
+    w.open('{');
+    w.field("build", s.build);
+    w.field("build_timeout_s", s.build_timeout_s);
+    if (!s.current.empty()) {
+        w.key("current");
+        write_current(w, s.current);
+    }
+    if (!s.depends_on.empty()) {
+        w.key("depends_on");
+        write_strings(w, s.depends_on);
+    }
+    w.field("deploy", s.deploy);
+    w.field("deploy_timeout_s", s.deploy_timeout_s);
+    if (!s.env.empty()) {
+        w.key("env");
+        write_string_map(w, s.env);
+    }
+    if (health_set(s.health)) {
+        w.key("health");
+        write_health(w, s.health);
+    }
+    w.key("id");
+    w.string(s.id);
+    w.key("name");
+    w.string(s.name);
+    w.field("release", s.release);
+    w.field("retries", s.retries);
+    if (!s.secrets.empty()) {
+        w.key("secrets");
+        write_secrets(w, s.secrets);
+    }
+    if (s.skipped) {
+        w.key("skipped");
+        w.boolean(true);
+    }
+    w.key("stage_id");
+    w.string(s.stage_id);
+    w.field("stop", s.stop);
+    w.key("type");
+    w.string(to_string(s.type));
+    w.field("workdir", s.workdir);
+    w.close('}');
+}
+
+void write_stage(Writer& w, const Stage& stage) {
+    w.open('{');
+    w.field("description", stage.description);
+    w.key("id");
+    w.string(stage.id);
+    w.key("name");
+    w.string(stage.name);
+    w.close('}');
+}
+
+void write_environment(Writer& w, const Environment& e) {
+    w.open('{');
+    w.key("default_stages");
+    write_string_map(w, e.default_stages);
+    w.key("id");
+    w.string(e.id);
+    w.key("name");
+    w.string(e.name);
+    w.field("post_deploy", e.post_deploy);
+    w.field("pre_deploy", e.pre_deploy);
+    if (e.require_approval) {
+        w.key("require_approval");
+        w.boolean(true);
+    }
+    w.key("services");
+    w.open('[');
+    for (const auto& service : e.services) {
+        w.item();
+        write_service(w, service);
+    }
+    w.close(']');
+    w.key("stages");
+    w.open('[');
+    for (const auto& stage : e.stages) {
+        w.item();
+        write_stage(w, stage);
+    }
+    w.close(']');
+    w.key("type");
+    w.string(to_string(e.type));
+    w.close('}');
+}
+
+void write_project(Writer& w, const Project& p) {
+    w.open('{');
+    w.field("applied_file_sha256", p.applied_file_sha256);
+    if (!p.enforced_order.empty()) {
+        w.key("enforced_order");
+        write_strings(w, p.enforced_order);
+    }
+    w.key("id");
+    w.string(p.id);
+    w.key("name");
+    w.string(p.name);
+    w.close('}');
+}
+
+}  // namespace
+
+std::optional<std::string> write_state_fast(const State& state) {
+    std::size_t services = 0;
+    for (const auto& e : state.environments) services += e.services.size();
+    Writer w(4096 + services * 640);  // about what a service takes; saves the regrowths
+    w.open('{');
+    w.key("environments");
+    w.open('[');
+    for (const auto& e : state.environments) {
+        w.item();
+        write_environment(w, e);
+    }
+    w.close(']');
+    w.key("project");
+    write_project(w, state.project);
+    w.key("schema_version");
+    w.integer(state.schema_version);
+    w.close('}');
+    if (!w.ok()) return std::nullopt;
+    std::string out = w.take();
+    out += '\n';
+    return out;
+}
+
+}  // namespace depctl
