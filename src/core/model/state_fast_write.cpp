@@ -10,6 +10,18 @@
 namespace depctl {
 namespace {
 
+// A field added to the model and not written here would be lost on the next write. These
+// sizes change when a field is added: then write it below (keys sorted), set it in
+// tests/unit/test_state_fast_write.cpp's every_field() and random_service(), and update them.
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+static_assert(sizeof(Service) == 688 && sizeof(HealthCheck) == 168 &&
+                  sizeof(ServiceStatus) == 128 && sizeof(SecretRef) == 64,
+              "a service field was added: write it in state_fast_write.cpp");
+static_assert(sizeof(Environment) == 232 && sizeof(Stage) == 96 && sizeof(Project) == 120 &&
+                  sizeof(State) == 152,
+              "a state field was added: write it in state_fast_write.cpp");
+#endif
+
 class Writer {
 public:
     explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
