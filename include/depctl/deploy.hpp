@@ -46,6 +46,7 @@ struct StepReport {
     std::string error;
     std::string log_path;
     int attempts = 0;
+    int probes = 0;  // a health step's probes, when more than its attempts
     // When the step began (steady clock); recorded as `start_ms` from the deployment's start
     // so that the timeline and `deployment explain` can place it. Unset for steps never run.
     std::optional<std::chrono::steady_clock::time_point> started;

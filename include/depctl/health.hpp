@@ -1,7 +1,9 @@
 // Health checks after a deploy (DESIGN §5): HTTP with Divio's defaults, or a command,
-// tried up to N times with a pause between attempts; stops at once on cancel.
+// probed at once and then at growing pauses, up to N attempts of one interval each; stops at
+// once on cancel.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,7 +24,8 @@ bool status_is_healthy(long status, const std::string& expect);
 
 struct HealthOutcome {
     enum class Result { healthy, unhealthy, canceled } result = Result::unhealthy;
-    int attempts = 0;
+    int attempts = 0;  // intervals with a failed probe, plus the healthy one's
+    int probes = 0;    // calls of the attempt function
     std::string last;  // "status 503" / "Connection refused" / "exit code 1"
 };
 
@@ -31,10 +34,19 @@ struct HealthOutcome {
 // sets `canceled` when cancellation stopped it.
 using HealthAttempt = std::function<std::string(bool& canceled)>;
 
-// Runs `attempt` up to check.attempts times; `log` receives one line per attempt.
+// Probes with `attempt` until healthy or check.attempts attempts failed (an attempt is an
+// interval: the schedule is in health.cpp); `log` receives one line per probe.
+// The pauses between probes: `fraction`-th of the time spent since the first probe, at least
+// `min_pause`, at most the check's interval (docs/deploy.md, "When health is checked").
+struct HealthPacing {
+    std::chrono::milliseconds min_pause{5};
+    int fraction = 8;
+};
+
 HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& cancel,
                                   const HealthAttempt& attempt,
-                                  const std::function<void(std::string_view)>& log);
+                                  const std::function<void(std::string_view)>& log,
+                                  HealthPacing pacing = {});
 
 // The HTTP attempt for check.http (libcurl through HttpClient).
 HealthAttempt http_health_attempt(const HealthCheck& check, const CancelSignal& cancel);

@@ -40,8 +40,9 @@ void add_service_options(CLI::App& cmd, ServiceChanges& c) {
                  "Health check command, healthy on exit 0 (\"\" clears)");
     add_optional(cmd, "--health-attempts", c.health_attempts, "N",
                  "Health check attempts (default 300)");
-    add_optional(cmd, "--health-interval", c.health_interval_s, "SECONDS",
-                 "Seconds between health attempts (default 0.5)");
+    add_optional(
+        cmd, "--health-interval", c.health_interval_s, "SECONDS",
+        "Seconds per health attempt; probes start fast and slow to one per interval (default 0.5)");
     add_optional(cmd, "--health-connect-timeout", c.health_connect_timeout_s, "SECONDS",
                  "HTTP connect timeout (default 0.4)");
     add_optional(cmd, "--health-timeout", c.health_timeout_s, "SECONDS",

@@ -149,13 +149,15 @@ TEST_CASE("health attempts: a cancel ends the wait between attempts at once") {
         cancel.request(CancelLevel::graceful);
     });
     const auto started = std::chrono::steady_clock::now();
+    // Pauses of an hour from the first probe on (the default pacing probes again within ms).
+    const HealthPacing hourly{std::chrono::hours(1), 8};
     const HealthOutcome outcome = run_health_attempts(
         check, cancel,
         [&](bool&) {
             ++calls;
             return std::string("exit code 1");
         },
-        nullptr);
+        nullptr, hourly);
     canceller.join();
     CHECK(outcome.result == HealthOutcome::Result::canceled);
     CHECK(calls == 1);
@@ -171,7 +173,8 @@ TEST_CASE("HTTP health: a real server on 127.0.0.1, Divio's rule, then an expect
         const HealthOutcome outcome =
             run_health_attempts(check, cancel, http_health_attempt(check, cancel), nullptr);
         CHECK(outcome.result == HealthOutcome::Result::healthy);
-        CHECK(outcome.attempts == 3);
+        CHECK(outcome.probes == 3);
+        CHECK(outcome.attempts <= 3);  // probes 5 ms apart can share an interval of 10 ms
         CHECK(server.served() == 3);
     }
     {
@@ -199,4 +202,72 @@ TEST_CASE("HTTP health: nothing listening is unhealthy with the reason, not an e
     CHECK(outcome.result == HealthOutcome::Result::unhealthy);
     CHECK(outcome.attempts == 2);
     CHECK_FALSE(outcome.last.empty());
+}
+
+TEST_CASE("health pacing: probes early, but N failed attempts still take N - 1 intervals") {
+    CancelSignal cancel;
+    HealthCheck check;
+    check.cmd = "unused";
+    check.attempts = 3;
+    check.interval_s = 0.2;
+    int calls = 0;
+    const auto started = std::chrono::steady_clock::now();
+    const HealthOutcome outcome = run_health_attempts(
+        check, cancel,
+        [&](bool&) {
+            ++calls;
+            return std::string("exit code 1");
+        },
+        nullptr);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(outcome.result == HealthOutcome::Result::unhealthy);
+    CHECK(outcome.attempts == 3);
+    CHECK(outcome.probes == calls);
+    CHECK(calls > 3);                               // more probes than intervals
+    CHECK(took >= std::chrono::milliseconds(400));  // but not less patience than before
+}
+
+TEST_CASE("health pacing: a service ready soon after the deploy passes in the first attempt") {
+    CancelSignal cancel;
+    HealthCheck check;
+    check.cmd = "unused";
+    check.attempts = 3;
+    check.interval_s = 30;  // one probe per interval would find it healthy only after 30 s
+    const auto ready_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(150);
+    std::vector<std::string> lines;
+    const HealthOutcome outcome = run_health_attempts(
+        check, cancel,
+        [&](bool&) {
+            return std::chrono::steady_clock::now() >= ready_at ? std::string()
+                                                                : std::string("status 503");
+        },
+        [&](std::string_view line) { lines.emplace_back(line); });
+    CHECK(outcome.result == HealthOutcome::Result::healthy);
+    CHECK(outcome.attempts == 1);
+    CHECK(outcome.probes > 1);
+    REQUIRE(lines.size() == static_cast<std::size_t>(outcome.probes));
+    CHECK(lines[0] == "depctl: health attempt 1 of 3: status 503\n");
+    CHECK(lines[1] == "depctl: health attempt 1 of 3 (probe 2): status 503\n");
+    CHECK(lines.back() ==
+          "depctl: health attempt 1 (probe " + std::to_string(outcome.probes) + "): healthy\n");
+}
+
+TEST_CASE("health pacing: failures in the start period are not counted") {
+    CancelSignal cancel;
+    HealthCheck check;
+    check.cmd = "unused";
+    check.attempts = 2;
+    check.interval_s = 0.1;
+    check.start_period_s = 0.3;
+    std::vector<std::string> lines;
+    const auto started = std::chrono::steady_clock::now();
+    const HealthOutcome outcome = run_health_attempts(
+        check, cancel, [&](bool&) { return std::string("exit code 1"); },
+        [&](std::string_view line) { lines.emplace_back(line); });
+    CHECK(outcome.result == HealthOutcome::Result::unhealthy);
+    CHECK(outcome.attempts == 2);
+    CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(400));
+    REQUIRE(lines.size() >= 3);
+    CHECK(lines[0].find("(in the start period: not counted)") != std::string::npos);
+    CHECK(lines.back().find("not counted") == std::string::npos);
 }

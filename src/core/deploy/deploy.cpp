@@ -195,7 +195,7 @@ private:
         if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
         const auto started = std::chrono::steady_clock::now();
         if (m_plan.steps[i].reused) {
-            m_reports[i] = {"REUSED", 0, std::chrono::milliseconds(0), {}, {}, 0, started};
+            m_reports[i] = {"REUSED", 0, std::chrono::milliseconds(0), {}, {}, 0, 0, started};
             return StepOutcome::succeeded;
         }
         StepReport report = m_runner.run(i, context.cancel);

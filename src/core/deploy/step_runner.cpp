@@ -214,7 +214,7 @@ StepReport StepRunner::run(std::size_t step_index, const CancelSignal& cancel) {
         case StepKind::barrier:
             break;
     }
-    return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0, {}};
+    return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0, 0, {}};
 }
 
 StepReport StepRunner::run_with_retries(std::size_t step_index, const std::string& command,
@@ -287,6 +287,7 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
         });
     StepReport report;
     report.attempts = outcome.attempts;
+    if (outcome.probes > outcome.attempts) report.probes = outcome.probes;
     report.log_path = log.string();
     report.duration =
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);

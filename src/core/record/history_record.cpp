@@ -37,6 +37,7 @@ nlohmann::json report_json(const StepReport& report, std::chrono::steady_clock::
             std::chrono::duration_cast<std::chrono::milliseconds>(*report.started - origin).count();
     if (!report.error.empty()) j["error"] = report.error;
     if (report.attempts > 1) j["attempts"] = report.attempts;
+    if (report.probes > 0) j["probes"] = report.probes;
     return j;
 }
 
