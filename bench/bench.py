@@ -505,8 +505,14 @@ def bench_pictures_section(args, work, results):
     bench_pictures(args, work, results, big_environment, write_state, run_timed)
 
 
+def bench_health_section(args, work, results):
+    from bench_health import bench_health  # bench/bench_health.py: the health gate (#19)
+    bench_health(args, work, results, median)
+
+
 SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale,
-            "file": bench_file_section, "ui": bench_ui_section, "pictures": bench_pictures_section}
+            "file": bench_file_section, "ui": bench_ui_section, "pictures": bench_pictures_section,
+            "health": bench_health_section}
 
 
 def main():
