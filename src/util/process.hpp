@@ -14,12 +14,15 @@
 namespace depctl {
 
 struct ProcessSpec {
-    std::string command;                                   // run as /bin/sh -c COMMAND
+    // Run as /bin/sh -c COMMAND, or exec'd directly when that cannot differ (plain words,
+    // util/command_words.hpp).
+    std::string command;
     std::filesystem::path workdir;                         // empty = inherit
     std::vector<std::pair<std::string, std::string>> env;  // added to / overriding environ
     std::chrono::milliseconds timeout{0};                  // 0 = none
     std::chrono::milliseconds grace{10000};  // SIGTERM -> SIGKILL delay on timeout/cancel
     std::vector<std::string> unset;          // removed from the inherited environ (not from env)
+    bool via_shell = false;  // always /bin/sh -c, even for plain words (tests compare the two)
 };
 
 enum class ProcessEnd { exited, signaled, timed_out, canceled, spawn_failed };

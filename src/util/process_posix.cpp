@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,9 +15,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <system_error>
 
 #include "depctl/error.hpp"
+#include "util/command_words.hpp"
 #include "util/process.hpp"
 
 extern char** environ;
@@ -160,8 +164,37 @@ std::string check_workdir(const std::filesystem::path& dir) {
     return {};
 }
 
-// Spawns /bin/sh -c command writing to out_fd. Returns the pid, or -1 with *error set.
-pid_t spawn_shell(const ProcessSpec& spec, int out_fd, std::string* error) {
+// The value of KEY in "KEY=VALUE" strings, or nullopt.
+std::optional<std::string_view> lookup(const std::vector<std::string>& env, std::string_view key) {
+    for (const auto& entry : env)
+        if (entry.size() > key.size() && entry[key.size()] == '=' && entry.starts_with(key))
+            return std::string_view(entry).substr(key.size() + 1);
+    return std::nullopt;
+}
+
+// What dash does at start-up: a PWD that is not absolute or does not name the working
+// directory is replaced with the real one. The direct path does the same, so a program
+// sees the environment it would have seen through the shell.
+void set_pwd_as_the_shell_would(std::vector<std::string>& env) {
+    const auto pwd = lookup(env, "PWD");
+    struct stat named {
+    }, here{};
+    if (pwd && pwd->starts_with('/') && ::stat(std::string(*pwd).c_str(), &named) == 0 &&
+        ::stat(".", &here) == 0 && named.st_dev == here.st_dev && named.st_ino == here.st_ino)
+        return;
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    if (ec) return;
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("PWD="); });
+    env.push_back("PWD=" + cwd);
+}
+
+// Spawns a command writing to out_fd: directly when it is plain words whose program is found
+// (util/command_words.hpp), else /bin/sh -c command, and also when the direct exec fails
+// (a script without #!, a permission): the shell's handling and messages are the reference.
+// Returns the pid, or -1 with *error set.
+pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, bool* direct) {
+    *direct = false;
     SpawnSetup setup;
     sigset_t empty;
     sigemptyset(&empty);
@@ -187,15 +220,35 @@ pid_t spawn_shell(const ProcessSpec& spec, int out_fd, std::string* error) {
         ::posix_spawn_file_actions_addchdir_np(&setup.m_actions, spec.workdir.c_str());
 
     std::vector<std::string> env_strings = build_environment(spec);
-    std::vector<char*> envp;
-    envp.reserve(env_strings.size() + 1);
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-
-    std::string sh = "/bin/sh", dash_c = "-c", command = spec.command;
-    char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
+    auto envp_of = [](std::vector<std::string>& strings) {
+        std::vector<char*> envp;
+        envp.reserve(strings.size() + 1);
+        for (auto& s : strings) envp.push_back(s.data());
+        envp.push_back(nullptr);
+        return envp;
+    };
 
     pid_t pid = -1;
+    if (auto words = spec.via_shell ? std::nullopt : plain_command_words(spec.command)) {
+        const auto path = lookup(env_strings, "PATH");
+        if (auto program = path ? find_program(words->front(), *path) : std::nullopt) {
+            std::vector<std::string> direct_env = env_strings;
+            if (spec.workdir.empty()) set_pwd_as_the_shell_would(direct_env);
+            std::vector<char*> envp = envp_of(direct_env);
+            std::vector<char*> argv;
+            for (auto& w : *words) argv.push_back(w.data());
+            argv.push_back(nullptr);
+            if (::posix_spawn(&pid, program->c_str(), &setup.m_actions, &setup.m_attr, argv.data(),
+                              envp.data()) == 0) {
+                *direct = true;
+                return pid;
+            }
+        }
+    }
+
+    std::vector<char*> envp = envp_of(env_strings);
+    std::string sh = "/bin/sh", dash_c = "-c", command = spec.command;
+    char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
     const int rc =
         ::posix_spawn(&pid, "/bin/sh", &setup.m_actions, &setup.m_attr, argv, envp.data());
     if (rc != 0) {
@@ -263,7 +316,8 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
     if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) < 0) throw_errno("fcntl(O_NONBLOCK)", errno);
 
     std::string spawn_error;
-    const pid_t pid = spawn_shell(spec, write_end.get(), &spawn_error);
+    bool direct = false;
+    const pid_t pid = spawn_command(spec, write_end.get(), &spawn_error, &direct);
     if (pid < 0) return result(ProcessEnd::spawn_failed, k_spawn_failed_code, spawn_error);
     Child child(pid);
     // Our copy of the write end must go, or EOF would never arrive.
@@ -364,6 +418,18 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
         }
         case StopReason::none:
             break;
+    }
+    if (direct && WIFSIGNALED(status)) {
+        // Through `sh -c`, dash waits for the command, reports a death by signal on stderr
+        // ("Terminated"; nothing for SIGINT and SIGPIPE) and exits 128+n; so does this path.
+        const int sig = WTERMSIG(status);
+        if (sig != SIGINT && sig != SIGPIPE && sink) {
+            const char* text = ::sigdescr_np(sig);
+            std::string line = text ? text : "Signal " + std::to_string(sig);
+            if (WCOREDUMP(status)) line += " (core dumped)";
+            sink(line + "\n");
+        }
+        return result(ProcessEnd::exited, code, {});
     }
     return result(WIFSIGNALED(status) ? ProcessEnd::signaled : ProcessEnd::exited, code, {});
 }
