@@ -20,6 +20,10 @@ public:
     std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
     void append_history(const std::string& environment_id, const nlohmann::json& record) override;
     std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
+    void put_running_record(const std::string& environment_id,
+                            const nlohmann::json& record) override;
+    std::optional<nlohmann::json> running_record(const std::string& environment_id) override;
+    void clear_running_record(const std::string& environment_id) override;
     // Skips lines without filter.containing before parsing them, reading from the end.
     std::vector<nlohmann::json> query_history(const std::string& environment_id,
                                               const HistoryFilter& filter) override;

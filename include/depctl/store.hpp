@@ -95,6 +95,14 @@ public:
         return records;
     }
 
+    // The record of the deployment under way (status RUNNING), kept while it runs and
+    // cleared when its outcome is recorded: the next lock holder that finds one knows
+    // that its deployer died (DESIGN §9 "Honest status").
+    virtual void put_running_record(const std::string& environment_id,
+                                    const nlohmann::json& record) = 0;
+    virtual std::optional<nlohmann::json> running_record(const std::string& environment_id) = 0;
+    virtual void clear_running_record(const std::string& environment_id) = 0;
+
     // Step logs stay on the machine that ran them, under this directory.
     virtual std::filesystem::path log_root() const = 0;
     // Base directory for services' relative workdirs.

@@ -63,6 +63,7 @@ public:
     ~FileLock();
 
     bool locked() const { return m_fd >= 0; }
+    int fd() const { return m_fd; }
     // Replaces the lock file's content (who holds it); the content is advisory.
     void write_note(std::string_view text);
     void release();

@@ -23,6 +23,11 @@ struct ProcessSpec {
     std::chrono::milliseconds grace{10000};  // SIGTERM -> SIGKILL delay on timeout/cancel
     std::vector<std::string> unset;          // removed from the inherited environ (not from env)
     bool via_shell = false;  // always /bin/sh -c, even for plain words (tests compare the two)
+    // Run under the step guard (util/step_guard.cpp) when it is enabled: the command's
+    // group is ended if depctl dies. `held_fd`, when >= 0, is kept open by the guard until
+    // the group is gone (the environment's steps lock).
+    bool guarded = false;
+    int held_fd = -1;
 };
 
 enum class ProcessEnd { exited, signaled, timed_out, canceled, spawn_failed };
@@ -48,5 +53,13 @@ using OutputSink = std::function<void(std::string_view chunk)>;
 // Throws depctl::Error only when the parent itself runs out of resources (pipe, pidfd).
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
                           const CancelSignal* cancel);
+
+// The step guard: main() enables it (the depctl binary is its own guard, re-executed
+// through /proc/self/exe) and hands `depctl __step-guard ...` calls to step_guard_main.
+inline constexpr const char* k_step_guard_argument = "__step-guard";
+void enable_step_guard();
+bool step_guard_enabled();
+bool is_step_guard_call(int argc, char** argv);
+int step_guard_main(int argc, char** argv);
 
 }  // namespace depctl

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -40,6 +41,8 @@ constexpr milliseconds k_drain_window{100};
 constexpr int k_late_chunk_limit = 16;
 constexpr int k_spawn_failed_code = 127;
 constexpr int k_canceled_before_start_code = 130;
+
+std::atomic<bool> g_step_guard{false};
 
 class UniqueFd {
 public:
@@ -229,6 +232,22 @@ pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, boo
     };
 
     pid_t pid = -1;
+    // Under the guard (util/step_guard.cpp), which runs the command itself: /proc/self/exe
+    // names depctl's own binary in the spawned child, even when the file was replaced since.
+    if (spec.guarded && g_step_guard) {
+        if (spec.held_fd >= 0)
+            ::posix_spawn_file_actions_adddup2(&setup.m_actions, spec.held_fd, 3);
+        std::vector<char*> envp = envp_of(env_strings);
+        std::string guard = "depctl", guard_arg = k_step_guard_argument, command = spec.command;
+        std::string parent = std::to_string(::getpid()), grace = std::to_string(spec.grace.count());
+        char* argv[] = {guard.data(), guard_arg.data(), parent.data(),
+                        grace.data(), command.data(),   nullptr};
+        const int rc = ::posix_spawn(&pid, "/proc/self/exe", &setup.m_actions, &setup.m_attr, argv,
+                                     envp.data());
+        if (rc == 0) return pid;
+        *error = "cannot start the step guard: " + std::generic_category().message(rc);
+        return -1;
+    }
     if (auto words = spec.via_shell ? std::nullopt : plain_command_words(spec.command)) {
         const auto path = lookup(env_strings, "PATH");
         if (auto program = path ? find_program(words->front(), *path) : std::nullopt) {
@@ -293,6 +312,13 @@ int poll_retry(pollfd* fds, nfds_t n, int timeout_ms) {
 enum class StopReason { none, timeout, cancel };
 
 }  // namespace
+
+void enable_step_guard() {
+    g_step_guard = true;
+}
+bool step_guard_enabled() {
+    return g_step_guard;
+}
 
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
                           const CancelSignal* cancel) {

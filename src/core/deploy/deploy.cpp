@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/deploy/interrupted.hpp"
 #include "core/deploy/step_runner.hpp"
 #include "core/record/history_record.hpp"
 #include "depctl/build_cache.hpp"
@@ -83,10 +84,6 @@ std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurati
     return estimate;
 }
 
-std::string counted(std::size_t n, const char* one, const char* many) {
-    return std::to_string(n) + ' ' + (n == 1 ? one : many);
-}
-
 }  // namespace
 
 nlohmann::json DeployPreview::to_json() const {
@@ -97,43 +94,6 @@ nlohmann::json DeployPreview::to_json() const {
     out["rollback"] = rollback;
     out["enforced_order"] = promotion;
     if (!version_problem.empty()) out["version_problem"] = version_problem;
-    return out;
-}
-
-std::string DeployPreview::to_text(bool dry_run) const {
-    std::string out = std::string(dry_run ? "Dry run" : "Plan") + ": deploy of environment \"" +
-                      plan.environment_name + "\", version " +
-                      (version.empty() ? "(unresolved: " + version_problem + ")" : version) +
-                      "\n\n";
-    if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
-    if (promotion.value("applies", false)) {
-        if (promotion.value("allowed", false)) {
-            out += "Enforced deployment order: satisfied.\n\n";
-        } else {
-            out += "Enforced deployment order: NOT satisfied, the deploy would be refused:\n";
-            for (const auto& b : promotion["blocking"]) out += "  " + b.get<std::string>() + "\n";
-            out += "\n";
-        }
-    }
-    out += render_plan_text(plan);
-    std::size_t steps = 0;
-    for (const auto& step : plan.steps) steps += step.kind != StepKind::barrier;
-    out += counted(plan.services.size(), "service", "services") + ", " +
-           counted(steps, "step", "steps") + ".";
-    if (estimate) {
-        out += " Estimated time: " + estimate_seconds_text(estimate->seconds) + " at -j" +
-               std::to_string(estimate->parallelism);
-        out += estimate->measured == estimate->steps
-                   ? " (from past durations)."
-                   : " (" + std::to_string(estimate->measured) + " of " +
-                         counted(estimate->steps, "step", "steps") +
-                         " from past durations; the others at the median).";
-    } else if (steps > 0) {
-        out += " No time estimate yet: no past deployment ran these steps.";
-    }
-    if (dry_run) out += " Nothing was run and nothing was written.";
-    out += "\n";
-    if (estimate && !estimate->critical_path.empty()) out += estimate->critical_path_text() + "\n";
     return out;
 }
 
@@ -266,7 +226,11 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     store.cancel_waits_on(&cancel);
     const auto lock = store.lock_environment(op.env.id, me, request.wait);
     store.cancel_waits_on(nullptr);
+    // Steps of a dead deployer end before any of ours start; then it is recorded.
+    const auto steps_lock = take_steps_lock(store, op.env.id, request.grace);
+    record_interrupted(store, op.env.id, me.deployment_id);
     if (approve) approve(op);
+    context.held_fd = steps_lock->held_fd();
 
     context.deployment_id = me.deployment_id;
     context.log_dir = store.log_root() / me.deployment_id;
@@ -275,6 +239,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
                          request.parallelism);
     if (request.rollback) record.set_field("rollback", true);
+    store.put_running_record(op.env.id, record.json());
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 
@@ -313,12 +278,15 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
     store.append_history(op.env.id, record.json());
     store.transact([&](State& s) { record.apply_to(s); });
+    store.clear_running_record(op.env.id);
 
     DeployOutcome outcome;
     outcome.record = record.json();
     outcome.status = record.status();
-    const bool ok = outcome.status == k_status_deployed || outcome.status == k_status_stopped;
-    outcome.exit_code = ok ? 0 : outcome.status == k_status_canceled ? 130 : 1;
+    outcome.exit_code = outcome.status == k_status_deployed || outcome.status == k_status_stopped
+                            ? 0
+                        : outcome.status == k_status_canceled ? 130
+                                                              : 1;
     return outcome;
 }
 

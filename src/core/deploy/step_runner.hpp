@@ -25,6 +25,9 @@ struct StepRunContext {
     // Variables that are the sources of secrets (env:VAR): never inherited by any step,
     // so a secret reaches only the steps it is meant for, under its own key.
     std::vector<std::string> scrub;
+    // Kept open by every step's guard: the environment's steps lock (deploy/interrupted.hpp).
+    int held_fd = -1;
+    std::int64_t fencing_token = 0;  // DEPCTL_FENCING_TOKEN
 };
 
 inline constexpr int k_default_build_timeout_s = 1800;

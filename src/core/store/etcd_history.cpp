@@ -149,6 +149,27 @@ std::vector<json> EtcdStore::query_history(const std::string& environment_id,
     return records;
 }
 
+// PREFIX/running/<env-id>: the record of the deployment under way.
+void EtcdStore::put_running_record(const std::string& environment_id, const json& record) {
+    if (!valid_id(environment_id))
+        throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    m_client->put(key("running/" + environment_id), record.dump());
+}
+
+std::optional<json> EtcdStore::running_record(const std::string& environment_id) {
+    if (!valid_id(environment_id)) return std::nullopt;
+    const auto kv = m_client->get(key("running/" + environment_id));
+    if (!kv) return std::nullopt;
+    json doc = json::parse(kv->value, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return json::object();
+    return doc;
+}
+
+void EtcdStore::clear_running_record(const std::string& environment_id) {
+    if (!valid_id(environment_id)) return;
+    m_client->txn({}, {{TxnOp::Kind::remove, key("running/" + environment_id), "", "", 0}});
+}
+
 fs::path EtcdStore::log_root() const {
     fs::path base;
     if (const char* state_home = std::getenv("XDG_STATE_HOME"); state_home && *state_home == '/') {

@@ -178,4 +178,29 @@ std::vector<nlohmann::json> FileStore::query_history(const std::string& environm
     return records;
 }
 
+// <dir>/running/<env-id>.json: the record of the deployment under way.
+void FileStore::put_running_record(const std::string& environment_id,
+                                   const nlohmann::json& record) {
+    if (!valid_id(environment_id))
+        throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
+    ensure_directory(m_dir / "running");
+    write_file_atomic(m_dir / "running" / (environment_id + ".json"), record.dump());
+}
+
+std::optional<nlohmann::json> FileStore::running_record(const std::string& environment_id) {
+    if (!valid_id(environment_id)) return std::nullopt;
+    const auto text = read_file(m_dir / "running" / (environment_id + ".json"));
+    if (!text) return std::nullopt;
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return nlohmann::json::object();
+    return doc;
+}
+
+void FileStore::clear_running_record(const std::string& environment_id) {
+    if (!valid_id(environment_id)) return;
+    std::error_code ec;
+    fs::remove(m_dir / "running" / (environment_id + ".json"), ec);
+    if (ec) throw_errno("cannot remove " + (m_dir / "running").string(), ec.value());
+}
+
 }  // namespace depctl

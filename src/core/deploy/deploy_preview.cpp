@@ -1,0 +1,51 @@
+// The dry run's text (DeployPreview::to_text), apart from the deploy narrative.
+#include "depctl/deploy.hpp"
+#include "depctl/step_estimates.hpp"
+
+namespace depctl {
+namespace {
+
+std::string counted(std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + ' ' + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::string DeployPreview::to_text(bool dry_run) const {
+    std::string out = std::string(dry_run ? "Dry run" : "Plan") + ": deploy of environment \"" +
+                      plan.environment_name + "\", version " +
+                      (version.empty() ? "(unresolved: " + version_problem + ")" : version) +
+                      "\n\n";
+    if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
+    if (promotion.value("applies", false)) {
+        if (promotion.value("allowed", false)) {
+            out += "Enforced deployment order: satisfied.\n\n";
+        } else {
+            out += "Enforced deployment order: NOT satisfied, the deploy would be refused:\n";
+            for (const auto& b : promotion["blocking"]) out += "  " + b.get<std::string>() + "\n";
+            out += "\n";
+        }
+    }
+    out += render_plan_text(plan);
+    std::size_t steps = 0;
+    for (const auto& step : plan.steps) steps += step.kind != StepKind::barrier;
+    out += counted(plan.services.size(), "service", "services") + ", " +
+           counted(steps, "step", "steps") + ".";
+    if (estimate) {
+        out += " Estimated time: " + estimate_seconds_text(estimate->seconds) + " at -j" +
+               std::to_string(estimate->parallelism);
+        out += estimate->measured == estimate->steps
+                   ? " (from past durations)."
+                   : " (" + std::to_string(estimate->measured) + " of " +
+                         counted(estimate->steps, "step", "steps") +
+                         " from past durations; the others at the median).";
+    } else if (steps > 0) {
+        out += " No time estimate yet: no past deployment ran these steps.";
+    }
+    if (dry_run) out += " Nothing was run and nothing was written.";
+    out += "\n";
+    if (estimate && !estimate->critical_path.empty()) out += estimate->critical_path_text() + "\n";
+    return out;
+}
+
+}  // namespace depctl

@@ -1,0 +1,93 @@
+#include "core/deploy/interrupted.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "depctl/error.hpp"
+
+namespace depctl {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_listed_logs = 1000;
+constexpr std::chrono::milliseconds k_steps_lock_margin{5000};
+
+// The step logs a deployment left on this machine: the steps it started.
+nlohmann::json logs_left(const fs::path& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        names.push_back(it->path().filename().string());
+        if (names.size() == k_listed_logs) break;
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace
+
+StepsLock::StepsLock(FileLock lock) : m_lock(std::move(lock)) {
+    m_held = ::fcntl(m_lock.fd(), F_DUPFD_CLOEXEC, 10);
+    if (m_held < 0) throw_errno("cannot duplicate the steps lock descriptor", errno);
+}
+
+StepsLock::~StepsLock() {
+    ::close(m_held);
+}
+
+std::unique_ptr<StepsLock> take_steps_lock(const StateStore& store,
+                                           const std::string& environment_id,
+                                           std::chrono::milliseconds grace) {
+    const fs::path dir = store.log_root() / ".steps";
+    ensure_directory(store.log_root());
+    ensure_directory(dir);
+    FileLock lock =
+        FileLock::acquire(dir / (environment_id + ".lock"), grace + k_steps_lock_margin);
+    if (!lock.locked()) {
+        throw Error(ErrorKind::Busy,
+                    "steps of an earlier deployment of this environment are still running on "
+                    "this machine",
+                    "their deployer is gone and they did not end within the grace period; find "
+                    "them with `ps -eo pid,pgid,args` and end them, then try again");
+    }
+    return std::make_unique<StepsLock>(std::move(lock));
+}
+
+std::string record_interrupted(StateStore& store, const std::string& environment_id,
+                               const std::string& found_by) {
+    const auto running = store.running_record(environment_id);
+    if (!running || !running->is_object()) return {};
+    const std::string id = running->value("id", "");
+    if (id == found_by) return {};
+    // Killed after its record was appended but before this one was cleared: recorded.
+    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + id + "\"", 8})) {
+        if (r.value("id", "") == id) {
+            store.clear_running_record(environment_id);
+            return {};
+        }
+    }
+    nlohmann::json record = *running;
+    record["status"] = k_status_interrupted;
+    record["finished_at"] = now_iso8601();
+    if (!record.contains("stages")) record["stages"] = nlohmann::json::array();
+    record["failed_step"] = nullptr;
+    record["error"] = "the deployer (pid " + std::to_string(record.value("pid", 0)) + " on " +
+                      record.value("host", std::string("?")) +
+                      ") ended without recording an outcome: killed, crashed or lost its lock; "
+                      "the outcome of the steps it started is unknown";
+    record["interrupted"] = {{"found_by", found_by},
+                             {"found_at", record["finished_at"]},
+                             {"logs", nlohmann::json::array()}};
+    const bool plain_id = id.rfind("dep_", 0) == 0 && id.find('/') == std::string::npos &&
+                          id.find("..") == std::string::npos;
+    if (plain_id) record["interrupted"]["logs"] = logs_left(store.log_root() / id);
+    if (!id.empty()) store.append_history(environment_id, record);
+    store.clear_running_record(environment_id);
+    return id;
+}
+
+}  // namespace depctl

@@ -1,0 +1,44 @@
+// A deployment whose deployer died (DESIGN §9 "Honest status"): its steps are ended before
+// the next deployment of the environment starts any, and it is recorded INTERRUPTED.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "depctl/store.hpp"
+#include "util/files.hpp"
+
+namespace depctl {
+
+inline constexpr const char* k_status_interrupted = "INTERRUPTED";
+
+// The environment's steps lock on this machine (<log root>/.steps/<env-id>.lock). Every
+// step guard of a deployment keeps it held (util/step_guard.cpp), so taking it waits for
+// the steps a dead deployer left to be ended by their guards (at most its grace period).
+// Throws Error{Busy} when they are still running after `grace` and a margin.
+class StepsLock {
+public:
+    explicit StepsLock(FileLock lock);
+    ~StepsLock();
+    StepsLock(const StepsLock&) = delete;
+    StepsLock& operator=(const StepsLock&) = delete;
+    // A descriptor of the lock numbered 10 or above, for the step guards' fd 3.
+    int held_fd() const { return m_held; }
+
+private:
+    FileLock m_lock;
+    int m_held = -1;
+};
+std::unique_ptr<StepsLock> take_steps_lock(const StateStore& store,
+                                           const std::string& environment_id,
+                                           std::chrono::milliseconds grace);
+
+// Under the environment lock: if the store holds a RUNNING record of another deployment,
+// its deployer died or lost the lock before recording an outcome. Appends it to the
+// history as INTERRUPTED, with what is known (who, when, version, the step logs it left
+// on this machine), and clears it. Returns the id of that deployment, or "".
+std::string record_interrupted(StateStore& store, const std::string& environment_id,
+                               const std::string& found_by);
+
+}  // namespace depctl
