@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -38,6 +39,9 @@ class EnvironmentLock {
 public:
     virtual ~EnvironmentLock() = default;
     virtual const LockHolder& holder() const = 0;
+    // Grows with every acquisition of this environment's lock (DESIGN §9 "Fencing"); steps
+    // get it as DEPCTL_FENCING_TOKEN. 0 when the backend has none.
+    virtual std::int64_t fencing_token() const { return 0; }
 };
 
 struct StoreOptions {

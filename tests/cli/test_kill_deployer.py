@@ -124,5 +124,20 @@ stamp end
         self.assertEqual(marked_processes(mark), {})
 
 
+class FencingToken(DepctlTestCase):
+    def test_every_acquisition_gives_steps_a_larger_token(self):
+        self.init_environment()
+        tokens = os.path.join(self.dir, "tokens")
+        self.ok("service", "create", "api", "--type", "application",
+                "--deploy", f'echo "$DEPCTL_FENCING_TOKEN" >> {tokens}')
+        for version in ("v1", "v2", "v3"):
+            self.ok("environment", "deploy", "--version", version)
+        with open(tokens) as f:
+            seen = [int(line) for line in f]
+        self.assertEqual(len(seen), 3)
+        self.assertGreater(seen[0], 0)
+        self.assertEqual(seen, sorted(set(seen)), "the token did not grow with each acquisition")
+
+
 if __name__ == "__main__":
     unittest.main()

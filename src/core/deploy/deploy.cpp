@@ -231,6 +231,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     record_interrupted(store, op.env.id, me.deployment_id);
     if (approve) approve(op);
     context.held_fd = steps_lock->held_fd();
+    context.fencing_token = lock->fencing_token();
 
     context.deployment_id = me.deployment_id;
     context.log_dir = store.log_root() / me.deployment_id;

@@ -29,8 +29,9 @@ std::optional<LockHolder> parse_holder(const std::string& value) {
 
 class EtcdEnvironmentLock final : public EnvironmentLock {
 public:
-    EtcdEnvironmentLock(const EtcdConfig& config, std::int64_t lease, LockHolder holder)
-        : m_config(config), m_lease(lease), m_holder(std::move(holder)) {
+    EtcdEnvironmentLock(const EtcdConfig& config, std::int64_t lease, LockHolder holder,
+                        std::int64_t token)
+        : m_config(config), m_lease(lease), m_holder(std::move(holder)), m_token(token) {
         m_keeper = std::thread([this] { keep_alive(); });
     }
 
@@ -49,6 +50,8 @@ public:
     }
 
     const LockHolder& holder() const override { return m_holder; }
+    // The lock key's create revision: etcd's revisions only grow.
+    std::int64_t fencing_token() const override { return m_token; }
 
 private:
     // Renews the lease three times per TTL, so one lost renewal does not lose the lock.
@@ -70,6 +73,7 @@ private:
     EtcdConfig m_config;
     std::int64_t m_lease;
     LockHolder m_holder;
+    std::int64_t m_token;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_stop = false;
@@ -88,14 +92,16 @@ std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& 
     while (true) {
         const std::int64_t lease = m_client->lease_grant(m_config.lease_ttl_s);
         const TxnResult result = m_client->txn({{lock_key, Compare::Target::create, 0}},
-                                               {{TxnOp::Kind::put, lock_key, value, "", lease}},
+                                               {{TxnOp::Kind::put, lock_key, value, "", lease},
+                                                {TxnOp::Kind::range, lock_key, "", "", 0}},
                                                {{TxnOp::Kind::range, lock_key, "", "", 0}});
         const KeyValue* current = !result.ranges.empty() && !result.ranges.front().kvs.empty()
                                       ? &result.ranges.front().kvs.front()
                                       : nullptr;
         // Our own put may have landed on a member that failed before answering.
         if (result.succeeded || (current && current->lease == lease && current->value == value)) {
-            return std::make_unique<EtcdEnvironmentLock>(m_config, lease, me);
+            const std::int64_t token = current ? current->create_revision : 0;
+            return std::make_unique<EtcdEnvironmentLock>(m_config, lease, me, token);
         }
         m_client->lease_revoke(lease);
         if (wait == LockWait::no) {

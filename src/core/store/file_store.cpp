@@ -21,17 +21,33 @@ bool valid_id(const std::string& id) {
            id.find("..") == std::string::npos;
 }
 
+// The lock file holds the holder and the fencing token; on release only the token stays,
+// so the next holder's token is one more.
 class FileEnvironmentLock final : public EnvironmentLock {
 public:
-    FileEnvironmentLock(FileLock lock, LockHolder holder)
-        : m_lock(std::move(lock)), m_holder(std::move(holder)) {}
-    ~FileEnvironmentLock() override { m_lock.write_note(""); }
+    FileEnvironmentLock(FileLock lock, LockHolder holder, std::int64_t token)
+        : m_lock(std::move(lock)), m_holder(std::move(holder)), m_token(token) {}
+    ~FileEnvironmentLock() override {
+        m_lock.write_note(nlohmann::json{{"fencing_token", m_token}}.dump());
+    }
     const LockHolder& holder() const override { return m_holder; }
+    std::int64_t fencing_token() const override { return m_token; }
 
 private:
     FileLock m_lock;
     LockHolder m_holder;
+    std::int64_t m_token;
 };
+
+std::int64_t last_token(const fs::path& path) {
+    const auto text = read_file(path);
+    if (!text || text->empty()) return 0;
+    const auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (!doc.is_object() || !doc.contains("fencing_token") ||
+        !doc["fencing_token"].is_number_integer())
+        return 0;
+    return doc["fencing_token"].get<std::int64_t>();
+}
 
 std::optional<LockHolder> read_holder(const fs::path& path) {
     const auto text = read_file(path);
@@ -118,8 +134,11 @@ std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& 
                         (holder ? holder->describe() : std::string("another process")),
                     "wait for it with --wait, or stop it with `depctl environment cancel`");
     }
-    lock.write_note(me.to_json().dump());
-    return std::make_unique<FileEnvironmentLock>(std::move(lock), me);
+    const std::int64_t token = last_token(path) + 1;
+    nlohmann::json note = me.to_json();
+    note["fencing_token"] = token;
+    lock.write_note(note.dump());
+    return std::make_unique<FileEnvironmentLock>(std::move(lock), me, token);
 }
 
 std::optional<LockHolder> FileStore::environment_lock_holder(const std::string& environment_id) {
