@@ -15,6 +15,7 @@
 #include "depctl_main.hpp"
 #include "signals.hpp"
 #include "ui/ui_server.hpp"
+#include "util/process.hpp"
 
 extern char** environ;
 
@@ -74,7 +75,10 @@ int run_ui(Invocation& inv, const UiArgs& args) {
 }  // namespace depctl::cli
 
 // depctl-ui is depctl whose `ui` command serves in process; depctl execs it for `depctl ui`.
+// It runs deployments too, so it is the guard of their steps as depctl is (step_guard.cpp).
 int main(int argc, char** argv) {
+    if (depctl::is_step_guard_call(argc, argv)) return depctl::step_guard_main(argc, argv);
+    depctl::enable_step_guard();
     depctl::cli::set_ui_server(&depctl::cli::run_ui);
     return depctl_main(argc, argv);
 }
