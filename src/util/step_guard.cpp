@@ -118,8 +118,12 @@ int step_guard_main(int argc, char** argv) {
         int status = 0;
         if (::waitpid(shell, &status, WNOHANG) == shell) end_like(status);
         // SIGTERM/SIGINT from depctl reach the shell through the group: the guard waits
-        // for it to end. Only the death of depctl (or a new parent) makes it act.
-        if (sig == SIGUSR1 || ::getppid() != parent) end_group(grace_ms);
+        // for it to end. Only the death of depctl makes it act, and that is read from
+        // getppid(): PR_SET_PDEATHSIG also fires when the *thread* that spawned the guard
+        // ends while depctl lives on (the guard is then re-parented to another thread of
+        // the same process, so getppid() is unchanged). SIGUSR1 only wakes us early.
+        (void)sig;
+        if (::getppid() != parent) end_group(grace_ms);
     }
 }
 

@@ -1,22 +1,25 @@
 """No step of a SIGKILLed deployer runs beside the next deployment (DESIGN §9 "Honest
 status"): the step guard ends the steps, the next deployer waits for them, and records the
-dead deployment INTERRUPTED. Checked from stamps the steps write and from /proc."""
-import json
+dead deployment INTERRUPTED. Checked from stamps the steps write and from /proc, never from
+what depctl says about itself."""
 import os
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 import unittest
 
-from depctl_test import DEPCTL, DepctlTestCase, file_backend_only
+from depctl_test import DEPCTL, DepctlTestCase
 
-GRACE = 1.0
+GRACE = 0.5
+ROUNDS = 30
+SERVICES = ("db", "api", "web")
 
 
 def marked_processes(mark):
-    """{pid: deployment id} of live (not zombie) processes whose environment holds `mark`."""
+    """{pid: DEPCTL_VERSION} of live (not zombie) processes whose environment holds `mark`."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -27,64 +30,78 @@ def marked_processes(mark):
                     continue
             with open(f"/proc/{entry}/environ", "rb") as f:
                 env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
-        except OSError:
+        except (OSError, IndexError):
             continue
         if env.get(b"DEPCTL_TEST_MARK") == mark.encode():
-            found[int(entry)] = env.get(b"DEPCTL_DEPLOYMENT_ID", b"").decode()
+            found[int(entry)] = env.get(b"DEPCTL_VERSION", b"").decode()
     return found
 
 
-@file_backend_only("the running record is read from .depctl/running")
+def read_timeline(path):
+    """{(deployment id, version, service): {"start": t, "end": t}} from the steps' stamps."""
+    spans = {}
+    if not os.path.exists(path):
+        return spans
+    with open(path) as f:
+        for line in f:
+            dep, version, service, what, at = line.split()
+            spans.setdefault((dep, version, service), {})[what] = float(at)
+    return spans
+
+
 class KillDeployer(DepctlTestCase):
+    def write_step(self, timeline):
+        # Each step stamps its start and its end, also when it is terminated (`date` ignores
+        # the SIGTERM sent to the whole group, or the stamp would be empty). No output: once
+        # depctl is dead, a write to the log pipe is a SIGPIPE.
+        script = os.path.join(self.dir, "step.sh")
+        with open(script, "w") as f:
+            f.write(f"""exec >/dev/null 2>&1
+stamp() {{ echo "$DEPCTL_DEPLOYMENT_ID $DEPCTL_VERSION $DEPCTL_SERVICE $1 $(trap '' TERM; date +%s.%N)" >> {timeline}; }}
+trap 'stamp end; exit 143' TERM
+stamp start
+sleep 1.2 & wait $!
+stamp end
+""")
+        return f"sh {script}"
+
     def test_thirty_deploys_killed_at_random_moments(self):
         self.init_environment()
         timeline = os.path.join(self.dir, "timeline")
         mark = f"kill-{os.getpid()}-{time.monotonic_ns()}"
         self.env["DEPCTL_TEST_MARK"] = mark
-        # Each step stamps its start and its end, also when it is terminated (`date` ignores
-        # the SIGTERM sent to the whole group, or the stamp would be empty).
-        script = os.path.join(self.dir, "step.sh")
-        with open(script, "w") as f:
-            # No output: once depctl is dead, a write to the log pipe is a SIGPIPE.
-            f.write(f"""exec >/dev/null 2>&1
-stamp() {{ echo "$DEPCTL_DEPLOYMENT_ID $DEPCTL_SERVICE $1 $(trap '' TERM; date +%s.%N)" >> {timeline}; }}
-trap 'stamp end; exit 143' TERM
-stamp start
-sleep 0.4 & wait $!
-stamp end
-""")
-        step = f"sh {script}"
-        for name in ("db", "api", "web"):
-            kind = "database" if name == "db" else "application"
-            self.ok("service", "create", name, "--type", kind, "--deploy", step)
-        running = os.path.join(self.project, ".depctl", "running")
+        step = self.write_step(timeline)
+        # Two stages: kills land in the first, between the two and in the second.
+        self.ok("environment", "stage", "create", "-n", "data")
+        self.ok("environment", "stage", "create", "-n", "apps")
+        for name in SERVICES:
+            kind, stage = ("database", "data") if name == "db" else ("application", "apps")
+            self.ok("service", "create", name, "--type", kind, "--stage", stage, "--deploy", step)
         rng = random.Random(int(os.environ.get("DEPCTL_TEST_SEED", "1414")))
-        killed_ids, survivors, checks = [], [], []
+        killed, finished, survivors, checks = [], [], [], []
 
-        def check(deployment_id):
-            alive = [pid for pid, dep in marked_processes(mark).items() if dep == deployment_id]
+        def check(version):
+            # 2 x grace after the kill: nothing of that deployment may be alive (its guard
+            # included), whatever depctl's next run says.
+            alive = [pid for pid, v in marked_processes(mark).items() if v == version]
             if alive:
-                survivors.append((deployment_id, alive))
+                survivors.append((version, alive))
 
-        for i in range(30):
-            proc = subprocess.Popen([DEPCTL, "environment", "deploy", "--version", f"v{i}", "--grace",
-                                     str(GRACE), "--wait"], cwd=self.project, env=self.env,
+        for i in range(ROUNDS):
+            version = f"v{i}"
+            proc = subprocess.Popen([DEPCTL, "environment", "deploy", "--version", version,
+                                     "--grace", str(GRACE), "--wait"], cwd=self.project,
+                                    env=self.env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            time.sleep(rng.uniform(0.0, 2.0))
+            time.sleep(rng.uniform(0.05, 2.6))
             proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
+            _, err = proc.communicate(timeout=30)
             if proc.returncode != -signal.SIGKILL:
-                self.assertEqual(proc.returncode, 0, proc.stderr.read())
+                self.assertEqual(proc.returncode, 0, err)
+                finished.append(version)
                 continue
-            # Only the renamed file counts, not the temp file of a write the kill interrupted.
-            records = [name for name in (os.listdir(running) if os.path.isdir(running) else [])
-                       if name.startswith("env_") and name.endswith(".json")]
-            if not records:
-                continue  # killed before it took the lock, or after it recorded its outcome
-            with open(os.path.join(running, records[0])) as f:
-                deployment_id = json.load(f)["id"]
-            killed_ids.append(deployment_id)
-            timer = threading.Timer(2 * GRACE, check, (deployment_id,))
+            killed.append(version)
+            timer = threading.Timer(2 * GRACE, check, (version,))
             timer.start()
             checks.append(timer)
         for timer in checks:
@@ -92,16 +109,17 @@ stamp end
         self.ok("environment", "deploy", "--version", "final", "--grace", str(GRACE))
 
         self.assertEqual(survivors, [], "steps of a killed deployment were alive 2 x grace after the kill")
-        self.assertGreaterEqual(len(killed_ids), 10, "too few kills landed during a deployment")
+        self.assertEqual(marked_processes(mark), {}, "steps alive after the last deployment")
+        spans = read_timeline(timeline)
+        started = {version for (_, version, _) in spans}
+        killed_while_running = [v for v in killed if v in started]
+        self.assertGreaterEqual(len(killed_while_running), 10, "too few kills landed during a step")
+
         # No two deployments' steps overlap.
-        spans = {}
-        with open(timeline) as f:
-            for line in f:
-                dep, service, what, at = line.split()
-                spans.setdefault((dep, service), {})[what] = float(at)
         intervals = []
-        for (dep, service), span in spans.items():
-            self.assertIn("end", span, f"{dep} {service} has no end stamp: it was SIGKILLed")
+        for (dep, version, service), span in spans.items():
+            self.assertIn("start", span, f"{version} {service} has an end but no start")
+            self.assertIn("end", span, f"{version} {service} has no end stamp: it was SIGKILLed")
             intervals.append((span["start"], span["end"], dep))
         intervals.sort()
         latest_end, latest_dep = 0.0, None
@@ -111,17 +129,87 @@ stamp end
                                                            f"{latest_dep} still ran")
             if end > latest_end:
                 latest_end, latest_dep = end, dep
-        # Each killed deployment is in the history once, INTERRUPTED unless it had recorded
-        # its own outcome just before the kill.
+
+        # Every killed deployment that started is in the history once, INTERRUPTED; DEPLOYED
+        # only if it recorded its outcome just before the kill (then every step ended normally).
         records = self.json("deployment", "list", "--limit", "100")
-        by_id = {}
+        by_version = {}
         for record in records:
-            by_id.setdefault(record["id"], []).append(record["status"])
-        for deployment_id in killed_ids:
-            self.assertEqual(len(by_id.get(deployment_id, [])), 1, (deployment_id, by_id.get(deployment_id)))
-        interrupted = [d for d in killed_ids if by_id[d] == ["INTERRUPTED"]]
-        self.assertGreaterEqual(len(interrupted), len(killed_ids) - 2, by_id)
-        self.assertEqual(marked_processes(mark), {})
+            by_version.setdefault(record["version"], []).append(record["status"])
+        for version in finished + ["final"]:
+            self.assertEqual(by_version.get(version), ["DEPLOYED"], version)
+        for version in killed:
+            statuses = by_version.get(version, [])
+            if version in started:
+                self.assertEqual(len(statuses), 1, (version, statuses))
+            self.assertLessEqual(len(statuses), 1, (version, statuses))
+            if statuses == ["DEPLOYED"]:
+                ends = [s for (_, v, _), s in spans.items() if v == version]
+                self.assertEqual(len(ends), len(SERVICES), version)
+            elif statuses:
+                self.assertEqual(statuses, ["INTERRUPTED"], version)
+        interrupted = [v for v in killed if by_version.get(v) == ["INTERRUPTED"]]
+        print(f"\n{ROUNDS} deploys: {len(killed)} killed ({len(killed_while_running)} during a "
+              f"step), {len(interrupted)} recorded INTERRUPTED; 0 survivors, 0 overlaps",
+              file=sys.stderr)
+        self.assertGreaterEqual(len(interrupted), 10, by_version)
+
+
+class GuardOutlivesItsSpawningThread(DepctlTestCase):
+    """PR_SET_PDEATHSIG fires when the *thread* that spawned the guard ends, not only when
+    depctl does: a guard spawned from a thread that ends at once must let its step run to
+    the end, and still end it when its parent process dies."""
+
+    def wait_for_file(self, path):
+        deadline = time.monotonic() + 20
+        while not os.path.exists(path) or os.path.getsize(path) == 0:
+            self.assertLess(time.monotonic(), deadline, f"{path} never appeared")
+            time.sleep(0.02)
+
+    def test_step_runs_to_its_end_after_the_spawning_thread_ended(self):
+        started = os.path.join(self.dir, "started")
+        done = os.path.join(self.dir, "done")
+        command = f"echo yes > {started}; sleep 1.5; echo finished > {done}"
+        box = {}
+
+        def spawn():
+            box["proc"] = subprocess.Popen([DEPCTL, "__step-guard", str(os.getpid()), "1000", command],
+                                           start_new_session=True, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # The guard arms PR_SET_PDEATHSIG before it starts the step: once the step runs,
+            # this thread's end is signalled to the guard.
+            self.wait_for_file(started)
+        thread = threading.Thread(target=spawn)
+        thread.start()
+        thread.join()  # the spawning thread is gone long before the step ends
+        self.assertEqual(box["proc"].wait(timeout=30), 0)
+        with open(done) as f:
+            self.assertEqual(f.read(), "finished\n")
+
+    def test_step_is_ended_when_its_parent_process_dies(self):
+        # A parent process (python) spawns the guard, then is SIGKILLed: the step must end.
+        pidfile = os.path.join(self.dir, "step.pid")
+        parent = subprocess.Popen(
+            ["python3", "-c", "import os, subprocess, sys, time\n"
+             f"p = subprocess.Popen([{DEPCTL!r}, '__step-guard', str(os.getpid()), '1000',"
+             f" 'echo $$ > {pidfile}; exec sleep 60'], start_new_session=True)\n"
+             "time.sleep(60)\n"], stdin=subprocess.DEVNULL)
+        self.addCleanup(parent.kill)
+        self.wait_for_file(pidfile)
+        with open(pidfile) as f:
+            step_pid = int(f.read())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with open(f"/proc/{step_pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        break
+            except FileNotFoundError:
+                break
+            self.assertLess(time.monotonic(), deadline, "the step outlived its parent")
+            time.sleep(0.05)
 
 
 class FencingToken(DepctlTestCase):
