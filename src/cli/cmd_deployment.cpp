@@ -82,7 +82,8 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)")
         ->type_name("N");
     list->add_option("--status", args->status, "Only deployments that ended with this status")
-        ->type_name("DEPLOYED|BUILD_ERROR|DEPLOYMENT_ERROR|CANCELED|STOPPED|STOP_ERROR");
+        ->type_name(
+            "DEPLOYED|BUILD_ERROR|DEPLOYMENT_ERROR|CANCELED|STOPPED|STOP_ERROR|INTERRUPTED");
     add_json_flag(*list, inv.options);
     set_examples(
         *list,
