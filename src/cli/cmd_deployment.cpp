@@ -81,9 +81,10 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     auto* list = cmd->add_subcommand("list", "Deployments of the environment, newest first");
     list->add_option("--limit,-n", args->limit, "At most this many (0 = all; default 20)")
         ->type_name("N");
-    list->add_option("--status", args->status, "Only deployments that ended with this status")
-        ->type_name(
-            "DEPLOYED|BUILD_ERROR|DEPLOYMENT_ERROR|CANCELED|STOPPED|STOP_ERROR|INTERRUPTED");
+    list->add_option("--status", args->status,
+                     "Only deployments that ended with this status: DEPLOYED, BUILD_ERROR, "
+                     "DEPLOYMENT_ERROR, CANCELED, STOPPED, STOP_ERROR or INTERRUPTED")
+        ->type_name("STATUS");
     add_json_flag(*list, inv.options);
     set_examples(
         *list,
