@@ -1,10 +1,15 @@
 #include "util/command_words.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace depctl {
 namespace {
@@ -77,6 +82,38 @@ std::optional<std::string> find_program(const std::string& name, std::string_vie
         start = end + 1;
     }
     return std::nullopt;
+}
+
+std::optional<std::string_view> env_lookup(const std::vector<std::string>& env,
+                                           std::string_view key) {
+    for (const auto& entry : env)
+        if (entry.size() > key.size() && entry[key.size()] == '=' && entry.starts_with(key))
+            return std::string_view(entry).substr(key.size() + 1);
+    return std::nullopt;
+}
+
+void set_pwd_as_the_shell_would(std::vector<std::string>& env) {
+    const auto pwd = env_lookup(env, "PWD");
+    struct stat named {
+    }, here{};
+    if (pwd && pwd->starts_with('/') && ::stat(std::string(*pwd).c_str(), &named) == 0 &&
+        ::stat(".", &here) == 0 && named.st_dev == here.st_dev && named.st_ino == here.st_ino)
+        return;
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    if (ec) return;
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("PWD="); });
+    env.push_back("PWD=" + cwd);
+}
+
+std::string shell_signal_report(int status) {
+    if (!WIFSIGNALED(status)) return {};
+    const int sig = WTERMSIG(status);
+    if (sig == SIGINT || sig == SIGPIPE) return {};
+    const char* text = ::sigdescr_np(sig);
+    std::string line = text ? text : "Signal " + std::to_string(sig);
+    if (WCOREDUMP(status)) line += " (core dumped)";
+    return line + "\n";
 }
 
 }  // namespace depctl

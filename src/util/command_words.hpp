@@ -23,4 +23,18 @@ std::optional<std::vector<std::string>> plain_command_words(std::string_view com
 // entry): the shell then gives its own answer.
 std::optional<std::string> find_program(const std::string& name, std::string_view path);
 
+// The value of KEY in "KEY=VALUE" strings, or nullopt.
+std::optional<std::string_view> env_lookup(const std::vector<std::string>& env,
+                                           std::string_view key);
+
+// What dash does at start-up: a PWD that is not absolute or does not name the working
+// directory is replaced with the real one. The direct path does the same, so a program
+// sees the environment it would have seen through the shell.
+void set_pwd_as_the_shell_would(std::vector<std::string>& env);
+
+// What dash prints on stderr when the command it waited for died by a signal (wait status
+// `status`): "Terminated\n", "Killed\n", ... with " (core dumped)"; nothing for SIGINT,
+// SIGPIPE or a normal exit. dash then exits 128+n; the direct paths do the same.
+std::string shell_signal_report(int status);
+
 }  // namespace depctl

@@ -167,31 +167,6 @@ std::string check_workdir(const std::filesystem::path& dir) {
     return {};
 }
 
-// The value of KEY in "KEY=VALUE" strings, or nullopt.
-std::optional<std::string_view> lookup(const std::vector<std::string>& env, std::string_view key) {
-    for (const auto& entry : env)
-        if (entry.size() > key.size() && entry[key.size()] == '=' && entry.starts_with(key))
-            return std::string_view(entry).substr(key.size() + 1);
-    return std::nullopt;
-}
-
-// What dash does at start-up: a PWD that is not absolute or does not name the working
-// directory is replaced with the real one. The direct path does the same, so a program
-// sees the environment it would have seen through the shell.
-void set_pwd_as_the_shell_would(std::vector<std::string>& env) {
-    const auto pwd = lookup(env, "PWD");
-    struct stat named {
-    }, here{};
-    if (pwd && pwd->starts_with('/') && ::stat(std::string(*pwd).c_str(), &named) == 0 &&
-        ::stat(".", &here) == 0 && named.st_dev == here.st_dev && named.st_ino == here.st_ino)
-        return;
-    std::error_code ec;
-    const std::string cwd = std::filesystem::current_path(ec).string();
-    if (ec) return;
-    std::erase_if(env, [](const std::string& e) { return e.starts_with("PWD="); });
-    env.push_back("PWD=" + cwd);
-}
-
 // Spawns a command writing to out_fd: directly when it is plain words whose program is found
 // (util/command_words.hpp), else /bin/sh -c command, and also when the direct exec fails
 // (a script without #!, a permission): the shell's handling and messages are the reference.
@@ -240,8 +215,9 @@ pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, boo
         std::vector<char*> envp = envp_of(env_strings);
         std::string guard = "depctl", guard_arg = k_step_guard_argument, command = spec.command;
         std::string parent = std::to_string(::getpid()), grace = std::to_string(spec.grace.count());
-        char* argv[] = {guard.data(), guard_arg.data(), parent.data(),
-                        grace.data(), command.data(),   nullptr};
+        std::string mode = spec.via_shell ? "shell" : "auto";
+        char* argv[] = {guard.data(), guard_arg.data(), parent.data(), grace.data(),
+                        mode.data(),  command.data(),   nullptr};
         const int rc = ::posix_spawn(&pid, "/proc/self/exe", &setup.m_actions, &setup.m_attr, argv,
                                      envp.data());
         if (rc == 0) return pid;
@@ -249,7 +225,7 @@ pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, boo
         return -1;
     }
     if (auto words = spec.via_shell ? std::nullopt : plain_command_words(spec.command)) {
-        const auto path = lookup(env_strings, "PATH");
+        const auto path = env_lookup(env_strings, "PATH");
         if (auto program = path ? find_program(words->front(), *path) : std::nullopt) {
             std::vector<std::string> direct_env = env_strings;
             if (spec.workdir.empty()) set_pwd_as_the_shell_would(direct_env);
@@ -448,13 +424,8 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
     if (direct && WIFSIGNALED(status)) {
         // Through `sh -c`, dash waits for the command, reports a death by signal on stderr
         // ("Terminated"; nothing for SIGINT and SIGPIPE) and exits 128+n; so does this path.
-        const int sig = WTERMSIG(status);
-        if (sig != SIGINT && sig != SIGPIPE && sink) {
-            const char* text = ::sigdescr_np(sig);
-            std::string line = text ? text : "Signal " + std::to_string(sig);
-            if (WCOREDUMP(status)) line += " (core dumped)";
-            sink(line + "\n");
-        }
+        const std::string line = shell_signal_report(status);
+        if (!line.empty() && sink) sink(line);
         return result(ProcessEnd::exited, code, {});
     }
     return result(WIFSIGNALED(status) ? ProcessEnd::signaled : ProcessEnd::exited, code, {});

@@ -173,7 +173,8 @@ class GuardOutlivesItsSpawningThread(DepctlTestCase):
         box = {}
 
         def spawn():
-            box["proc"] = subprocess.Popen([DEPCTL, "__step-guard", str(os.getpid()), "1000", command],
+            box["proc"] = subprocess.Popen([DEPCTL, "__step-guard", str(os.getpid()), "1000", "auto",
+                                            command],
                                            start_new_session=True, stdin=subprocess.DEVNULL,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             # The guard arms PR_SET_PDEATHSIG before it starts the step: once the step runs,
@@ -191,7 +192,7 @@ class GuardOutlivesItsSpawningThread(DepctlTestCase):
         pidfile = os.path.join(self.dir, "step.pid")
         parent = subprocess.Popen(
             ["python3", "-c", "import os, subprocess, sys, time\n"
-             f"p = subprocess.Popen([{DEPCTL!r}, '__step-guard', str(os.getpid()), '1000',"
+             f"p = subprocess.Popen([{DEPCTL!r}, '__step-guard', str(os.getpid()), '1000', 'auto',"
              f" 'echo $$ > {pidfile}; exec sleep 60'], start_new_session=True)\n"
              "time.sleep(60)\n"], stdin=subprocess.DEVNULL)
         self.addCleanup(parent.kill)
