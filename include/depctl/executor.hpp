@@ -27,6 +27,12 @@ struct ExecStep {
     std::vector<std::size_t> deps;  // steps that must have succeeded (or been skipped) first
     double priority = 0;            // higher first among ready steps of one class (critical path)
     std::function<StepOutcome(StepContext&)> run;
+    // A cap group (index into ExecOptions::group_caps), or -1. A step that takes a slot
+    // starts only while fewer than the cap are held; the slot is given back when a step
+    // that frees it finishes (a service's first and last rollout steps: DESIGN §9, caps).
+    int cap_group = -1;
+    bool takes_slot = false;
+    bool frees_slot = false;
 };
 
 enum class ExecEventKind { started, finished };
@@ -40,6 +46,7 @@ struct ExecEvent {
 
 struct ExecOptions {
     int parallelism = 4;
+    std::vector<int> group_caps;  // slots per cap group, each at least 1
 };
 
 struct ExecResult {
@@ -51,7 +58,8 @@ struct ExecResult {
 // Runs the DAG and returns once every started step finished and all threads are joined.
 // - A step is ready when all its deps succeeded or were skipped; at most
 //   options.parallelism run at once; among ready steps deploy beats build, then higher
-//   priority, then lower index.
+//   priority, then lower index. A ready step whose cap group is full waits aside, without
+//   holding up the steps behind it, until a slot of its group is freed.
 // - Fail-fast: after a failure no step starts, running build steps get a graceful cancel,
 //   running deploy steps finish; never-started steps stay not_started.
 // - cancel (Ctrl-C): no step starts; every running step's signal follows its level.
@@ -60,7 +68,7 @@ struct ExecResult {
 // in causal order (a step's start follows the finish of its deps). If it throws, the run
 // stops like on a failure and the exception is rethrown after the threads are joined.
 // Throws std::invalid_argument for an out-of-range dep, a cycle, a step without a run
-// function, or parallelism < 1.
+// function, parallelism < 1, a cap below 1 or a cap group out of range.
 ExecResult execute(const std::vector<ExecStep>& steps, const ExecOptions& options,
                    CancelSignal& cancel, const std::function<void(const ExecEvent&)>& on_event);
 

@@ -31,6 +31,9 @@ struct Stage {
     std::string id;
     std::string name;
     std::string description;
+    // At most this many of the stage's services in their release/deploy/health steps at
+    // once (DESIGN §9, per-stage caps); unset = only the deploy's --parallelism bounds them.
+    std::optional<int> max_parallel;
 };
 
 struct SecretRef {

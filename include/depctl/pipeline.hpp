@@ -56,6 +56,8 @@ struct Placement {
 };
 Stage& create_stage(Environment& env, std::string_view name, std::string_view description,
                     const Placement& where);
+// A stage's cap on services rolling out at once (1 to k_max_parallelism); nullopt removes it.
+void set_stage_max_parallel(Environment& env, std::string_view name, std::optional<int> cap);
 void edit_stage(Environment& env, std::string_view name, const std::optional<std::string>& new_name,
                 const std::optional<std::string>& new_description);
 // Returns the names of the services moved out (empty when the stage was empty).

@@ -46,6 +46,7 @@ struct PlannedStage {
     std::size_t position = 0;           // 1-based position in the environment
     std::vector<std::size_t> services;  // indices into Plan::services
     std::vector<std::string> left_out;  // skipped or not selected, with the reason
+    std::optional<int> max_parallel;    // the stage's cap on services rolling out at once
 };
 
 struct Plan {

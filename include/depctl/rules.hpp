@@ -17,6 +17,7 @@ inline constexpr int k_max_attempts = 100000;
 inline constexpr std::size_t k_max_description = 1000;
 inline constexpr std::size_t k_max_version = 200;
 inline constexpr std::size_t k_max_command = 64 * 1024;
+inline constexpr int k_max_parallelism = 1024;  // --parallelism and a stage's max_parallel
 
 // A variable or secret key: letters, digits and _, not starting with a digit.
 bool is_variable_name(std::string_view key);

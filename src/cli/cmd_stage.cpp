@@ -6,6 +6,7 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
+#include "depctl/rules.hpp"
 #include "depctl/views.hpp"
 #include "file_support.hpp"
 #include "table.hpp"
@@ -19,7 +20,10 @@ std::string render_stage_list(const Environment& env) {
     for (std::size_t i = 0; i < env.stages.size(); ++i) {
         const Stage& stage = env.stages[i];
         if (i > 0) out += "\n\n";
-        out += "# deployment stage " + std::to_string(i + 1) + ": \"" + stage.name + "\"\n";
+        out += "# deployment stage " + std::to_string(i + 1) + ": \"" + stage.name + "\"";
+        if (stage.max_parallel)
+            out += " (at most " + std::to_string(*stage.max_parallel) + " at a time)";
+        out += "\n";
         // As in the seed, a stage without a description has one blank line, not two.
         out += stage.description.empty() ? "\n" : stage.description + "\n\n";
         std::vector<std::vector<std::string>> rows;
@@ -59,7 +63,22 @@ struct StageArgs {
     std::optional<std::string> new_name;
     std::optional<std::string> new_description;
     std::optional<std::string> move_to;
+    std::optional<int> max_parallel;
 };
+
+// --max-parallel N: a cap of N services rolling out at once; 0 removes the cap.
+void add_max_parallel(CLI::App& cmd, StageArgs& args) {
+    cmd.add_option_function<int>(
+           "--max-parallel", [&args](int n) { args.max_parallel = n; },
+           "At most N of the stage's services in release/deploy/health at once, 1 to 1024 (0 "
+           "removes the cap)")
+        ->check(CLI::Range(0, k_max_parallelism).description(""))
+        ->type_name("N");
+}
+
+std::optional<int> cap_of(int n) {
+    return n == 0 ? std::nullopt : std::optional<int>(n);
+}
 
 // Runs a stage mutation on the selected environment and prints `message` (or the stage list as
 // JSON).
@@ -120,6 +139,7 @@ void register_stage(CLI::App& environment, Invocation& inv) {
         ->type_name("TEXT");
     create->add_option("--before", args->before, "Insert before this stage")->type_name("STAGE");
     create->add_option("--after", args->after, "Insert after this stage")->type_name("STAGE");
+    add_max_parallel(*create, *args);
     set_examples(*create,
                  "  depctl environment stage create -n \"fifth stage\" -d \"workers\"\n"
                  "  depctl environment stage create -n migrations --before \"second stage\"");
@@ -127,12 +147,15 @@ void register_stage(CLI::App& environment, Invocation& inv) {
         const Placement where = placement_from(args->before, args->after, std::nullopt, false);
         return mutate(inv, [&](Environment& env) {
             const Stage& stage = create_stage(env, args->name, args->description, where);
+            if (args->max_parallel)
+                set_stage_max_parallel(env, stage.name, cap_of(*args->max_parallel));
             return "Stage " + show_name(stage.name) + " created at position " +
                    std::to_string(env.stage_index(stage.id) + 1);
         });
     });
 
-    auto* edit = cmd->add_subcommand("edit", "Rename a stage or change its description");
+    auto* edit =
+        cmd->add_subcommand("edit", "Rename a stage, change its description or its parallel cap");
     edit->add_option("-n,--name", args->name, "Stage to change")->required()->type_name("STAGE");
     edit->add_option_function<std::string>(
             "--new-name", [args](const std::string& v) { args->new_name = v; }, "New name")
@@ -141,11 +164,18 @@ void register_stage(CLI::App& environment, Invocation& inv) {
             "--new-description", [args](const std::string& v) { args->new_description = v; },
             "New description (\"\" clears it)")
         ->type_name("TEXT");
+    add_max_parallel(*edit, *args);
     set_examples(
         *edit,
-        "  depctl environment stage edit -n \"DATABASE DEFAULT\" --new-name \"first stage\"");
+        "  depctl environment stage edit -n \"DATABASE DEFAULT\" --new-name \"first stage\"\n"
+        "  depctl environment stage edit -n migrations --max-parallel 1");
     on_run(*edit, inv, [&inv, args] {
         return mutate(inv, [&](Environment& env) {
+            if (args->max_parallel) {
+                set_stage_max_parallel(env, args->name, cap_of(*args->max_parallel));
+                if (!args->new_name && !args->new_description)
+                    return std::string("Stage updated successfully");
+            }
             edit_stage(env, args->name, args->new_name, args->new_description);
             return std::string("Stage updated successfully");
         });

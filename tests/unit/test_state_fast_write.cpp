@@ -25,7 +25,7 @@ State every_field() {
     env.require_approval = true;
     env.pre_deploy = "echo pre\tdeploy\r\n";
     env.post_deploy = "printf 'a\\nb' \b\f \x01\x1f\x7f";
-    env.stages = {{"stg_1", "first", "the \"first\" one"}, {"stg_2", "second", ""}};
+    env.stages = {{"stg_1", "first", "the \"first\" one", 1}, {"stg_2", "second", "", {}}};
     env.default_stages = {{"DATABASE", "stg_1"}, {"APPLICATION", "stg_2"}};
     Service s;
     s.id = "svc_1";
@@ -122,7 +122,8 @@ State random_state(std::mt19937& rng) {
         env.pre_deploy = random_text(rng);
         env.post_deploy = random_text(rng);
         for (int k = std::uniform_int_distribution<int>(0, 3)(rng); k > 0; --k)
-            env.stages.push_back({random_text(rng), random_text(rng), random_text(rng)});
+            env.stages.push_back(
+                {random_text(rng), random_text(rng), random_text(rng), maybe(rng, k + 1)});
         for (int k = std::uniform_int_distribution<int>(0, 2)(rng); k > 0; --k)
             env.default_stages[random_text(rng)] = random_text(rng);
         for (int k = std::uniform_int_distribution<int>(0, 8)(rng); k > 0; --k)

@@ -144,13 +144,33 @@ public:
                              step.deps, step.priority,
                              [this, i](StepContext& context) { return run_step(i, context); }});
         }
-        return execute(steps, {parallelism}, cancel,
+        return execute(steps, {parallelism, stage_caps(steps)}, cancel,
                        [this](const ExecEvent& event) { on_event(event); });
     }
 
     const std::vector<StepReport>& reports() const { return m_reports; }
 
 private:
+    // A stage's max_parallel: each of its services takes a slot with its first rollout step
+    // and gives it back with its last (DESIGN §9, per-stage caps). One cap group per stage.
+    std::vector<int> stage_caps(std::vector<ExecStep>& steps) const {
+        std::vector<int> caps;
+        for (const PlannedStage& stage : m_plan.stages) {
+            if (!stage.max_parallel) continue;
+            const int group = static_cast<int>(caps.size());
+            caps.push_back(*stage.max_parallel);
+            for (std::size_t index : stage.services) {
+                const PlannedService& ps = m_plan.services[index];
+                const std::size_t first = ps.first_rollout_step();
+                if (first == k_no_step) continue;
+                steps[first].cap_group = steps[ps.last_step()].cap_group = group;
+                steps[first].takes_slot = true;
+                steps[ps.last_step()].frees_slot = true;
+            }
+        }
+        return caps;
+    }
+
     StepOutcome run_step(std::size_t i, StepContext& context) {
         if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
         const auto started = std::chrono::steady_clock::now();

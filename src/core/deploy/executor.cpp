@@ -58,6 +58,8 @@ void validate(const std::vector<ExecStep>& steps, const ExecOptions& options,
     if (options.parallelism < 1)
         throw std::invalid_argument("parallelism must be at least 1, got " +
                                     std::to_string(options.parallelism));
+    for (int cap : options.group_caps)
+        if (cap < 1) throw std::invalid_argument("a cap group must allow at least 1 step");
     const std::size_t n = steps.size();
     dependents.assign(n, {});
     waiting.assign(n, 0);
@@ -66,6 +68,9 @@ void validate(const std::vector<ExecStep>& steps, const ExecOptions& options,
             throw std::invalid_argument("step \"" + steps[i].name + "\" has no run function");
         if (std::isnan(steps[i].priority))
             throw std::invalid_argument("step \"" + steps[i].name + "\" has a NaN priority");
+        if (steps[i].cap_group >= static_cast<int>(options.group_caps.size()) ||
+            steps[i].cap_group < -1)
+            throw std::invalid_argument("step \"" + steps[i].name + "\" has no such cap group");
         for (std::size_t dep : steps[i].deps) {
             if (dep >= n)
                 throw std::invalid_argument("step \"" + steps[i].name + "\" depends on step " +
@@ -135,6 +140,9 @@ public:
           m_external(cancel),
           m_on_event(on_event),
           m_parallelism(options.parallelism),
+          m_caps(options.group_caps),
+          m_held(options.group_caps.size(), 0),
+          m_parked(options.group_caps.size()),
           m_states(steps.size(), StepState::not_started),
           m_ready(ReadyOrder{&steps}) {
         validate(steps, options, m_dependents, m_waiting);
@@ -191,6 +199,7 @@ private:
 
             const std::size_t i = m_ready.top();
             m_ready.pop();
+            if (!take_slot_locked(i)) continue;  // parked until its group frees a slot
             m_states[i] = StepState::running;
             if (!spare) {
                 emit_locked(ExecEventKind::started, i);
@@ -239,9 +248,33 @@ private:
         }
     }
 
+    // False (and the step parked) when its cap group is full.
+    bool take_slot_locked(std::size_t i) {
+        const ExecStep& step = m_steps[i];
+        if (!step.takes_slot || step.cap_group < 0) return true;
+        const auto g = static_cast<std::size_t>(step.cap_group);
+        if (m_held[g] >= m_caps[g]) {
+            m_parked[g].push_back(i);
+            return false;
+        }
+        ++m_held[g];
+        return true;
+    }
+
+    void free_slot_locked(std::size_t i) {
+        const ExecStep& step = m_steps[i];
+        if (!step.frees_slot || step.cap_group < 0) return;
+        const auto g = static_cast<std::size_t>(step.cap_group);
+        if (m_held[g] > 0) --m_held[g];
+        for (std::size_t parked : m_parked[g]) m_ready.push(parked);
+        if (!m_parked[g].empty()) m_cv.notify_all();
+        m_parked[g].clear();
+    }
+
     void finish_locked(std::size_t i, StepOutcome outcome) {
         const StepState state = state_of(outcome);
         m_states[i] = state;
+        free_slot_locked(i);
         emit_locked(ExecEventKind::finished, i);
         if (state == StepState::failed) m_failed = true;
         if (state == StepState::succeeded || state == StepState::skipped) {
@@ -305,6 +338,9 @@ private:
     CancelSignal& m_external;
     const std::function<void(const ExecEvent&)>& m_on_event;
     const int m_parallelism;
+    const std::vector<int> m_caps;
+    std::vector<int> m_held;                         // slots taken per cap group
+    std::vector<std::vector<std::size_t>> m_parked;  // ready steps waiting for a slot
 
     std::mutex m_mutex;
     std::condition_variable m_cv;

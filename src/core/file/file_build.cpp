@@ -141,6 +141,12 @@ struct Builder {
             const std::string description = item["description"] ? item["description"].Scalar() : "";
             at(w, name, p + ".name",
                [&] { return create_stage(env, name.Scalar(), description, Placement{}).id; });
+            if (const YAML::Node cap = item["max_parallel"]) {
+                at(w, cap, p + ".max_parallel", [&] {
+                    set_stage_max_parallel(env, name.Scalar(), whole(cap));
+                    return std::string();
+                });
+            }
         }
         // A stage named like a default ("DATABASE DEFAULT") is that type's default stage.
         for (ServiceType type : {ServiceType::database, ServiceType::job, ServiceType::container,

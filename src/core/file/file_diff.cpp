@@ -85,6 +85,12 @@ const T* by_name(const std::vector<T>& items, const std::string& name) {
     return nullptr;
 }
 
+Fields stage_fields(const Stage& stage) {
+    Fields f{{"description", quoted(stage.description)}};
+    if (stage.max_parallel) f.emplace_back("max_parallel", number(stage.max_parallel));
+    return f;
+}
+
 Fields environment_fields(const Environment& e) {
     Fields f{{"type", std::string(to_lower(to_string(e.type)))}};
     if (e.require_approval) f.emplace_back("require_approval", "true");
@@ -102,9 +108,8 @@ void diff_stages(std::vector<DefinitionChange>& out, const Environment& a, const
             continue;
         }
         common_a.push_back(to_lower(stage.name));
-        diff_fields(out, {'~', "stage", b.name, other->name, "", "", ""},
-                    {{"description", quoted(stage.description)}},
-                    {{"description", quoted(other->description)}});
+        diff_fields(out, {'~', "stage", b.name, other->name, "", "", ""}, stage_fields(stage),
+                    stage_fields(*other));
     }
     for (const auto& stage : b.stages) {
         if (!by_name(a.stages, stage.name))

@@ -116,6 +116,7 @@ YamlValue stages_of(const Environment& env) {
         YamlValue m = YamlValue::map();
         m.put("name", YamlValue::text(stage.name));
         put_text(m, "description", stage.description);
+        put_number(m, "max_parallel", stage.max_parallel);
         list.items.push_back(m);
     }
     return list;

@@ -73,6 +73,13 @@ std::vector<KeySpec> make_stage_keys() {
     return {
         {"name", KeyType::string, "Stage name", {}, nullptr, true},
         {"description", KeyType::string, "What the stage is for"},
+        {"max_parallel",
+         KeyType::integer,
+         "At most this many of the stage's services in release/deploy/health at once",
+         {},
+         nullptr,
+         false,
+         1},
     };
 }
 

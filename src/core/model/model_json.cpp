@@ -7,6 +7,7 @@
 
 #include "depctl/error.hpp"
 #include "depctl/model.hpp"
+#include "depctl/rules.hpp"
 #include "depctl/state_fast_read.hpp"
 #include "depctl/state_fast_write.hpp"
 #include "depctl/validate.hpp"
@@ -45,11 +46,9 @@ bool get_bool(const json& j, const char* key) {
     return it->get<bool>();
 }
 
-// The limits `service create/edit` enforce (pipeline_services.cpp), so that a hand-edited
-// state cannot hold what the CLI refuses: a negative timeout would mean "no timeout".
-constexpr double k_max_seconds = 7 * 24 * 3600;
-constexpr double k_max_retries = 100;
-constexpr double k_max_attempts = 100000;
+// The limits the CLI enforces (rules.hpp), so that a hand-edited state cannot hold what the
+// CLI refuses: a negative timeout would mean "no timeout".
+constexpr double k_max_seconds = k_max_timeout_s;
 constexpr double k_positive = std::numeric_limits<double>::min();
 
 // Checked against [low, high] before the conversion: a double outside int's range
@@ -105,7 +104,8 @@ void require_object(const json& j, const std::string& what) {
 Stage stage_from_json(const json& j) {
     require_object(j, "a stage");
     return Stage{get_string(j, "id", true), get_string(j, "name", true),
-                 get_string(j, "description")};
+                 get_string(j, "description"),
+                 get_number<int>(j, "max_parallel", 1, k_max_parallelism)};
 }
 
 HealthCheck health_from_json(const json& j) {
@@ -192,6 +192,7 @@ Environment environment_from_json(const json& j) {
 json to_json(const Stage& stage) {
     json j = {{"id", stage.id}, {"name", stage.name}};
     put_if(j, "description", stage.description);
+    put_if(j, "max_parallel", stage.max_parallel);
     return j;
 }
 

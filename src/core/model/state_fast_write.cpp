@@ -17,7 +17,7 @@ namespace {
 static_assert(sizeof(Service) == 688 && sizeof(HealthCheck) == 168 &&
                   sizeof(ServiceStatus) == 128 && sizeof(SecretRef) == 64,
               "a service field was added: write it in state_fast_write.cpp");
-static_assert(sizeof(Environment) == 232 && sizeof(Stage) == 96 && sizeof(Project) == 120 &&
+static_assert(sizeof(Environment) == 232 && sizeof(Stage) == 104 && sizeof(Project) == 120 &&
                   sizeof(State) == 152,
               "a state field was added: write it in state_fast_write.cpp");
 #endif
@@ -242,6 +242,7 @@ void write_stage(Writer& w, const Stage& stage) {
     w.field("description", stage.description);
     w.key("id");
     w.string(stage.id);
+    w.field("max_parallel", stage.max_parallel);
     w.key("name");
     w.string(stage.name);
     w.close('}');

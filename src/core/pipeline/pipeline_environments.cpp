@@ -24,7 +24,7 @@ void add_default_stages(Environment& env) {
     for (ServiceType type : {ServiceType::database, ServiceType::job, ServiceType::container,
                              ServiceType::application}) {
         Stage stage{new_id("stg_"), std::string(to_string(type)) + " DEFAULT",
-                    k_default_stage_description};
+                    k_default_stage_description, std::nullopt};
         env.default_stages[std::string(to_string(type))] = stage.id;
         env.stages.push_back(std::move(stage));
     }

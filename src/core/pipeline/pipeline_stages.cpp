@@ -60,7 +60,8 @@ std::size_t insertion_index(const Environment& env, const Placement& where, cons
 
 Stage& create_stage(Environment& env, std::string_view name, std::string_view description,
                     const Placement& where) {
-    Stage stage{new_id("stg_"), checked_name(name, "stage"), checked_description(description)};
+    Stage stage{new_id("stg_"), checked_name(name, "stage"), checked_description(description),
+                std::nullopt};
     require_unique_stage(env, stage.name, nullptr);
     const std::size_t index = insertion_index(env, where, nullptr);
     return *env.stages.insert(env.stages.begin() + static_cast<std::ptrdiff_t>(index),
@@ -72,7 +73,7 @@ void edit_stage(Environment& env, std::string_view name, const std::optional<std
     Stage& stage = find_stage(env, name);
     if (!new_name && !new_description) {
         throw Error(ErrorKind::Usage, "nothing to change",
-                    "pass --new-name and/or --new-description");
+                    "pass --new-name, --new-description or --max-parallel");
     }
     if (new_name) {
         const std::string checked = checked_name(*new_name, "stage");
@@ -80,6 +81,15 @@ void edit_stage(Environment& env, std::string_view name, const std::optional<std
         stage.name = checked;
     }
     if (new_description) stage.description = checked_description(*new_description);
+}
+
+void set_stage_max_parallel(Environment& env, std::string_view name, std::optional<int> cap) {
+    Stage& stage = find_stage(env, name);
+    if (cap && (*cap < 1 || *cap > k_max_parallelism)) {
+        throw Error(ErrorKind::Refused, "max_parallel " + std::to_string(*cap) + " is out of range",
+                    "1 to " + std::to_string(k_max_parallelism) + " services at a time");
+    }
+    stage.max_parallel = cap;
 }
 
 std::vector<std::string> delete_stage(Environment& env, std::string_view name,

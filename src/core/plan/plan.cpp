@@ -84,7 +84,8 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
     std::unordered_map<std::string, std::size_t> stage_of;
     for (std::size_t k = 0; k < env.stages.size(); ++k) {
         const std::size_t i = reverse_stages ? env.stages.size() - 1 - k : k;
-        plan.stages.push_back({env.stages[i].id, env.stages[i].name, i + 1, {}, {}});
+        plan.stages.push_back(
+            {env.stages[i].id, env.stages[i].name, i + 1, {}, {}, env.stages[i].max_parallel});
         stage_of.emplace(env.stages[i].id, k);
     }
     for (const auto& s : env.services) {

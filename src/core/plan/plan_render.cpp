@@ -61,7 +61,9 @@ nlohmann::json plan_to_json(const Plan& plan) {
                           {"name", stage.name},
                           {"skipped", services.empty()},
                           {"services", services},
-                          {"left_out", stage.left_out}});
+                          {"left_out", stage.left_out},
+                          {"max_parallel", stage.max_parallel ? nlohmann::json(*stage.max_parallel)
+                                                              : nlohmann::json()}});
     }
     std::size_t step_count = 0;
     for (const auto& step : plan.steps) step_count += step.kind != StepKind::barrier;
@@ -73,6 +75,8 @@ std::string render_plan_text(const Plan& plan) {
     std::string out;
     for (const PlannedStage& stage : plan.stages) {
         out += "# deployment stage " + std::to_string(stage.position) + ": \"" + stage.name + "\"";
+        if (stage.max_parallel && !stage.services.empty())
+            out += " (at most " + std::to_string(*stage.max_parallel) + " at a time)";
         out += stage.services.empty() ? " (skipped: nothing to deploy)\n" : "\n";
         for (std::size_t index : stage.services) {
             const PlannedService& ps = plan.services[index];

@@ -59,6 +59,7 @@ json stage_list_view(const Environment& env) {
                        {"id", stage.id},
                        {"name", stage.name},
                        {"description", stage.description},
+                       {"max_parallel", stage.max_parallel ? json(*stage.max_parallel) : json()},
                        {"default_for", default_types_of(env, stage.id)},
                        {"services", services}});
     }
