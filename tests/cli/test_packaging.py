@@ -40,8 +40,12 @@ class Packaging(DepctlTestCase):
         for path, help_text in commands.items():
             if not path:
                 continue
-            self.assertIn("depctl " + " ".join(path), flat)
-            section = flat.split("depctl " + " ".join(path) + " ", 1)[1]
+            name = "depctl " + " ".join(path)
+            self.assertIn(name, flat)
+            # The command's own section: its heading followed by its usage line (an earlier
+            # mention, in another command's examples, is not it).
+            heading = f"{name} {name} "
+            section = flat.split(heading if heading in flat else name + " ", 1)[1]
             for flag in re.findall(r"(?m)^  (?:-\w,)?(--[\w-]+)", help_text.split("Global options")[0]):
                 if flag != "--help":
                     self.assertIn(flag, section[:6000], f"man page: {flag} of depctl {' '.join(path)}")
