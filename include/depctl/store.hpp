@@ -42,6 +42,11 @@ public:
     // Grows with every acquisition of this environment's lock (DESIGN §9 "Fencing"); steps
     // get it as DEPCTL_FENCING_TOKEN. 0 when the backend has none.
     virtual std::int64_t fencing_token() const { return 0; }
+    // True once the backend knows the lock is no longer ours (etcd: the lease expired while
+    // the holder could not renew it, e.g. frozen or cut off). `on_loss` is called once, from
+    // another thread, when that is found (DESIGN §9 "Fencing").
+    virtual bool lost() const { return false; }
+    virtual void on_loss(std::function<void()> callback) { (void)callback; }
 };
 
 struct StoreOptions {

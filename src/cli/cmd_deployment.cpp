@@ -83,7 +83,7 @@ void register_deployment(CLI::App& app, Invocation& inv) {
         ->type_name("N");
     list->add_option("--status", args->status,
                      "Only deployments that ended with this status: DEPLOYED, BUILD_ERROR, "
-                     "DEPLOYMENT_ERROR, CANCELED, STOPPED, STOP_ERROR or INTERRUPTED")
+                     "DEPLOYMENT_ERROR, CANCELED, STOPPED, STOP_ERROR, INTERRUPTED or LOCK_LOST")
         ->type_name("STATUS");
     add_json_flag(*list, inv.options);
     set_examples(

@@ -252,6 +252,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     if (approve) approve(op);
     context.held_fd = steps_lock->held_fd();
     context.fencing_token = lock->fencing_token();
+    // A lost lock (DESIGN §9 "Fencing"): no new step, the running ones killed at once.
+    lock->on_loss([&cancel] { cancel.request(CancelLevel::immediate); });
 
     context.deployment_id = me.deployment_id;
     context.log_dir = store.log_root() / me.deployment_id;
@@ -297,6 +299,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
+    if (lock->lost()) return lock_lost_outcome(store, op.env.id, record);
     store.append_history(op.env.id, record.json());
     store.transact([&](State& s) { record.apply_to(s); });
     store.clear_running_record(op.env.id);

@@ -90,4 +90,25 @@ std::string record_interrupted(StateStore& store, const std::string& environment
     return id;
 }
 
+DeployOutcome lock_lost_outcome(StateStore& store, const std::string& environment_id,
+                                HistoryRecord& record) {
+    record.set_field("status", k_status_lock_lost);
+    record.set_field("error",
+                     "the deployer lost the environment's lock (its lease expired) while the "
+                     "deployment ran: no step was started after that and the running ones were "
+                     "killed; the state was not written, another deployer may hold the lock");
+    // The new holder may already have recorded this deployment INTERRUPTED (it found its
+    // running record, which is then no longer ours to clear): recorded once.
+    const std::string id = record.json().value("id", "");
+    bool recorded = false;
+    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + id + "\"", 8}))
+        recorded = recorded || r.value("id", "") == id;
+    if (!recorded) store.append_history(environment_id, record.json());
+    DeployOutcome outcome;
+    outcome.record = record.json();
+    outcome.status = k_status_lock_lost;
+    outcome.exit_code = 4;
+    return outcome;
+}
+
 }  // namespace depctl

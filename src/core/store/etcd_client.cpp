@@ -317,7 +317,10 @@ std::int64_t EtcdClient::lease_grant(int ttl_s) {
 std::int64_t EtcdClient::lease_keepalive(std::int64_t id) {
     // A streaming call on the gateway: one request, one {"result": {...}} message.
     const json reply = call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
-    return get_i64(object_at(reply, "result"), "TTL");
+    // A stream error (no leader, ...) says nothing about the lease: not an answer.
+    if (reply.contains("error") || !reply.contains("result"))
+        throw Error(ErrorKind::Store, "etcd did not answer the lease renewal");
+    return get_i64(object_at(reply, "result"), "TTL");  // 0: the lease expired
 }
 
 void EtcdClient::lease_revoke(std::int64_t id) {

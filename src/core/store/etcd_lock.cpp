@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -62,7 +63,12 @@ private:
         while (!m_wake.wait_for(lock, interval, [this] { return m_stop; })) {
             lock.unlock();
             try {
-                client.lease_keepalive(m_lease);
+                // An expired lease is answered with HTTP 200 and no TTL: the key is gone and
+                // somebody else may hold the lock now.
+                if (client.lease_keepalive(m_lease) <= 0) {
+                    mark_lost();
+                    return;
+                }
             } catch (const std::exception&) {
                 // Retried at the next tick; the deploy itself goes on either way.
             }
@@ -70,13 +76,41 @@ private:
         }
     }
 
+    void mark_lost() {
+        std::function<void()> callback;
+        {
+            std::lock_guard<std::mutex> guard(m_mutex);
+            m_lost = true;
+            callback = m_on_loss;
+        }
+        if (callback) callback();
+    }
+
+public:
+    bool lost() const override {
+        std::lock_guard<std::mutex> guard(m_mutex);
+        return m_lost;
+    }
+    void on_loss(std::function<void()> callback) override {
+        bool already = false;
+        {
+            std::lock_guard<std::mutex> guard(m_mutex);
+            m_on_loss = callback;
+            already = m_lost;
+        }
+        if (already && callback) callback();
+    }
+
+private:
     EtcdConfig m_config;
     std::int64_t m_lease;
     LockHolder m_holder;
     std::int64_t m_token;
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_stop = false;
+    bool m_lost = false;
+    std::function<void()> m_on_loss;
     std::thread m_keeper;
 };
 
