@@ -142,3 +142,80 @@ TEST_CASE("direct runs: a timeout takes the whole group down", "[process]") {
     spec.grace = std::chrono::milliseconds(100);
     check_same(spec);
 }
+
+TEST_CASE("direct and shell runs: a table of commands decided by the rule, run both ways",
+          "[process]") {
+    depctl::testing::TempDir dir;
+    fs::create_directories(dir.path() / "sub");
+    std::ofstream(dir.path() / "a.txt") << "alpha\n";
+    std::ofstream(dir.path() / "b.txt") << "beta\n";
+    write_script(dir.path() / "args", "#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\n");
+    write_script(dir.path() / "exit3", "#!/bin/sh\necho out; echo err >&2; exit 3\n");
+    write_script(dir.path() / "selfkill", "#!/bin/sh\nkill -TERM $$\n");
+    write_script(dir.path() / "noshebang", "echo run by the shell; exit 4\n");
+    // Plain words (exec'd directly) and shell syntax (never): the same command run by the rule
+    // and forced through /bin/sh -c must end and print the same. A wrong decision shows as a
+    // difference: `echo $HOME` exec'd directly would print "$HOME".
+    const std::vector<std::pair<const char*, bool>> table = {
+        {"true", true},
+        {"false", true},
+        {"./exit3", true},
+        {"./selfkill", true},
+        {"./noshebang", true},
+        {"./args one two=2 --three", true},
+        {"./args\ttabs  and   spaces", true},
+        {"/bin/ls -d sub", true},
+        {"ls a.txt b.txt", true},
+        {"sleep 0.01", true},
+        {"no-such-program-depctl-test arg", true},
+        {"./missing", true},
+        {"sub", true},  // a directory: exec fails, the shell says so
+        {"./args 'single quoted'", false},
+        {"./args \"double quoted\"", false},
+        {"./args back\\slash", false},
+        {"ls *.txt", false},
+        {"ls ?.txt", false},
+        {"echo hi > out.txt && cat out.txt", false},
+        {"cat < a.txt", false},
+        {"echo $HOME", false},
+        {"echo ${PWD}", false},
+        {"echo $((1 + 2))", false},
+        {"echo `echo nested`", false},
+        {"true && echo and", false},
+        {"false || echo or", false},
+        {"true; echo after", false},
+        {"cd sub && /bin/pwd", false},
+        {"export X=1 && env", false},
+        {"FOO=bar env", false},
+        {"echo a # comment", false},
+        {"exit 7", false},
+        {"exec ./exit3", false},
+        {"true --help", false},
+        {"printf x", false},
+        {"test -d sub", false},
+        {"[ -f a.txt ]", false},
+        {"kill -0 $$", false},
+        {"umask", false},
+        {"echo ~", false},
+        {"(./exit3)", false},
+        {"{ ./exit3; }", false},
+        {"./args é", false},
+    };
+    ProcessSpec spec;
+    spec.workdir = dir.path();
+    for (const auto& [command, direct] : table) {
+        INFO(command);
+        CHECK(plain_command_words(command).has_value() == direct);
+        spec.command = command;
+        spec.via_shell = false;
+        std::string ruled_out, shell_out;
+        const ProcessResult ruled = run(spec, ruled_out);
+        spec.via_shell = true;
+        const ProcessResult shell = run(spec, shell_out);
+        CHECK(ruled.end == shell.end);
+        CHECK(ruled.exit_code == shell.exit_code);
+        CHECK(sorted_lines(ruled_out) == sorted_lines(shell_out));
+        fs::remove(dir.path() / "out.txt");
+    }
+    CHECK(table.size() >= 30);
+}
