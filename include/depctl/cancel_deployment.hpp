@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "depctl/status.hpp"
 #include "depctl/store.hpp"
 
 namespace depctl {
@@ -20,7 +22,9 @@ struct CancelOutcome {
     bool was_running = false;
     LockHolder holder;
     std::string deployment_id;
-    std::string final_status;  // from the history record, e.g. CANCELED
+    // From the history record; nullopt when the deployer ended without writing one.
+    std::optional<DeploymentStatus> final_status;
+    std::string final_status_text() const;
     nlohmann::json to_json() const;
 };
 

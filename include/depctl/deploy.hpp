@@ -10,20 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "depctl/deploy_types.hpp"
 #include "depctl/plan.hpp"
+#include "depctl/record.hpp"
 #include "depctl/step_estimates.hpp"
 #include "depctl/store.hpp"
 #include "util/cancel.hpp"
 
 namespace depctl {
-
-// Deployment status values of history records and of services' current status.
-inline constexpr const char* k_status_deployed = "DEPLOYED";
-inline constexpr const char* k_status_build_error = "BUILD_ERROR";
-inline constexpr const char* k_status_deployment_error = "DEPLOYMENT_ERROR";
-inline constexpr const char* k_status_canceled = "CANCELED";
-inline constexpr const char* k_status_stopped = "STOPPED";
-inline constexpr const char* k_status_stop_error = "STOP_ERROR";
 
 struct DeployRequest {
     std::string environment_id;
@@ -38,37 +32,6 @@ struct DeployRequest {
     bool rollback = false;     // redeploy an earlier version; skips the enforced order
 };
 
-// What happened to one step, as reported to observers and written to history.
-struct StepReport {
-    std::string status;  // SUCCEEDED, FAILED, TIMED_OUT, CANCELED, NOT_STARTED
-    int exit_code = 0;
-    std::chrono::milliseconds duration{0};
-    std::string error;
-    std::string log_path;
-    int attempts = 0;
-    int probes = 0;  // a health step's probes, when more than its attempts
-    // When the step began (steady clock); recorded as `start_ms` from the deployment's start
-    // so that the timeline and `deployment explain` can place it. Unset for steps never run.
-    std::optional<std::chrono::steady_clock::time_point> started;
-};
-
-// Receives the progress of a deployment. Calls about steps come from worker threads but
-// never concurrently with each other (the executor serialises events); step_output may
-// come concurrently from several steps and must synchronise itself.
-class DeployObserver {
-public:
-    virtual ~DeployObserver() = default;
-    virtual void deployment_started(const Plan&, const std::string& /*deployment_id*/,
-                                    const std::string& /*version*/) {}
-    virtual void step_started(const Plan&, std::size_t /*step*/) {}
-    virtual void step_finished(const Plan&, std::size_t /*step*/, const StepReport&) {}
-    virtual void hook_finished(const std::string& /*name*/, const StepReport&) {}
-    // Complete lines of a step's output; only called when wants_output() is true.
-    virtual bool wants_output() const { return false; }
-    virtual void step_output(const Plan&, std::size_t /*step*/, std::string_view /*line*/) {}
-    virtual void cancel_requested(CancelLevel) {}
-};
-
 struct DeployPreview;
 
 // Asked when the environment requires approval and --yes was not given: shows the plan
@@ -76,8 +39,7 @@ struct DeployPreview;
 using ApprovalPrompt = std::function<bool(const DeployPreview&)>;
 
 struct DeployOutcome {
-    nlohmann::json record;
-    std::string status;
+    DeploymentRecord record;
     int exit_code = 0;  // 0 deployed, 1 failed, 130 canceled
 };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "depctl/model.hpp"
+#include "depctl/record.hpp"
 #include "depctl/store.hpp"
 
 namespace depctl {
@@ -16,15 +17,20 @@ struct HistoryQuery {
     std::string status;     // empty = any
 };
 
+// The store's history of an environment, typed: the one place records are read from JSON.
+// Oldest first; `filter` as in StateStore::query_history.
+std::vector<DeploymentRecord> load_history(StateStore& store, const std::string& environment_id,
+                                           const HistoryFilter& filter = {});
+
 // Newest first.
-std::vector<nlohmann::json> list_deployments(StateStore& store, const Environment& env,
-                                             const HistoryQuery& query);
+std::vector<DeploymentRecord> list_deployments(StateStore& store, const Environment& env,
+                                               const HistoryQuery& query);
 
 // A deployment record by id (or unique id prefix) across all environments; Error{Refused} if none.
-nlohmann::json find_deployment(StateStore& store, const State& state, const std::string& id);
+DeploymentRecord find_deployment(StateStore& store, const State& state, const std::string& id);
 
 // A short summary row of a record for `deployment list`.
-nlohmann::json deployment_summary(const nlohmann::json& record);
+nlohmann::json deployment_summary(const DeploymentRecord& record);
 
 // The log files of a record, optionally filtered by service name and step.
 struct LogFile {
@@ -32,7 +38,7 @@ struct LogFile {
     std::string step;
     std::string path;
 };
-std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::string& service,
+std::vector<LogFile> deployment_logs(const DeploymentRecord& record, const std::string& service,
                                      const std::string& step);
 
 // Per service: version, status and time of the last deployment, and whether the

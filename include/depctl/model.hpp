@@ -56,7 +56,7 @@ struct HealthCheck {
 };
 
 // What the last deployment did to a service; written by the deploy engine.
-struct ServiceStatus {
+struct ServiceCurrent {
     std::string version;
     std::string status;  // DEPLOYED, BUILD_ERROR, DEPLOYMENT_ERROR, CANCELED, STOPPED, ...
     std::string updated_at;
@@ -82,7 +82,7 @@ struct Service {
     std::optional<int> deploy_timeout_s;
     std::optional<int> retries;
     std::vector<std::string> depends_on;  // service ids
-    ServiceStatus current;
+    ServiceCurrent current;
 };
 
 struct Environment {
@@ -131,6 +131,10 @@ nlohmann::json to_json(const Stage& stage);
 State state_from_json(const nlohmann::json& doc);
 // Serialises the state as the bytes written to disk (pretty, trailing newline).
 std::string serialize_state(const State& state);
-State parse_state(std::string_view bytes, std::string_view origin);
+// `corrupt_hint` is the hint of an unreadable state (what was left where, how to repair).
+inline constexpr const char* k_file_corrupt_hint =
+    "the file was left as it is; restore it from a backup or fix it by hand";
+State parse_state(std::string_view bytes, std::string_view origin,
+                  const char* corrupt_hint = k_file_corrupt_hint);
 
 }  // namespace depctl

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "depctl/plan.hpp"
+#include "depctl/record.hpp"
 
 namespace depctl {
 
@@ -17,7 +18,7 @@ namespace depctl {
 // `measured`, when given, receives how many of the steps that will run (not barriers, not
 // reused builds) took their estimate from a record rather than from a fallback.
 std::vector<double> estimate_step_durations(const Plan& plan,
-                                            const std::vector<nlohmann::json>& records,
+                                            const std::vector<DeploymentRecord>& records,
                                             std::size_t* measured = nullptr);
 
 // A duration as the dry run writes it: 4.2s, 3m07s.

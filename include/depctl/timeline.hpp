@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "depctl/plan.hpp"
+#include "depctl/record.hpp"
 
 namespace depctl {
 
@@ -61,7 +62,7 @@ struct DeploymentTimeline {
 
 // Throws Error{Refused} when the record has no step times (written before depctl recorded
 // them), with the way out.
-DeploymentTimeline timeline_from_record(const nlohmann::json& record);
+DeploymentTimeline timeline_from_record(const DeploymentRecord& record);
 
 // What a step waited for, in the order the waits ended.
 enum class WaitKind { start, step, stage, dependency, worker };

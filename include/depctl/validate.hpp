@@ -7,7 +7,7 @@
 
 namespace depctl {
 
-// Throws Error{kind} describing the first violation. Loading uses ErrorKind::Store (a
+// Throws Error{kind} describing the first violation. Loading uses ErrorKind::Corrupt (a
 // corrupt file); committing a mutation uses ErrorKind::Refused (bad input).
 void validate_state(const State& state, ErrorKind kind);
 

@@ -119,7 +119,7 @@ std::vector<std::string> names_in_environment(const Position& at, const std::str
         }
         for (const Environment* env : envs) {
             for (const auto& record : list_deployments(*store, *env, {20, {}}))
-                out.push_back(record.value("id", ""));
+                out.push_back(record.id);
         }
         return out;
     }

@@ -141,7 +141,7 @@ int run_cancel(Invocation& inv, const DeployArgs& args) {
     } else {
         say(inv.options, "Deployment " + outcome.deployment_id + " of " + show_name(env.name) +
                              " (" + outcome.holder.describe() + ") ended with status " +
-                             outcome.final_status);
+                             outcome.final_status_text());
     }
     return 0;
 }

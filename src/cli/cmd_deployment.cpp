@@ -20,44 +20,39 @@ std::string ms_text(long long ms) {
     return buffer;
 }
 
-void print_record(const nlohmann::json& r) {
-    std::cout << "Deployment:  " << r.value("id", "") << '\n'
-              << "Environment: " << r.value("environment", "") << '\n'
-              << "Version:     " << r.value("version", "") << '\n'
-              << "Status:      " << r.value("status", "") << '\n'
-              << "By:          " << r.value("user", "") << '@' << r.value("host", "") << " ("
-              << r.value("trigger", "") << ")\n"
-              << "Started:     " << r.value("started_at", "") << '\n'
-              << "Finished:    " << r.value("finished_at", "") << " ("
-              << ms_text(r.value("duration_ms", 0LL)) << ")\n";
-    if (!r["failed_step"].is_null()) {
-        const auto& f = r["failed_step"];
-        std::cout << "Failed step: " << f.value("service", "") << ' ' << f.value("step", "")
-                  << ", exit code " << f.value("exit_code", 0) << " (log " << f.value("log", "")
-                  << ")\n";
+void print_record(const DeploymentRecord& r) {
+    std::cout << "Deployment:  " << r.id << '\n'
+              << "Environment: " << r.environment << '\n'
+              << "Version:     " << r.version << '\n'
+              << "Status:      " << to_string(r.status) << '\n'
+              << "By:          " << r.user << '@' << r.host << " (" << r.trigger << ")\n"
+              << "Started:     " << r.started_at << '\n'
+              << "Finished:    " << r.finished_at << " (" << ms_text(r.duration_ms) << ")\n";
+    if (r.failed_step) {
+        const FailedStep& f = *r.failed_step;
+        std::cout << "Failed step: " << f.service << ' ' << f.step << ", exit code " << f.exit_code
+                  << " (log " << f.log << ")\n";
     }
-    for (const auto& stage : r.value("stages", nlohmann::json::array())) {
-        std::cout << "\n# deployment stage " << stage.value("position", 0) << ": \""
-                  << stage.value("name", "") << "\"\n";
-        if (stage["services"].empty()) std::cout << "<no service>\n";
+    for (const StageRecord& stage : r.stages) {
+        std::cout << "\n# deployment stage " << stage.position << ": \"" << stage.name << "\"\n";
+        if (stage.services.empty()) std::cout << "<no service>\n";
         std::vector<std::vector<std::string>> rows;
-        for (const auto& svc : stage["services"]) {
+        for (const ServiceRecord& svc : stage.services) {
             std::string steps;
-            for (const auto& step : svc["steps"]) {
-                const std::string status = step.value("status", "");
-                steps += (steps.empty() ? "" : ", ") + step.value("step", "") + " " + status;
-                if (status == "REUSED" || status == "NOT_STARTED") continue;  // nothing ran
-                steps += " " + ms_text(step.value("duration_ms", 0LL));
-                if (status != "SUCCEEDED")
-                    steps += " (exit " + std::to_string(step.value("exit_code", 0)) + ")";
+            for (const StepRecord& step : svc.steps) {
+                steps += (steps.empty() ? "" : ", ") + step.name + " " +
+                         std::string(to_string(step.status));
+                if (step.status == StepStatus::reused || step.status == StepStatus::not_started)
+                    continue;  // nothing ran
+                steps += " " + ms_text(step.duration_ms);
+                if (step.status != StepStatus::succeeded)
+                    steps += " (exit " + std::to_string(step.exit_code) + ")";
             }
             rows.push_back(
-                {svc.value("name", ""), svc.value("status", ""), steps.empty() ? "-" : steps});
+                {svc.name, std::string(to_string(svc.status)), steps.empty() ? "-" : steps});
         }
         if (!rows.empty()) std::cout << render_table({"Service", "Status", "Steps"}, rows);
-        for (const auto& left : stage.value("left_out", nlohmann::json::array())) {
-            std::cout << "  " << left.get<std::string>() << '\n';
-        }
+        for (const std::string& left : stage.left_out) std::cout << "  " << left << '\n';
     }
 }
 
@@ -126,7 +121,7 @@ void register_deployment(CLI::App& app, Invocation& inv) {
         const State state = store->load();
         const auto record = load_deployment(*store, state, inv.options, args->id);
         if (json_output(inv.options)) {
-            print_json(record);
+            print_json(record.to_json());
         } else {
             print_record(record);
         }

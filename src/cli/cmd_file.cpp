@@ -39,7 +39,8 @@ std::optional<State> existing_state(const Options& options) {
     try {
         return open_state(options)->load();
     } catch (const Error& e) {
-        if (e.kind() != ErrorKind::Store || !options.state.empty() || std::getenv("DEPCTL_STATE"))
+        if (e.kind() != ErrorKind::NotFound || !options.state.empty() ||
+            std::getenv("DEPCTL_STATE"))
             throw;
         return std::nullopt;
     }

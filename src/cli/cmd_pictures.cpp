@@ -50,8 +50,8 @@ void add_deployment_id(CLI::App& command, std::string& id) {
 
 }  // namespace
 
-nlohmann::json load_deployment(StateStore& store, const State& state, const Options& options,
-                               const std::string& id) {
+DeploymentRecord load_deployment(StateStore& store, const State& state, const Options& options,
+                                 const std::string& id) {
     if (id != "latest") return find_deployment(store, state, id);
     const Environment& env = select_environment(state, options.environment);
     const auto newest = list_deployments(store, env, {1, {}});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common.hpp"
+#include "depctl/record.hpp"
 
 namespace depctl::cli {
 
@@ -19,8 +20,8 @@ void register_deployment(CLI::App& app, Invocation& invocation);
 // environment and deployment groups exist.
 void register_pictures(CLI::App& app, Invocation& invocation);
 // A history record by id, id prefix, or `latest` (the newest of the selected environment).
-nlohmann::json load_deployment(StateStore& store, const State& state, const Options& options,
-                               const std::string& id);
+DeploymentRecord load_deployment(StateStore& store, const State& state, const Options& options,
+                                 const std::string& id);
 // `state migrate` between the file and etcd backends.
 void register_state(CLI::App& app, Invocation& invocation);
 // `completion bash|zsh|fish` and the hidden `__complete` its scripts call.

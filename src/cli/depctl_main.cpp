@@ -14,6 +14,7 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "help.hpp"
+#include "util/error.hpp"
 
 #ifndef DEPCTL_VERSION
 #define DEPCTL_VERSION "0.0.0"
@@ -131,11 +132,11 @@ int run(int argc, char** argv) {
         // Never exit 0 on a usage error: scripts would carry on blind.
         const auto [what, hint] = describe_usage_error(app, e);
         print_error(what, hint);
-        return static_cast<int>(depctl::ErrorKind::Usage);
+        return depctl::exit_code_of(depctl::ErrorKind::Usage);
     }
     if (!invocation.action) {
         print_error("no command given", "see `depctl --help`");
-        return static_cast<int>(depctl::ErrorKind::Usage);
+        return depctl::exit_code_of(depctl::ErrorKind::Usage);
     }
     if (std::getenv("NO_COLOR")) invocation.options.no_color = true;
     return invocation.action();
@@ -149,9 +150,13 @@ int depctl_main(int argc, char** argv) {
     } catch (const depctl::Error& e) {
         print_error(e.what(), e.hint());
         return e.exit_code();
+    } catch (const depctl::util::Error& e) {
+        // src/util knows nothing of depctl: its failures are I/O failures of the core.
+        print_error(e.what(), e.hint());
+        return depctl::exit_code_of(depctl::ErrorKind::Io);
     } catch (const std::filesystem::filesystem_error& e) {
         print_error(e.what(), {});
-        return static_cast<int>(depctl::ErrorKind::Store);
+        return depctl::exit_code_of(depctl::ErrorKind::Io);
     } catch (const std::exception& e) {
         print_error(std::string("internal error: ") + e.what(), "please report this as a bug");
         return 1;

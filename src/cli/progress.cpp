@@ -11,34 +11,20 @@
 namespace depctl::cli {
 namespace {
 
-bool is_failure(const std::string& status) {
-    return status != "SUCCEEDED" && status != "REUSED" && status != "NOT_STARTED" &&
-           status != "CANCELED" && status != "SKIPPED" && !status.empty();
+bool is_failure(StepStatus status) {
+    return !step_succeeded(status) && status != StepStatus::not_started &&
+           status != StepStatus::canceled && status != StepStatus::skipped;
 }
 
 // One row per service: status, time spent in its steps, and each step's time.
-std::vector<std::vector<std::string>> service_rows(const nlohmann::json& record) {
+std::vector<std::vector<std::string>> service_rows(const DeploymentRecord& record) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& stage : array_field(record, "stages")) {
-        for (const auto& service : array_field(stage, "services")) {
+    for (const StageRecord& stage : record.stages) {
+        for (const ServiceRecord& service : stage.services) {
             std::chrono::milliseconds total{0};
-            std::string steps;
-            for (const auto& step : array_field(service, "steps")) {
-                const std::string status = step.value("status", "");
-                const auto ms = std::chrono::milliseconds(step.value("duration_ms", 0LL));
-                total += ms;
-                std::string item = step.value("step", "");
-                if (status == "REUSED")
-                    item += " reused";
-                else if (status == "NOT_STARTED")
-                    item += " not started";
-                else
-                    item += " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
-                steps += (steps.empty() ? "" : ", ") + item;
-            }
-            rows.push_back({service.value("name", ""), stage.value("name", ""),
-                            service.value("status", ""), duration_text(total),
-                            steps.empty() ? "-" : steps});
+            const std::string steps = steps_text(service, &total);
+            rows.push_back({service.name, stage.name, std::string(to_string(service.status)),
+                            duration_text(total), steps.empty() ? "-" : steps});
         }
     }
     return rows;
@@ -135,7 +121,8 @@ void Progress::step_started(const Plan& plan, std::size_t step) {
 
 void Progress::step_finished(const Plan& plan, std::size_t step, const StepReport& report) {
     std::lock_guard lock(m_mutex);
-    const std::string status = report.status.empty() ? "NOT_STARTED" : report.status;
+    const StepStatus status_value = report.status.value_or(StepStatus::not_started);
+    const std::string status(to_string(status_value));
     if (m_options.mode == ProgressMode::json) {
         emit_json(step_finished_event(plan, step, report));
         return;
@@ -145,7 +132,7 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
         return;
     }
     if (m_options.quiet) return;
-    if (status == "REUSED") {
+    if (status_value == StepStatus::reused) {
         std::cout << elapsed() << ' ' << step_label(plan, step) << ' ' << paint("reused", "32")
                   << " (built before for this version)\n"
                   << std::flush;
@@ -154,7 +141,7 @@ void Progress::step_finished(const Plan& plan, std::size_t step, const StepRepor
     std::string line = elapsed() + ' ' + step_label(plan, step) + ' ' +
                        paint(status, status_color(status)) + " in " +
                        duration_text(report.duration);
-    if (status != "SUCCEEDED") {
+    if (status_value != StepStatus::succeeded) {
         line += " (exit code " + std::to_string(report.exit_code) + ")";
         if (!report.error.empty()) line += ": " + report.error;
     }
@@ -168,8 +155,9 @@ void Progress::hook_finished(const std::string& name, const StepReport& report) 
         return;
     }
     if (m_options.quiet) return;
+    const std::string status(to_string(report.status.value_or(StepStatus::failed)));
     const std::string line = elapsed() + " hook " + name + ' ' +
-                             paint(report.status, status_color(report.status)) + " in " +
+                             paint(status, status_color(status)) + " in " +
                              duration_text(report.duration) + '\n';
     if (m_live) {
         m_live->print_above(line, stdout);
@@ -214,7 +202,7 @@ void Progress::cancel_requested(CancelLevel level) {
 }
 
 std::string Progress::summary(const DeployOutcome& outcome) const {
-    const auto& record = outcome.record;
+    const DeploymentRecord& record = outcome.record;
     std::string out;
     // The live view's last frame already shows every service; plain lines get a table.
     if (!m_live && !m_options.quiet) {
@@ -222,46 +210,38 @@ std::string Progress::summary(const DeployOutcome& outcome) const {
         if (!rows.empty())
             out += "\n" + render_table({"Service", "Stage", "Status", "Time", "Steps"}, rows);
     }
-    const std::string id = record.value("id", "");
-    out += "Deployment " + id + ' ' + paint(outcome.status, status_color(outcome.status)) + " in " +
-           duration_text(std::chrono::milliseconds(record.value("duration_ms", 0LL))) + '\n';
+    const std::string status(to_string(record.status));
+    out += "Deployment " + record.id + ' ' + paint(status, status_color(status)) + " in " +
+           duration_text(std::chrono::milliseconds(record.duration_ms)) + '\n';
     // The first failure as recorded, then any other step that failed while running out.
-    std::vector<nlohmann::json> failures;
-    if (!record["failed_step"].is_null()) failures.push_back(record["failed_step"]);
-    for (const auto& stage : array_field(record, "stages")) {
-        for (const auto& service : array_field(stage, "services")) {
-            for (const auto& step : array_field(service, "steps")) {
-                if (!is_failure(step.value("status", ""))) continue;
-                nlohmann::json failed = {{"service", service.value("name", "")},
-                                         {"step", step.value("step", "")},
-                                         {"status", step.value("status", "")},
-                                         {"exit_code", step.value("exit_code", 0)},
-                                         {"log", step.value("log", "")}};
-                if (!failures.empty() &&
-                    failures.front().value("service", "") == failed["service"] &&
-                    failures.front().value("step", "") == failed["step"]) {
+    std::vector<FailedStep> failures;
+    if (record.failed_step) failures.push_back(*record.failed_step);
+    for (const StageRecord& stage : record.stages) {
+        for (const ServiceRecord& service : stage.services) {
+            for (const StepRecord& step : service.steps) {
+                if (!is_failure(step.status)) continue;
+                if (!failures.empty() && failures.front().service == service.name &&
+                    failures.front().step == step.name)
                     continue;
-                }
-                failures.push_back(failed);
+                failures.push_back(
+                    {service.name, step.name, step.exit_code, step.status, step.log, step.error});
             }
         }
     }
-    for (const auto& failed : failures) {
-        out += "  failed: " + failed.value("service", "") + ' ' + failed.value("step", "") + " (" +
-               failed.value("status", "") + ", exit code " +
-               std::to_string(failed.value("exit_code", 0)) + ")\n" +
-               "  log:    " + failed.value("log", "") + '\n';
+    for (const FailedStep& failed : failures) {
+        out += "  failed: " + failed.service + ' ' + failed.step + " (" +
+               std::string(to_string(failed.status)) + ", exit code " +
+               std::to_string(failed.exit_code) + ")\n" + "  log:    " + failed.log + '\n';
     }
-    for (const auto& hook : record["hooks"]) {
-        if (hook.value("status", "") != "SUCCEEDED") {
-            out += "  hook " + hook.value("name", "") + ' ' + hook.value("status", "") +
-                   ", log: " + hook.value("log", "") + '\n';
+    for (const StepRecord& hook : record.hooks) {
+        if (hook.status != StepStatus::succeeded) {
+            out += "  hook " + hook.name + ' ' + std::string(to_string(hook.status)) +
+                   ", log: " + hook.log + '\n';
         }
     }
     if (!failures.empty()) {
-        out += "  see:    depctl deployment logs " + id + " --service " +
-               shell_word(failures.front().value("service", "")) + " --step " +
-               failures.front().value("step", "") + '\n';
+        out += "  see:    depctl deployment logs " + record.id + " --service " +
+               shell_word(failures.front().service) + " --step " + failures.front().step + '\n';
     }
     return out;
 }

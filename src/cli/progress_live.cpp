@@ -12,7 +12,7 @@ namespace depctl::cli {
 namespace {
 
 constexpr auto k_tick = std::chrono::milliseconds(200);  // ~5 frames a second
-constexpr std::size_t k_status_width = 16;               // "DEPLOYMENT_ERROR"
+constexpr std::size_t k_status_width = 16;               // the longest status, DEPLOYMENT_ERROR
 
 const char* const k_spinner_unicode[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
 const char* const k_spinner_ascii[] = {"|", "/", "-", "\\"};
@@ -72,11 +72,32 @@ std::string Style::paint(const std::string& text, const char* sgr) const {
     return std::string("\033[") + sgr + "m" + text + "\033[0m";
 }
 
-const char* status_color(const std::string& status) {
-    if (status == "SUCCEEDED" || status == "DEPLOYED" || status == "REUSED" || status == "STOPPED")
-        return "32";
-    if (status == "CANCELED" || status == "NOT_STARTED") return "33";
+const char* status_color(std::string_view status) {
+    const auto step = parse_step_status(status);
+    const auto deployment = parse_deployment_status(status);
+    if ((step && step_succeeded(*step)) || (deployment && deployment_ok(*deployment))) return "32";
+    if (step == StepStatus::canceled || step == StepStatus::not_started) return "33";
     return "31";
+}
+
+std::string steps_text(const ServiceRecord& service, std::chrono::milliseconds* busy) {
+    std::string steps;
+    for (const StepRecord& step : service.steps) {
+        const auto ms = std::chrono::milliseconds(step.duration_ms);
+        if (busy) *busy += ms;
+        std::string item = step.name;
+        if (step.status == StepStatus::reused)
+            item += " reused";
+        else if (step.status == StepStatus::not_started)
+            item += " not started";
+        else
+            item +=
+                " " + duration_text(ms) +
+                (step.status == StepStatus::succeeded ? ""
+                                                      : " " + std::string(to_string(step.status)));
+        steps += (steps.empty() ? "" : ", ") + item;
+    }
+    return steps;
 }
 
 std::string duration_text(std::chrono::milliseconds d) {
@@ -98,13 +119,6 @@ bool locale_is_utf8() {
         return lower.find("utf-8") != std::string::npos || lower.find("utf8") != std::string::npos;
     }
     return false;
-}
-
-const nlohmann::json& array_field(const nlohmann::json& object, const char* key) {
-    static const nlohmann::json k_empty = nlohmann::json::array();
-    if (!object.is_object()) return k_empty;
-    const auto it = object.find(key);
-    return it != object.end() && it->is_array() ? *it : k_empty;
 }
 
 LiveView::LiveView(Style style) : m_style(style), m_start(std::chrono::steady_clock::now()) {}
@@ -182,12 +196,12 @@ void LiveView::step_finished(const Plan& plan, std::size_t step, const StepRepor
         Row& row = m_rows[m_row_of[s.service]];
         row.step = std::string(to_string(s.kind));
         row.busy += report.duration;
-        if (report.status == "REUSED") {
+        if (report.status == StepStatus::reused) {
             row.phase = Phase::between;
             row.note = "build reused";
-        } else if (report.status != "SUCCEEDED") {
+        } else if (report.status != StepStatus::succeeded) {
             row.phase = Phase::failed;
-            row.status = report.status.empty() ? "NOT_STARTED" : report.status;
+            row.status = to_string(report.status.value_or(StepStatus::not_started));
             row.note = row.step +
                        (report.exit_code ? ", exit code " + std::to_string(report.exit_code) : "");
         } else if (step == ps.last_step()) {
@@ -210,31 +224,17 @@ void LiveView::print_above(const std::string& text, std::FILE* stream) {
     draw_locked();
 }
 
-void LiveView::finish(const nlohmann::json& record) {
+void LiveView::finish(const DeploymentRecord& record) {
     stop_ticker();
     std::lock_guard lock(m_mutex);
-    for (const auto& stage : array_field(record, "stages")) {
-        for (const auto& service : array_field(stage, "services")) {
+    for (const StageRecord& stage : record.stages) {
+        for (const ServiceRecord& service : stage.services) {
             for (Row& row : m_rows) {
-                if (row.name != service.value("name", "")) continue;
+                if (row.name != service.name) continue;
                 row.phase = Phase::ended;
-                row.status = service.value("status", "");
+                row.status = to_string(service.status);
                 row.busy = std::chrono::milliseconds(0);
-                std::string steps;
-                for (const auto& st : array_field(service, "steps")) {
-                    const std::string status = st.value("status", "");
-                    const auto ms = std::chrono::milliseconds(st.value("duration_ms", 0LL));
-                    row.busy += ms;
-                    std::string item = st.value("step", "");
-                    if (status == "REUSED")
-                        item += " reused";
-                    else if (status == "NOT_STARTED")
-                        item += " not started";
-                    else
-                        item +=
-                            " " + duration_text(ms) + (status == "SUCCEEDED" ? "" : " " + status);
-                    steps += (steps.empty() ? "" : ", ") + item;
-                }
+                const std::string steps = steps_text(service, &row.busy);
                 row.note = steps.empty() ? "nothing to run" : steps;
             }
         }
@@ -344,7 +344,8 @@ std::vector<std::string> LiveView::frame_locked(std::size_t width, std::size_t h
             if (row.stage != s) continue;
             rows.push_back(&row);
             active = active || row.phase == Phase::running || row.phase == Phase::failed ||
-                     (m_finished && row.status != "DEPLOYED" && row.status != "STOPPED");
+                     (m_finished && row.status != to_string(ServiceStatus::deployed) &&
+                      row.status != to_string(ServiceStatus::stopped));
         }
         if (compact && !active) {
             std::size_t finished = 0;

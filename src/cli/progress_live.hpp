@@ -23,14 +23,13 @@ struct Style {
 };
 
 // SGR colour of a step or deployment status (green, yellow, red).
-const char* status_color(const std::string& status);
+const char* status_color(std::string_view status);
+// A service's steps of a record, for summaries: "build 1.2s, deploy 3.0s FAILED".
+std::string steps_text(const ServiceRecord& service, std::chrono::milliseconds* busy);
 // "1.2s", "1m05s".
 std::string duration_text(std::chrono::milliseconds d);
 // True when the locale (LC_ALL, LC_CTYPE, LANG) says UTF-8.
 bool locale_is_utf8();
-// The array under `key` of a history record's object, or an empty array. By reference:
-// json::value() returns a copy, which deep-copied a 1,000-service record for the summary.
-const nlohmann::json& array_field(const nlohmann::json& object, const char* key);
 
 class LiveView {
 public:
@@ -48,7 +47,7 @@ public:
     void print_above(const std::string& text, std::FILE* stream);
     // Stops the ticker and draws the last frame with each service's final status and the
     // time it spent in its steps; the rows stay on screen as the summary.
-    void finish(const nlohmann::json& record);
+    void finish(const DeploymentRecord& record);
 
 private:
     enum class Phase { waiting, running, between, done, failed, ended };

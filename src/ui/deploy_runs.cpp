@@ -32,7 +32,7 @@ void DeployRun::start(std::unique_ptr<StateStore> store, DeployRequest request) 
             m_changed.notify_all();
         } catch (const std::exception& e) {
             std::lock_guard lock(m_mutex);
-            m_refusal = Error(ErrorKind::Store, e.what());
+            m_refusal = Error(ErrorKind::Io, e.what());
             m_events.push_back({{"event", "error"}, {"error", e.what()}, {"exit_code", 6}});
             m_finished = true;
             m_changed.notify_all();

@@ -6,6 +6,7 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
+#include "depctl/status.hpp"
 #include "depctl/views.hpp"
 
 namespace depctl::ui {
@@ -17,14 +18,16 @@ json service_card(const Environment& env, const Service& s) {
     for (const auto& id : s.depends_on) {
         if (const Service* d = env.find_service_by_id(id)) deps.push_back(d->name);
     }
-    return {{"id", s.id},
-            {"name", s.name},
-            {"type", to_string(s.type)},
-            {"skipped", s.skipped},
-            {"version", s.current.version},
-            {"status", s.current.status.empty() ? "NEVER_DEPLOYED" : s.current.status},
-            {"updated_at", s.current.updated_at},
-            {"depends_on", deps}};
+    return {
+        {"id", s.id},
+        {"name", s.name},
+        {"type", to_string(s.type)},
+        {"skipped", s.skipped},
+        {"version", s.current.version},
+        {"status", s.current.status.empty() ? std::string(to_string(ServiceStatus::never_deployed))
+                                            : s.current.status},
+        {"updated_at", s.current.updated_at},
+        {"depends_on", deps}};
 }
 
 json environment_board(const Environment& env) {

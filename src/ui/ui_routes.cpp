@@ -26,8 +26,11 @@ const char* kind_name(ErrorKind kind) {
             return "busy";
         case ErrorKind::Policy:
             return "policy";
-        case ErrorKind::Store:
-            return "store";
+        case ErrorKind::NotFound:
+        case ErrorKind::Corrupt:
+        case ErrorKind::Io:
+        case ErrorKind::Unreachable:
+            return "store";  // the API's kinds name exit codes (docs/ui.md)
         case ErrorKind::Canceled:
             return "cancelled";
     }
@@ -56,7 +59,7 @@ httplib::Server::Handler guarded(
         } catch (const Error& e) {
             send_error(res, e);
         } catch (const std::exception& e) {
-            send_error(res, Error(ErrorKind::Store, e.what()));
+            send_error(res, Error(ErrorKind::Io, e.what()));
         }
     };
 }
@@ -169,7 +172,7 @@ void get_history(RouteContext& ctx, const httplib::Request& req, httplib::Respon
 
 void get_deployment(RouteContext& ctx, const httplib::Request& req, httplib::Response& res) {
     auto store = ctx.open();
-    send_json(res, find_deployment(*store, store->load(), req.matches[1]));
+    send_json(res, find_deployment(*store, store->load(), req.matches[1]).to_json());
 }
 
 // The deployment's Gantt chart, the SVG `deployment timeline` writes. Shown by an <img>,
@@ -186,7 +189,8 @@ void get_timeline(RouteContext& ctx, const httplib::Request& req, httplib::Respo
 // A step's log, found through the deployment record: the page never names a path.
 void get_log(RouteContext& ctx, const httplib::Request& req, httplib::Response& res) {
     auto store = ctx.open();
-    const json record = find_deployment(*store, store->load(), req.get_param_value("deployment"));
+    const DeploymentRecord record =
+        find_deployment(*store, store->load(), req.get_param_value("deployment"));
     const auto logs =
         deployment_logs(record, req.get_param_value("service"), req.get_param_value("step"));
     if (logs.empty()) throw Error(ErrorKind::Refused, "no log for that step");

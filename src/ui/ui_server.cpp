@@ -159,7 +159,7 @@ Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>()) {
         impl.port = options.port;
     } else {
         impl.port = impl.http.bind_to_any_port(k_host);
-        if (impl.port <= 0) throw Error(ErrorKind::Store, "cannot listen on 127.0.0.1");
+        if (impl.port <= 0) throw Error(ErrorKind::Io, "cannot listen on 127.0.0.1");
     }
     impl.thread = std::thread([&impl] {
         impl.http.listen_after_bind();

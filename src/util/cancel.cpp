@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 
-#include "depctl/error.hpp"
+#include "util/error.hpp"
 
 namespace depctl {
 
@@ -14,7 +14,7 @@ namespace {
 
 int make_eventfd() {
     int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0) throw_errno("eventfd", errno);
+    if (fd < 0) util::throw_errno("eventfd", errno);
     return fd;
 }
 

@@ -3,6 +3,8 @@
 
 #include <atomic>
 
+#include "util/error.hpp"
+
 namespace depctl {
 
 enum class CancelLevel { none = 0, graceful = 1, immediate = 2 };
@@ -12,7 +14,7 @@ enum class CancelLevel { none = 0, graceful = 1, immediate = 2 };
 // polls immediate_fd() instead to learn of the escalation without spinning.
 class CancelSignal {
 public:
-    CancelSignal();  // throws depctl::Error if the eventfds cannot be created
+    CancelSignal();  // throws util::Error if the eventfds cannot be created
     ~CancelSignal();
     CancelSignal(const CancelSignal&) = delete;
     CancelSignal& operator=(const CancelSignal&) = delete;

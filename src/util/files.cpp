@@ -13,7 +13,7 @@
 #include <thread>
 #include <utility>
 
-#include "depctl/error.hpp"
+#include "util/error.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -41,7 +41,7 @@ void write_all(int fd, std::string_view bytes, const fs::path& path) {
         const ssize_t n = ::write(fd, bytes.data(), bytes.size());
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw_errno("cannot write " + path.string(), errno);
+            util::throw_errno("cannot write " + path.string(), errno);
         }
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -49,8 +49,8 @@ void write_all(int fd, std::string_view bytes, const fs::path& path) {
 
 void fsync_directory(const fs::path& dir) {
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0) throw_errno("cannot open directory " + dir.string(), errno);
-    if (::fsync(fd.get()) != 0) throw_errno("cannot fsync directory " + dir.string(), errno);
+    if (fd.get() < 0) util::throw_errno("cannot open directory " + dir.string(), errno);
+    if (::fsync(fd.get()) != 0) util::throw_errno("cannot fsync directory " + dir.string(), errno);
 }
 
 // Removes an uncommitted temp file when the write fails half-way.
@@ -96,7 +96,7 @@ namespace {
                        : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
                        : S_ISSOCK(info.st_mode)                         ? "a socket"
                                                                         : "not a regular file";
-    throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is " + what,
+    throw util::Error("refusing " + path.string() + ": it is " + what,
                 "depctl reads and writes regular files only");
 }
 
@@ -109,21 +109,21 @@ int open_checked(const fs::path& path, int flags, int mode, Links links) {
         const int err = errno;
         if (err == ENOENT) return -1;
         if (err == ELOOP && links == Links::refuse) {
-            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is a symbolic link",
+            throw util::Error("refusing " + path.string() + ": it is a symbolic link",
                         "depctl never follows a link in place of its own files; remove it");
         }
         if (err == ENXIO) {  // a FIFO opened for writing without a reader
-            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is a FIFO",
+            throw util::Error("refusing " + path.string() + ": it is a FIFO",
                         "depctl reads and writes regular files only");
         }
-        throw_errno("cannot open " + path.string(), err);
+        util::throw_errno("cannot open " + path.string(), err);
     }
     Fd guard(fd);
     struct stat info {};
-    if (::fstat(fd, &info) != 0) throw_errno("cannot stat " + path.string(), errno);
+    if (::fstat(fd, &info) != 0) util::throw_errno("cannot stat " + path.string(), errno);
     if (!S_ISREG(info.st_mode)) refuse_kind(path, info);
     if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
-        throw_errno("cannot use " + path.string(), errno);
+        util::throw_errno("cannot use " + path.string(), errno);
     return guard.release();
 }
 
@@ -131,7 +131,7 @@ int open_checked(const fs::path& path, int flags, int mode, Links links) {
 
 int open_regular(const fs::path& path, int flags, int mode) {
     const int fd = open_checked(path, flags, mode, Links::refuse);
-    if (fd < 0) throw_errno("cannot open " + path.string(), ENOENT);
+    if (fd < 0) util::throw_errno("cannot open " + path.string(), ENOENT);
     return fd;
 }
 
@@ -142,7 +142,7 @@ std::optional<std::string> read_file(const fs::path& path, std::size_t max_bytes
     struct stat info {};
     if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
         if (static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
-            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is " +
+            throw util::Error("refusing " + path.string() + ": it is " +
                                               std::to_string(info.st_size) + " bytes (at most " +
                                               std::to_string(max_bytes) + ")");
         }
@@ -153,11 +153,11 @@ std::optional<std::string> read_file(const fs::path& path, std::size_t max_bytes
         const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw_errno("cannot read " + path.string(), errno);
+            util::throw_errno("cannot read " + path.string(), errno);
         }
         if (n == 0) break;
         if (out.size() + static_cast<std::size_t>(n) > max_bytes) {  // it grew while read
-            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is more than " +
+            throw util::Error("refusing " + path.string() + ": it is more than " +
                                               std::to_string(max_bytes) + " bytes");
         }
         out.append(buffer, static_cast<std::size_t>(n));
@@ -174,13 +174,13 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
                   (prefix + std::to_string(::getpid()) + "." + std::to_string(random() % 1000000)));
     {
         Fd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-        if (fd.get() < 0) throw_errno("cannot create " + temp.path().string(), errno);
+        if (fd.get() < 0) util::throw_errno("cannot create " + temp.path().string(), errno);
         write_all(fd.get(), bytes, temp.path());
-        if (::fsync(fd.get()) != 0) throw_errno("cannot fsync " + temp.path().string(), errno);
-        if (::close(fd.release()) != 0) throw_errno("cannot close " + temp.path().string(), errno);
+        if (::fsync(fd.get()) != 0) util::throw_errno("cannot fsync " + temp.path().string(), errno);
+        if (::close(fd.release()) != 0) util::throw_errno("cannot close " + temp.path().string(), errno);
     }
     if (::rename(temp.path().c_str(), path.c_str()) != 0)
-        throw_errno("cannot rename over " + path.string(), errno);
+        util::throw_errno("cannot rename over " + path.string(), errno);
     temp.committed();
     fsync_directory(dir);
 }
@@ -188,7 +188,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
 void append_line_durable(const fs::path& path, std::string_view header, std::string_view line) {
     Fd fd(open_regular(path, O_RDWR | O_CREAT | O_APPEND));
     struct stat info {};
-    if (::fstat(fd.get(), &info) != 0) throw_errno("cannot stat " + path.string(), errno);
+    if (::fstat(fd.get(), &info) != 0) util::throw_errno("cannot stat " + path.string(), errno);
     std::string record;
     if (info.st_size == 0 && !header.empty()) {
         record.append(header).push_back('\n');
@@ -203,7 +203,7 @@ void append_line_durable(const fs::path& path, std::string_view header, std::str
     record.append(line).push_back('\n');
     // One write of the whole record: O_APPEND keeps concurrent appenders from interleaving.
     write_all(fd.get(), record, path);
-    if (::fsync(fd.get()) != 0) throw_errno("cannot fsync " + path.string(), errno);
+    if (::fsync(fd.get()) != 0) util::throw_errno("cannot fsync " + path.string(), errno);
     if (info.st_size == 0) fsync_directory(path.parent_path());
 }
 
@@ -214,7 +214,7 @@ void ensure_directory(const fs::path& path, int mode) {
     if (!path.parent_path().empty() && path.parent_path() != path)
         ensure_directory(path.parent_path(), mode);
     if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
-        throw_errno("cannot create directory " + path.string(), errno);
+        util::throw_errno("cannot create directory " + path.string(), errno);
     }
 }
 
@@ -222,15 +222,15 @@ void ensure_own_directory(const fs::path& path, int mode) {
     struct stat info {};
     if (::lstat(path.c_str(), &info) == 0) {
         if (S_ISLNK(info.st_mode)) {
-            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is a symbolic link",
+            throw util::Error("refusing " + path.string() + ": it is a symbolic link",
                         "depctl never writes through a link in place of its own directories; "
                         "remove it");
         }
         if (!S_ISDIR(info.st_mode))
-            throw Error(ErrorKind::Store, "refusing " + path.string() + ": it is not a directory");
+            throw util::Error("refusing " + path.string() + ": it is not a directory");
         return;
     }
-    if (errno != ENOENT) throw_errno("cannot use " + path.string(), errno);
+    if (errno != ENOENT) util::throw_errno("cannot use " + path.string(), errno);
     ensure_directory(path, mode);
 }
 
@@ -240,7 +240,7 @@ FileLock FileLock::try_acquire(const fs::path& path) {
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return FileLock(fd.release());
         if (errno == EINTR) continue;
         if (errno == EWOULDBLOCK) return FileLock();
-        throw_errno("cannot lock " + path.string(), errno);
+        util::throw_errno("cannot lock " + path.string(), errno);
     }
 }
 

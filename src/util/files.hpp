@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "util/cancel.hpp"
+#include "util/error.hpp"
 
 namespace depctl {
 
@@ -20,13 +21,13 @@ inline constexpr std::size_t k_max_read_bytes = std::size_t(1) << 30;
 
 // Reads a whole regular file of at most `max_bytes`; nullopt when it does not exist. A
 // symbolic link (Links::refuse), a FIFO, a device, a directory or a bigger file is refused
-// with Error{Store} without reading (or waiting on) it; so are other errors.
+// with util::Error without reading (or waiting on) it; so are other errors.
 std::optional<std::string> read_file(const std::filesystem::path& path,
                                      std::size_t max_bytes = k_max_read_bytes,
                                      Links links = Links::refuse);
 
 // Opens (creating with `mode` when flags hold O_CREAT) a regular file, never through a
-// symbolic link and never blocking on a FIFO; throws Error{Store} saying why not.
+// symbolic link and never blocking on a FIFO; throws util::Error saying why not.
 int open_regular(const std::filesystem::path& path, int flags, int mode = 0600);
 
 // Replaces `path` with `bytes` atomically: temp file in the same directory, write, fsync,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "util/cancel.hpp"
+#include "util/error.hpp"
 
 namespace depctl {
 

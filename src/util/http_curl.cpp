@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "depctl/error.hpp"
+#include "util/error.hpp"
 #include "util/http.hpp"
 
 namespace depctl {
@@ -27,7 +27,7 @@ public:
     decltype(&::curl_slist_append) slist_append = nullptr;
     decltype(&::curl_slist_free_all) slist_free_all = nullptr;
 
-    // Loads and initialises libcurl once (thread-safe); throws Error{Store} naming what is
+    // Loads and initialises libcurl once (thread-safe); throws util::Error naming what is
     // missing. The library stays loaded until exit.
     static const CurlApi& get() {
         static const CurlApi api = load();
@@ -44,8 +44,8 @@ private:
             if (why.empty()) why = ::dlerror();
         }
         if (!library) {
-            throw Error(ErrorKind::Store, "HTTP needs libcurl, which cannot be loaded: " + why,
-                        "install it (Debian and Ubuntu: apt-get install libcurl4)");
+            throw util::Error("HTTP needs libcurl, which cannot be loaded: " + why,
+                              "install it (Debian and Ubuntu: apt-get install libcurl4)");
         }
         CurlApi api;
         resolve(library, "curl_global_init", api.global_init);
@@ -68,8 +68,7 @@ private:
     static void resolve(void* library, const char* name, Function& out) {
         out = reinterpret_cast<Function>(::dlsym(library, name));
         if (!out)
-            throw Error(ErrorKind::Store, std::string("the loaded libcurl lacks ") + name,
-                        "install libcurl4");
+            throw util::Error(std::string("the loaded libcurl lacks ") + name, "install libcurl4");
     }
 };
 
@@ -111,8 +110,7 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient() : m_impl(std::make_unique<Impl>()) {
     m_impl->handle = CurlApi::get().easy_init();
-    if (!m_impl->handle)
-        throw Error(ErrorKind::Store, "cannot create an HTTP client (curl_easy_init failed)");
+    if (!m_impl->handle) throw util::Error("cannot create an HTTP client (curl_easy_init failed)");
 }
 
 HttpClient::~HttpClient() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "util/cancel.hpp"
+#include "util/error.hpp"
 
 namespace depctl {
 
@@ -50,7 +51,7 @@ using OutputSink = std::function<void(std::string_view chunk)>;
 // Runs spec.command and waits for it. Thread-safe: no global state. A normal exit leaves
 // background processes of the group alone (a deploy may start a server); a timed-out or
 // canceled command takes its whole process group down with it. cancel may be null.
-// Throws depctl::Error only when the parent itself runs out of resources (pipe, pidfd).
+// Throws util::Error only when the parent itself runs out of resources (pipe, pidfd).
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
                           const CancelSignal* cancel);
 

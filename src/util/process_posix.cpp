@@ -20,8 +20,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "depctl/error.hpp"
 #include "util/command_words.hpp"
+#include "util/error.hpp"
 #include "util/process.hpp"
 
 extern char** environ;
@@ -312,10 +312,11 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
     }
 
     int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) < 0) throw_errno("pipe2", errno);
+    if (::pipe2(pipe_fds, O_CLOEXEC) < 0) util::throw_errno("pipe2", errno);
     UniqueFd read_end(pipe_fds[0]);
     UniqueFd write_end(pipe_fds[1]);
-    if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) < 0) throw_errno("fcntl(O_NONBLOCK)", errno);
+    if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) < 0)
+        util::throw_errno("fcntl(O_NONBLOCK)", errno);
 
     std::string spawn_error;
     bool direct = false;
@@ -327,7 +328,7 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
 
     // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot link from C++.
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd) throw_errno("pidfd_open", errno);
+    if (!pidfd) util::throw_errno("pidfd_open", errno);
 
     const auto never = Clock::time_point::max();
     const auto timeout_at = spec.timeout.count() > 0 ? start + spec.timeout : never;
@@ -376,7 +377,7 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
             fds[n++] = {cancel->immediate_fd(), POLLIN, 0};
 
         const auto deadline = kill_sent ? never : term_sent ? kill_at : timeout_at;
-        if (poll_retry(fds, n, poll_timeout(deadline)) < 0) throw_errno("poll", errno);
+        if (poll_retry(fds, n, poll_timeout(deadline)) < 0) util::throw_errno("poll", errno);
 
         if (pipe_slot >= 0 && fds[pipe_slot].revents != 0 && !read_chunk(read_end.get(), buf, sink))
             read_end.reset();
@@ -394,7 +395,7 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
     int late_chunks = 0;
     while (read_end) {
         pollfd pfd{read_end.get(), POLLIN, 0};
-        if (poll_retry(&pfd, 1, poll_timeout(drain_until)) < 0) throw_errno("poll", errno);
+        if (poll_retry(&pfd, 1, poll_timeout(drain_until)) < 0) util::throw_errno("poll", errno);
         if (pfd.revents == 0) break;  // window over
         if (!read_chunk(read_end.get(), buf, sink)) break;
         // Past the window keep only what is already buffered (a slow sink must not lose

@@ -24,7 +24,8 @@ public:
         std::lock_guard lock(m_mutex);
         const PlanStep& s = plan.steps[step];
         finished.push_back(plan.services[s.service].service.name + " " +
-                           std::string(to_string(s.kind)) + " " + report.status);
+                           std::string(to_string(s.kind)) + " " +
+                           std::string(to_string(report.status.value_or(StepStatus::not_started))));
     }
     std::vector<std::string> finished;
 
@@ -80,7 +81,7 @@ TEST_CASE("deploy: every step runs, the outcome is recorded in history and in th
     Recorder recorder;
     const DeployOutcome outcome = project.deploy("v1", recorder);
     CHECK(outcome.exit_code == 0);
-    CHECK(outcome.status == "DEPLOYED");
+    CHECK(outcome.record.status == DeploymentStatus::deployed);
     CHECK(recorder.finished ==
           std::vector<std::string>{"DB deploy SUCCEEDED", "Api deploy SUCCEEDED"});
     // The step really ran, in the project directory.
@@ -102,12 +103,13 @@ TEST_CASE("deploy: a failure in the first stage leaves the next one unstarted") 
     Recorder recorder;
     const DeployOutcome outcome = project.deploy("v1", recorder);
     CHECK(outcome.exit_code == 1);
-    CHECK(outcome.status == "DEPLOYMENT_ERROR");
+    CHECK(outcome.record.status == DeploymentStatus::deployment_error);
     CHECK(recorder.finished ==
           std::vector<std::string>{"DB deploy FAILED"});  // Api's never started
     // The record says so, step by step.
     std::vector<std::string> recorded;
-    for (const auto& stage : outcome.record["stages"]) {
+    const nlohmann::json record = outcome.record.to_json();  // as stored
+    for (const auto& stage : record["stages"]) {
         for (const auto& service : stage["services"]) {
             for (const auto& step : service["steps"]) {
                 recorded.push_back(service["name"].get<std::string>() + " " +

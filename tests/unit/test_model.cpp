@@ -27,7 +27,7 @@ std::string store_error(const nlohmann::json& doc) {
     try {
         parse_state(doc.dump(), "test");
     } catch (const Error& e) {
-        CHECK(e.kind() == ErrorKind::Store);
+        CHECK(e.kind() == ErrorKind::Corrupt);
         return e.what();
     }
     FAIL("accepted: " << doc.dump());

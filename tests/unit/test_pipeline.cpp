@@ -128,7 +128,7 @@ TEST_CASE("dependency checks: a long chain is fine, a cycle is named member by m
     // Deep enough to overflow an 8 MiB stack with one recursive call per service (the
     // recursive search this replaced crashed on it).
     Environment env = chain_of(200000);
-    CHECK_NOTHROW(validate_dependencies(env, ErrorKind::Store));
+    CHECK_NOTHROW(validate_dependencies(env, ErrorKind::Corrupt));
 
     Environment small = chain_of(4);
     small.services[3].depends_on.push_back("svc_1");  // s0 -> s1 -> s2 -> s3 -> s1

@@ -136,9 +136,9 @@ TEST_CASE("estimates come from the newest successful run of each step") {
             list.push_back({{"step", step}, {"status", status}, {"duration_ms", ms}});
         const nlohmann::json service = {{"id", id}, {"steps", list}};
         const nlohmann::json stage = {{"services", nlohmann::json::array({service})}};
-        return nlohmann::json{{"stages", nlohmann::json::array({stage})}};
+        return DeploymentRecord::from_json({{"stages", nlohmann::json::array({stage})}});
     };
-    const std::vector<nlohmann::json> history = {
+    const std::vector<DeploymentRecord> history = {
         record(db, {{"build", "SUCCEEDED", 4000}, {"deploy", "SUCCEEDED", 9000}}),
         record(db, {{"build", "SUCCEEDED", 2000}, {"deploy", "FAILED", 100}}),  // newer
         record(api, {{"build", "REUSED", 0}, {"release", "SUCCEEDED", 3000}}),

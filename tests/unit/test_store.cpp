@@ -169,7 +169,7 @@ TEST_CASE("state parsing rejects corrupt documents with Store errors") {
             parse_state(bad, "x");
             FAIL("accepted: " << bad);
         } catch (const Error& e) {
-            CHECK(e.kind() == ErrorKind::Store);
+            CHECK(e.kind() == ErrorKind::Corrupt);
         }
     }
 }

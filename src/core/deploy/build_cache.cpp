@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "depctl/history.hpp"
+
 namespace depctl {
 
 std::string build_key(const Service& service, const std::string& version) {
@@ -38,16 +40,14 @@ void mark_reused_builds(Plan& plan, StateStore& store, const State& state,
     // grows by hundreds of kilobytes per deployment.
     const HistoryFilter filter{"\"version\":" + nlohmann::json(version).dump(), 0};
     for (const Environment& env : state.environments) {
-        for (const auto& record : store.query_history(env.id, filter)) {
-            if (record.value("version", "") != version) continue;
-            for (const auto& stage : record.value("stages", nlohmann::json::array())) {
-                for (const auto& service : stage["services"]) {
-                    for (const auto& step : service["steps"]) {
-                        const std::string status = step.value("status", "");
-                        if (step.value("step", "") != "build" ||
-                            (status != "SUCCEEDED" && status != "REUSED"))
+        for (const DeploymentRecord& record : load_history(store, env.id, filter)) {
+            if (record.version != version) continue;
+            for (const StageRecord& stage : record.stages) {
+                for (const ServiceRecord& service : stage.services) {
+                    for (const StepRecord& step : service.steps) {
+                        if (step.name != to_string(StepKind::build) || !step_succeeded(step.status))
                             continue;
-                        const auto it = wanted.find(step.value("build_key", ""));
+                        const auto it = wanted.find(step.build_key);
                         if (it != wanted.end()) plan.steps[it->second].reused = true;
                     }
                 }

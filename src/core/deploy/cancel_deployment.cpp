@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "depctl/error.hpp"
+#include "depctl/history.hpp"
 
 namespace depctl {
 
@@ -16,7 +17,12 @@ nlohmann::json CancelOutcome::to_json() const {
     return {{"was_running", true},
             {"deployment_id", deployment_id},
             {"holder", holder.to_json()},
-            {"status", final_status}};
+            {"status", final_status_text()}};
+}
+
+std::string CancelOutcome::final_status_text() const {
+    return final_status ? std::string(to_string(*final_status))
+                        : "UNKNOWN (the deployer ended without a record)";
 }
 
 CancelOutcome cancel_deployment(StateStore& store, const CancelRequest& request) {
@@ -52,15 +58,13 @@ CancelOutcome cancel_deployment(StateStore& store, const CancelRequest& request)
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(200));
     }
-    const auto records = store.list_history(request.environment_id);
+    const auto records = load_history(store, request.environment_id);
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
-        if (it->value("id", "") == holder->deployment_id) {
-            outcome.final_status = it->value("status", "");
+        if (it->id == holder->deployment_id) {
+            outcome.final_status = it->status;
             break;
         }
     }
-    if (outcome.final_status.empty())
-        outcome.final_status = "UNKNOWN (the deployer ended without a record)";
     return outcome;
 }
 

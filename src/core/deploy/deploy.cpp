@@ -12,6 +12,7 @@
 #include "depctl/build_cache.hpp"
 #include "depctl/error.hpp"
 #include "depctl/executor.hpp"
+#include "depctl/history.hpp"
 #include "depctl/names.hpp"
 #include "depctl/promotion.hpp"
 #include "depctl/rules.hpp"
@@ -68,7 +69,7 @@ PastDurations rank_by_past_durations(Plan& plan, StateStore& store,
                                      const std::string& environment_id) {
     PastDurations past;
     past.seconds = estimate_step_durations(
-        plan, store.query_history(environment_id, {{}, k_estimate_records}), &past.measured);
+        plan, load_history(store, environment_id, {{}, k_estimate_records}), &past.measured);
     assign_priorities(plan, past.seconds);
     return past;
 }
@@ -175,14 +176,14 @@ private:
         if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
         const auto started = std::chrono::steady_clock::now();
         if (m_plan.steps[i].reused) {
-            m_reports[i] = {"REUSED", 0, std::chrono::milliseconds(0), {}, {}, 0, 0, started};
+            m_reports[i] = {StepStatus::reused, 0, {}, {}, {}, 0, 0, started};
             return StepOutcome::succeeded;
         }
         StepReport report = m_runner.run(i, context.cancel);
         report.started = started;
-        const StepOutcome outcome = report.status == "SUCCEEDED"  ? StepOutcome::succeeded
-                                    : report.status == "CANCELED" ? StepOutcome::canceled
-                                                                  : StepOutcome::failed;
+        const StepOutcome outcome = report.status == StepStatus::succeeded  ? StepOutcome::succeeded
+                                    : report.status == StepStatus::canceled ? StepOutcome::canceled
+                                                                            : StepOutcome::failed;
         m_reports[i] = std::move(report);  // each slot is written by exactly one worker
         return outcome;
     }
@@ -261,8 +262,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     ensure_own_directory(context.log_dir);
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
                          request.parallelism);
-    if (request.rollback) record.set_field("rollback", true);
-    store.put_running_record(op.env.id, record.json());
+    record.set_rollback(request.rollback);
+    store.put_running_record(op.env.id, record.record().to_json());
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 
@@ -274,7 +275,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
         report.started = started;
         observer.hook_finished("pre-deploy", report);
         record.add_hook("pre-deploy", report);
-        hooks_ok = report.status == "SUCCEEDED";
+        hooks_ok = report.status == StepStatus::succeeded;
     }
 
     ExecResult result{std::vector<StepState>(op.plan.steps.size(), StepState::not_started), false,
@@ -294,23 +295,22 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
         report.started = started;
         observer.hook_finished("post-deploy", report);
         record.add_hook("post-deploy", report);
-        hooks_ok = report.status == "SUCCEEDED";
+        hooks_ok = report.status == StepStatus::succeeded;
     }
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
     if (lock->lost()) return lock_lost_outcome(store, op.env.id, record);
-    store.append_history(op.env.id, record.json());
+    store.append_history(op.env.id, record.record().to_json());
     store.transact([&](State& s) { record.apply_to(s); });
     store.clear_running_record(op.env.id);
 
     DeployOutcome outcome;
-    outcome.record = record.json();
-    outcome.status = record.status();
-    outcome.exit_code = outcome.status == k_status_deployed || outcome.status == k_status_stopped
-                            ? 0
-                        : outcome.status == k_status_canceled ? 130
-                                                              : 1;
+    outcome.record = record.record();
+    const DeploymentStatus status = outcome.record.status;
+    outcome.exit_code = deployment_ok(status)                  ? 0
+                        : status == DeploymentStatus::canceled ? exit_code_of(ErrorKind::Canceled)
+                                                               : exit_code_of(ErrorKind::Failed);
     return outcome;
 }
 

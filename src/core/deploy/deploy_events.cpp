@@ -27,7 +27,7 @@ json step_started_event(const Plan& plan, std::size_t step) {
 
 json step_finished_event(const Plan& plan, std::size_t step, const StepReport& report) {
     const PlanStep& s = plan.steps[step];
-    const std::string status = report.status.empty() ? "NOT_STARTED" : report.status;
+    const std::string_view status = to_string(report.status.value_or(StepStatus::not_started));
     json event = {
         {"event", "step_finished"},      {"service", plan.services[s.service].service.name},
         {"step", to_string(s.kind)},     {"status", status},
@@ -40,7 +40,7 @@ json step_finished_event(const Plan& plan, std::size_t step, const StepReport& r
 json hook_finished_event(const std::string& name, const StepReport& report) {
     return {{"event", "hook_finished"},
             {"hook", name},
-            {"status", report.status},
+            {"status", to_string(report.status.value_or(StepStatus::failed))},
             {"exit_code", report.exit_code},
             {"log", report.log_path}};
 }
@@ -56,7 +56,7 @@ json cancel_requested_event(CancelLevel level) {
 }
 
 json deployment_finished_event(const DeployOutcome& outcome) {
-    return {{"event", "deployment_finished"}, {"record", outcome.record}};
+    return {{"event", "deployment_finished"}, {"record", outcome.record.to_json()}};
 }
 
 }  // namespace depctl

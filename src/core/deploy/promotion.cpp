@@ -1,6 +1,7 @@
 #include "depctl/promotion.hpp"
 
 #include "depctl/error.hpp"
+#include "depctl/history.hpp"
 #include "depctl/names.hpp"
 
 namespace depctl {
@@ -10,16 +11,17 @@ namespace {
 // version DESIGN §5 checks) and its newest deployment of any outcome (to explain a failed
 // or cancelled attempt). Stops do not count: they deploy nothing.
 struct DeploymentsOf {
-    std::optional<nlohmann::json> latest_successful;
-    std::optional<nlohmann::json> newer_failure;  // the newest deployment, when it did not succeed
+    std::optional<DeploymentRecord> latest_successful;
+    std::optional<DeploymentRecord>
+        newer_failure;  // the newest deployment, when it did not succeed
 };
 
 DeploymentsOf deployments_of(StateStore& store, const std::string& environment_id) {
     DeploymentsOf found;
-    auto records = store.list_history(environment_id);
+    auto records = load_history(store, environment_id);
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
-        if (it->value("operation", "deploy") != "deploy") continue;
-        if (it->value("status", "") == "DEPLOYED") {
+        if (it->operation != DeploymentRecord::Operation::deploy) continue;
+        if (it->status == DeploymentStatus::deployed) {
             found.latest_successful = std::move(*it);
             break;
         }
@@ -53,19 +55,18 @@ PromotionVerdict check_enforced_order(StateStore& store, const State& state,
         const Environment* earlier = state.find_environment_by_id(order[i]);
         if (!earlier) continue;
         const auto found = deployments_of(store, earlier->id);
-        if (found.latest_successful && found.latest_successful->value("version", "") == version)
-            continue;
+        if (found.latest_successful && found.latest_successful->version == version) continue;
         std::string why = show_name(earlier->name);
         if (found.latest_successful) {
-            why += " has " + found.latest_successful->value("version", "") +
+            why += " has " + found.latest_successful->version +
                    " as its latest successful deployment, not " + version;
         } else {
             why += " has no successful deployment (needs " + version + ")";
         }
         // A newer attempt that did not succeed is worth naming: it is usually the reason.
         if (found.newer_failure) {
-            why += "; its latest deployment, of " + found.newer_failure->value("version", "") +
-                   ", ended " + found.newer_failure->value("status", "");
+            why += "; its latest deployment, of " + found.newer_failure->version + ", ended " +
+                   std::string(to_string(found.newer_failure->status));
         }
         verdict.blocking.push_back(why);
     }
@@ -75,12 +76,13 @@ PromotionVerdict check_enforced_order(StateStore& store, const State& state,
 
 std::string rollback_version(StateStore& store, const Environment& env,
                              const std::optional<std::string>& wanted) {
-    auto records = store.list_history(env.id);
+    const auto records = load_history(store, env.id);
     std::vector<std::string> deployed;  // newest first, distinct
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
-        if (it->value("operation", "deploy") != "deploy" || it->value("status", "") != "DEPLOYED")
+        if (it->operation != DeploymentRecord::Operation::deploy ||
+            it->status != DeploymentStatus::deployed)
             continue;
-        const std::string version = it->value("version", "");
+        const std::string& version = it->version;
         if (std::find(deployed.begin(), deployed.end(), version) == deployed.end())
             deployed.push_back(version);
     }
@@ -95,8 +97,8 @@ std::string rollback_version(StateStore& store, const Environment& env,
     // The current version is what the newest deployment put there, successful or not.
     std::string current;
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
-        if (it->value("operation", "deploy") == "deploy") {
-            current = it->value("version", "");
+        if (it->operation == DeploymentRecord::Operation::deploy) {
+            current = it->version;
             break;
         }
     }

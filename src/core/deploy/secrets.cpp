@@ -32,7 +32,7 @@ std::vector<std::pair<std::string, std::string>> resolve_secrets(const Service& 
                 // kernel's limit); a link is fine (Kubernetes mounts secrets as links), a
                 // FIFO or /dev/zero is refused without reading.
                 value = read_file(path, k_max_secret_bytes, Links::follow);
-            } catch (const Error& e) {
+            } catch (const util::Error& e) {
                 value.reset();
                 why = e.what();
             }

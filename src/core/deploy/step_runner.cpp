@@ -24,20 +24,20 @@ milliseconds seconds(double s) {
     return milliseconds(static_cast<long long>(std::llround(s * 1000)));
 }
 
-const char* status_of(const ProcessResult& result) {
+StepStatus status_of(const ProcessResult& result) {
     switch (result.end) {
         case ProcessEnd::exited:
-            return result.exit_code == 0 ? "SUCCEEDED" : "FAILED";
+            return result.exit_code == 0 ? StepStatus::succeeded : StepStatus::failed;
         case ProcessEnd::signaled:
-            return "FAILED";
+            return StepStatus::failed;
         case ProcessEnd::timed_out:
-            return "TIMED_OUT";
+            return StepStatus::timed_out;
         case ProcessEnd::canceled:
-            return "CANCELED";
+            return StepStatus::canceled;
         case ProcessEnd::spawn_failed:
-            return "FAILED";
+            return StepStatus::failed;
     }
-    return "FAILED";
+    return StepStatus::failed;
 }
 
 // Waits up to `delay` unless cancellation comes first; returns false when canceled.
@@ -218,7 +218,7 @@ StepReport StepRunner::run(std::size_t step_index, const CancelSignal& cancel) {
         case StepKind::barrier:
             break;
     }
-    return {"SUCCEEDED", 0, milliseconds(0), {}, {}, 0, 0, {}};
+    return {StepStatus::succeeded, 0, milliseconds(0), {}, {}, 0, 0, {}};
 }
 
 StepReport StepRunner::run_with_retries(std::size_t step_index, const std::string& command,
@@ -233,14 +233,17 @@ StepReport StepRunner::run_with_retries(std::size_t step_index, const std::strin
         report = run_command(step_index, command, workdir_of(ps.service), variables(ps, kind),
                              timeout, log_path(ps, kind), cancel);
         report.attempts = attempt;
-        if (report.status == "SUCCEEDED" || report.status == "CANCELED" || attempt > retries) break;
+        if (report.status == StepStatus::succeeded || report.status == StepStatus::canceled ||
+            attempt > retries)
+            break;
         // Backoff 1 s, 2 s, 4 s ... at most 30 s, cut short by cancellation.
         OutputRouter(log_path(ps, kind), m_observer, m_plan, step_index, m_context.mask)
-            .note("depctl: attempt " + std::to_string(attempt) + " failed (" + report.status +
+            .note("depctl: attempt " + std::to_string(attempt) + " failed (" +
+                  std::string(to_string(report.status.value_or(StepStatus::failed))) +
                   ", exit code " + std::to_string(report.exit_code) + "); retrying in " +
                   std::to_string(backoff.count() / 1000) + "s\n");
         if (!pause_unless_canceled(backoff, cancel)) {
-            report.status = "CANCELED";
+            report.status = StepStatus::canceled;
             break;
         }
         backoff = std::min(backoff * 2, milliseconds(30000));
@@ -259,13 +262,13 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
     if (!health.http.empty()) {
         try {
             attempt = http_health_attempt(health, cancel);
-        } catch (const Error& e) {
+        } catch (const util::Error& e) {
             // No HTTP client (libcurl is loaded on first use and may be missing): the step
             // fails and its log says why.
             OutputRouter(log, m_observer, m_plan, step_index, m_context.mask)
                 .note("depctl: " + std::string(e.what()) + "\n");
             StepReport report;
-            report.status = "FAILED";
+            report.status = StepStatus::failed;
             report.exit_code = 1;
             report.error = e.what();
             report.log_path = log.string();
@@ -279,8 +282,8 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
             const StepReport once =
                 run_command(step_index, health.cmd, workdir_of(ps.service),
                             variables(ps, StepKind::health), timeout, log, cancel);
-            canceled = once.status == "CANCELED";
-            if (once.status == "SUCCEEDED") return {};
+            canceled = once.status == StepStatus::canceled;
+            if (once.status == StepStatus::succeeded) return {};
             return once.error.empty() ? "exit code " + std::to_string(once.exit_code) : once.error;
         };
     }
@@ -297,14 +300,14 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
     switch (outcome.result) {
         case HealthOutcome::Result::healthy:
-            report.status = "SUCCEEDED";
+            report.status = StepStatus::succeeded;
             break;
         case HealthOutcome::Result::canceled:
-            report.status = "CANCELED";
+            report.status = StepStatus::canceled;
             report.exit_code = 130;
             break;
         case HealthOutcome::Result::unhealthy:
-            report.status = "FAILED";
+            report.status = StepStatus::failed;
             report.exit_code = 1;
             report.error = "unhealthy after " + std::to_string(outcome.attempts) +
                            " attempts (last: " + mask_secrets(outcome.last, m_context.mask) + ")";

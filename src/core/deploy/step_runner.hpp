@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "depctl/deploy.hpp"
+#include "depctl/deploy_types.hpp"
 #include "depctl/plan.hpp"
 #include "util/cancel.hpp"
 

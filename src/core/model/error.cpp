@@ -5,7 +5,7 @@
 namespace depctl {
 
 void throw_errno(const std::string& what, int err) {
-    throw Error(ErrorKind::Store, what + ": " + std::strerror(err));
+    throw Error(ErrorKind::Io, what + ": " + std::strerror(err));
 }
 
 }  // namespace depctl

@@ -30,11 +30,11 @@ void put_if(json& j, const char* key, const std::optional<T>& value) {
 std::string get_string(const json& j, const char* key, bool required = false) {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) {
-        if (required) throw Error(ErrorKind::Store, std::string("missing field \"") + key + "\"");
+        if (required) throw Error(ErrorKind::Corrupt, std::string("missing field \"") + key + "\"");
         return {};
     }
     if (!it->is_string())
-        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a string");
+        throw Error(ErrorKind::Corrupt, std::string("field \"") + key + "\" is not a string");
     return it->get<std::string>();
 }
 
@@ -42,7 +42,7 @@ bool get_bool(const json& j, const char* key) {
     const auto it = j.find(key);
     if (it == j.end()) return false;
     if (!it->is_boolean())
-        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a boolean");
+        throw Error(ErrorKind::Corrupt, std::string("field \"") + key + "\" is not a boolean");
     return it->get<bool>();
 }
 
@@ -58,7 +58,7 @@ std::optional<T> get_number(const json& j, const char* key, double low, double h
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::nullopt;
     if (!it->is_number())
-        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not a number");
+        throw Error(ErrorKind::Corrupt, std::string("field \"") + key + "\" is not a number");
     const double value = it->get<double>();
     if (!(value >= low && value <= high)) {
         std::ostringstream range;
@@ -70,10 +70,10 @@ std::optional<T> get_number(const json& j, const char* key, double low, double h
             range << low;
         }
         range << " to " << high << ")";
-        throw Error(ErrorKind::Store, range.str());
+        throw Error(ErrorKind::Corrupt, range.str());
     }
     if (std::is_integral_v<T> && value != std::floor(value)) {
-        throw Error(ErrorKind::Store,
+        throw Error(ErrorKind::Corrupt,
                     std::string("field \"") + key + "\" is not a whole number: " + it->dump());
     }
     return static_cast<T>(value);
@@ -84,7 +84,7 @@ const json& get_array(const json& j, const char* key) {
     const auto it = j.find(key);
     if (it == j.end()) return k_empty;
     if (!it->is_array())
-        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an array");
+        throw Error(ErrorKind::Corrupt, std::string("field \"") + key + "\" is not an array");
     return *it;
 }
 
@@ -93,12 +93,12 @@ const json& get_object(const json& j, const char* key) {
     const auto it = j.find(key);
     if (it == j.end()) return k_empty;
     if (!it->is_object())
-        throw Error(ErrorKind::Store, std::string("field \"") + key + "\" is not an object");
+        throw Error(ErrorKind::Corrupt, std::string("field \"") + key + "\" is not an object");
     return *it;
 }
 
 void require_object(const json& j, const std::string& what) {
-    if (!j.is_object()) throw Error(ErrorKind::Store, what + " is not an object");
+    if (!j.is_object()) throw Error(ErrorKind::Corrupt, what + " is not an object");
 }
 
 Stage stage_from_json(const json& j) {
@@ -129,7 +129,7 @@ Service service_from_json(const json& j) {
     s.name = get_string(j, "name", true);
     const std::string type = get_string(j, "type", true);
     const auto parsed = parse_service_type(type);
-    if (!parsed) throw Error(ErrorKind::Store, "unknown service type \"" + type + "\"");
+    if (!parsed) throw Error(ErrorKind::Corrupt, "unknown service type \"" + type + "\"");
     s.type = *parsed;
     s.stage_id = get_string(j, "stage_id", true);
     s.skipped = get_bool(j, "skipped");
@@ -141,7 +141,7 @@ Service service_from_json(const json& j) {
     s.health = health_from_json(get_object(j, "health"));
     for (const auto& [key, value] : get_object(j, "env").items()) {
         if (!value.is_string())
-            throw Error(ErrorKind::Store, "env value of \"" + key + "\" is not a string");
+            throw Error(ErrorKind::Corrupt, "env value of \"" + key + "\" is not a string");
         s.env[key] = value.get<std::string>();
     }
     for (const auto& secret : get_array(j, "secrets")) {
@@ -152,7 +152,7 @@ Service service_from_json(const json& j) {
     s.deploy_timeout_s = get_number<int>(j, "deploy_timeout_s", 1, k_max_seconds);
     s.retries = get_number<int>(j, "retries", 0, k_max_retries);
     for (const auto& dep : get_array(j, "depends_on")) {
-        if (!dep.is_string()) throw Error(ErrorKind::Store, "a depends_on entry is not a string");
+        if (!dep.is_string()) throw Error(ErrorKind::Corrupt, "a depends_on entry is not a string");
         s.depends_on.push_back(dep.get<std::string>());
     }
     const json& current = get_object(j, "current");
@@ -169,7 +169,7 @@ Environment environment_from_json(const json& j) {
     const std::string type = get_string(j, "type");
     if (!type.empty()) {
         const auto parsed = parse_environment_type(type);
-        if (!parsed) throw Error(ErrorKind::Store, "unknown environment type \"" + type + "\"");
+        if (!parsed) throw Error(ErrorKind::Corrupt, "unknown environment type \"" + type + "\"");
         e.type = *parsed;
     }
     e.require_approval = get_bool(j, "require_approval");
@@ -178,7 +178,7 @@ Environment environment_from_json(const json& j) {
     for (const auto& stage : get_array(j, "stages")) e.stages.push_back(stage_from_json(stage));
     for (const auto& [type_name, stage_id] : get_object(j, "default_stages").items()) {
         if (!parse_service_type(type_name) || !stage_id.is_string()) {
-            throw Error(ErrorKind::Store, "bad default_stages entry \"" + type_name + "\"");
+            throw Error(ErrorKind::Corrupt, "bad default_stages entry \"" + type_name + "\"");
         }
         e.default_stages[type_name] = stage_id.get<std::string>();
     }
@@ -266,19 +266,19 @@ State state_from_json(const json& doc) {
     require_object(doc, "the document");
     const auto version = get_number<int>(doc, "schema_version", std::numeric_limits<int>::min(),
                                          std::numeric_limits<int>::max());
-    if (!version) throw Error(ErrorKind::Store, "missing field \"schema_version\"");
+    if (!version) throw Error(ErrorKind::Corrupt, "missing field \"schema_version\"");
     if (*version > k_schema_version) {
-        throw Error(ErrorKind::Store,
+        throw Error(ErrorKind::Corrupt,
                     "state has schema_version " + std::to_string(*version) +
                         ", newer than this depctl supports (" + std::to_string(k_schema_version) +
                         ")",
                     "upgrade depctl");
     }
     if (*version < 1)
-        throw Error(ErrorKind::Store, "invalid schema_version " + std::to_string(*version));
+        throw Error(ErrorKind::Corrupt, "invalid schema_version " + std::to_string(*version));
     State state;
     state.schema_version = k_schema_version;  // older versions are migrated on write
-    if (!doc.contains("project")) throw Error(ErrorKind::Store, "missing field \"project\"");
+    if (!doc.contains("project")) throw Error(ErrorKind::Corrupt, "missing field \"project\"");
     const json& project = doc.at("project");
     require_object(project, "the project");
     state.project.id = get_string(project, "id", true);
@@ -286,7 +286,7 @@ State state_from_json(const json& doc) {
     state.project.applied_file_sha256 = get_string(project, "applied_file_sha256");
     for (const auto& id : get_array(project, "enforced_order")) {
         if (!id.is_string())
-            throw Error(ErrorKind::Store, "an enforced_order entry is not a string");
+            throw Error(ErrorKind::Corrupt, "an enforced_order entry is not a string");
         state.project.enforced_order.push_back(id.get<std::string>());
     }
     for (const auto& env : get_array(doc, "environments"))
@@ -299,13 +299,13 @@ std::string serialize_state(const State& state) {
     return to_json(state).dump(2) + "\n";
 }
 
-State parse_state(std::string_view bytes, std::string_view origin) {
+State parse_state(std::string_view bytes, std::string_view origin, const char* corrupt_hint) {
     // The common case is read straight into the model (state_fast_read.cpp). Whatever that
     // reader does not fully understand, and a state it read that fails validation, are
     // read below through the JSON tree, whose rules and messages are the reference.
     if (auto fast = read_state_fast(bytes)) {
         try {
-            validate_state(*fast, ErrorKind::Store);
+            validate_state(*fast, ErrorKind::Corrupt);
             return std::move(*fast);
         } catch (const Error&) {
         }
@@ -314,17 +314,14 @@ State parse_state(std::string_view bytes, std::string_view origin) {
     try {
         json doc = json::parse(bytes.begin(), bytes.end());
         State state = state_from_json(doc);
-        validate_state(state, ErrorKind::Store);
+        validate_state(state, ErrorKind::Corrupt);
         return state;
     } catch (const json::exception& e) {
-        throw Error(ErrorKind::Store, prefix + e.what(),
-                    "the file was left as it is; restore it from a backup or fix it by hand");
+        throw Error(ErrorKind::Corrupt, prefix + e.what(), corrupt_hint);
     } catch (const Error& e) {
-        if (e.kind() != ErrorKind::Store) throw;
-        throw Error(ErrorKind::Store, prefix + e.what(),
-                    e.hint().empty()
-                        ? "the file was left as it is; restore it from a backup or fix it by hand"
-                        : e.hint());
+        if (e.kind() != ErrorKind::Corrupt) throw;
+        throw Error(ErrorKind::Corrupt, prefix + e.what(),
+                    e.hint().empty() ? corrupt_hint : e.hint());
     }
 }
 

@@ -19,27 +19,17 @@ double median_of(std::vector<double> values) {
 }  // namespace
 
 std::vector<double> estimate_step_durations(const Plan& plan,
-                                            const std::vector<nlohmann::json>& records,
+                                            const std::vector<DeploymentRecord>& records,
                                             std::size_t* measured) {
     // (service id, step name) -> seconds, from the newest record that has it.
     std::unordered_map<std::string, double> seen;
     for (auto record = records.rbegin(); record != records.rend(); ++record) {
-        const auto stages = record->find("stages");
-        if (stages == record->end() || !stages->is_array()) continue;
-        for (const auto& stage : *stages) {
-            if (!stage.is_object() || !stage.contains("services") || !stage["services"].is_array())
-                continue;
-            for (const auto& service : stage["services"]) {
-                if (!service.is_object() || !service.contains("steps") ||
-                    !service["steps"].is_array())
-                    continue;
-                const std::string id = service.value("id", "");
-                for (const auto& step : service["steps"]) {
-                    if (!step.is_object() || step.value("status", "") != "SUCCEEDED") continue;
-                    const auto ms = step.find("duration_ms");
-                    if (ms == step.end() || !ms->is_number()) continue;
-                    seen.emplace(id + '\n' + step.value("step", ""),
-                                 std::max(0.0, ms->get<double>() / 1000.0));
+        for (const StageRecord& stage : record->stages) {
+            for (const ServiceRecord& service : stage.services) {
+                for (const StepRecord& step : service.steps) {
+                    if (step.status != StepStatus::succeeded) continue;
+                    seen.emplace(service.id + '\n' + step.name,
+                                 std::max(0.0, static_cast<double>(step.duration_ms) / 1000.0));
                 }
             }
         }

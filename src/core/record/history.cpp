@@ -8,24 +8,34 @@
 
 namespace depctl {
 
-std::vector<nlohmann::json> list_deployments(StateStore& store, const Environment& env,
-                                             const HistoryQuery& query) {
-    auto records = store.list_history(env.id);
+std::vector<DeploymentRecord> load_history(StateStore& store, const std::string& environment_id,
+                                           const HistoryFilter& filter) {
+    std::vector<DeploymentRecord> records;
+    for (const auto& j : filter.containing.empty() && filter.newest == 0
+                             ? store.list_history(environment_id)
+                             : store.query_history(environment_id, filter))
+        records.push_back(DeploymentRecord::from_json(j));
+    return records;
+}
+
+std::vector<DeploymentRecord> list_deployments(StateStore& store, const Environment& env,
+                                               const HistoryQuery& query) {
+    auto records = load_history(store, env.id);
     std::reverse(records.begin(), records.end());
-    std::vector<nlohmann::json> out;
+    std::vector<DeploymentRecord> out;
     for (auto& record : records) {
-        if (!query.status.empty() && !iequals(record.value("status", ""), query.status)) continue;
+        if (!query.status.empty() && !iequals(to_string(record.status), query.status)) continue;
         out.push_back(std::move(record));
         if (query.limit && out.size() == query.limit) break;
     }
     return out;
 }
 
-nlohmann::json find_deployment(StateStore& store, const State& state, const std::string& id) {
-    std::vector<nlohmann::json> matches;
+DeploymentRecord find_deployment(StateStore& store, const State& state, const std::string& id) {
+    std::vector<DeploymentRecord> matches;
     for (const auto& env : state.environments) {
-        for (auto& record : store.list_history(env.id)) {
-            const std::string record_id = record.value("id", "");
+        for (auto& record : load_history(store, env.id)) {
+            const std::string& record_id = record.id;
             if (record_id == id) return record;
             if (id.size() >= 6 && record_id.rfind(id, 0) == 0) matches.push_back(std::move(record));
         }
@@ -37,49 +47,42 @@ nlohmann::json find_deployment(StateStore& store, const State& state, const std:
                 "list deployments with `depctl deployment list`");
 }
 
-nlohmann::json deployment_summary(const nlohmann::json& record) {
-    std::size_t services = 0;
-    for (const auto& stage : record.value("stages", nlohmann::json::array()))
-        services += stage["services"].size();
-    return {{"id", record.value("id", "")},
-            {"environment", record.value("environment", "")},
-            {"version", record.value("version", "")},
-            {"status", record.value("status", "")},
-            {"started_at", record.value("started_at", "")},
-            {"finished_at", record.value("finished_at", "")},
-            {"duration_ms", record.value("duration_ms", 0)},
-            {"user", record.value("user", "") + "@" + record.value("host", "")},
-            {"trigger", record.value("trigger", "")},
-            {"services", services}};
+nlohmann::json deployment_summary(const DeploymentRecord& record) {
+    return {{"id", record.id},
+            {"environment", record.environment},
+            {"version", record.version},
+            {"status", to_string(record.status)},
+            {"started_at", record.started_at},
+            {"finished_at", record.finished_at},
+            {"duration_ms", record.duration_ms},
+            {"user", record.user + "@" + record.host},
+            {"trigger", record.trigger},
+            {"services", record.service_count()}};
 }
 
-std::vector<LogFile> deployment_logs(const nlohmann::json& record, const std::string& service,
+std::vector<LogFile> deployment_logs(const DeploymentRecord& record, const std::string& service,
                                      const std::string& step) {
     std::vector<LogFile> files;
     std::set<std::string> seen;
     bool service_found = service.empty();
-    for (const auto& hook : record.value("hooks", nlohmann::json::array())) {
-        if (!service.empty() || (!step.empty() && step != hook.value("name", ""))) continue;
-        files.push_back({"", hook.value("name", ""), hook.value("log", "")});
+    for (const StepRecord& hook : record.hooks) {
+        if (!service.empty() || (!step.empty() && step != hook.name)) continue;
+        files.push_back({"", hook.name, hook.log});
     }
-    for (const auto& stage : record.value("stages", nlohmann::json::array())) {
-        for (const auto& svc : stage["services"]) {
-            const std::string name = svc.value("name", "");
-            if (!service.empty() && !iequals(service, name)) continue;
+    for (const StageRecord& stage : record.stages) {
+        for (const ServiceRecord& svc : stage.services) {
+            if (!service.empty() && !iequals(service, svc.name)) continue;
             service_found = true;
-            for (const auto& s : svc["steps"]) {
-                const std::string step_name = s.value("step", "");
-                if (!step.empty() && step != step_name) continue;
-                const std::string path = s.value("log", "");
-                if (path.empty() || !seen.insert(path).second) continue;
-                files.push_back({name, step_name, path});
+            for (const StepRecord& s : svc.steps) {
+                if (!step.empty() && step != s.name) continue;
+                if (s.log.empty() || !seen.insert(s.log).second) continue;
+                files.push_back({svc.name, s.name, s.log});
             }
         }
     }
     if (!service_found) {
         throw Error(ErrorKind::Refused, "service " + show_name(service) +
-                                            " is not part of deployment " +
-                                            show_name(record.value("id", "")));
+                                            " is not part of deployment " + show_name(record.id));
     }
     return files;
 }
@@ -99,7 +102,9 @@ nlohmann::json environment_status_view(const Environment& env) {
              {"skipped", s.skipped},
              {"version", s.current.version.empty() ? nlohmann::json(nullptr)
                                                    : nlohmann::json(s.current.version)},
-             {"status", s.current.status.empty() ? "NEVER_DEPLOYED" : s.current.status},
+             {"status", s.current.status.empty()
+                            ? std::string(to_string(ServiceStatus::never_deployed))
+                            : s.current.status},
              {"updated_at", s.current.updated_at},
              {"deployment_id", s.current.deployment_id}});
         if (s.skipped) continue;
@@ -109,9 +114,10 @@ nlohmann::json environment_status_view(const Environment& env) {
         } else if (s.current.status != "STOPPED") {
             versions.insert(s.current.version);
         }
-        if (s.current.status == "STOPPED") {
+        const auto status = parse_service_status(s.current.status);
+        if (status == ServiceStatus::stopped) {
             ++stopped;
-        } else if (!s.current.status.empty() && s.current.status != "DEPLOYED") {
+        } else if (!s.current.status.empty() && status != ServiceStatus::deployed) {
             ++unhealthy;
         }
     }

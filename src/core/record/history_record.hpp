@@ -1,40 +1,46 @@
-// The history record of one deployment (DESIGN §5) and what it changes in the state.
+// Builds the history record of one deployment (DESIGN §5) and applies it to the state.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <chrono>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
-#include "depctl/deploy.hpp"
+#include "depctl/deploy_types.hpp"
 #include "depctl/executor.hpp"
+#include "depctl/model.hpp"
+#include "depctl/record.hpp"
+#include "depctl/store.hpp"
 
 namespace depctl {
 
 class HistoryRecord {
 public:
-    enum class Operation { deploy, stop };
+    using Operation = DeploymentRecord::Operation;
     HistoryRecord(Operation operation, const Plan& plan, const std::string& project,
                   const std::string& version, const LockHolder& who, const std::string& trigger,
                   int parallelism);
     void add_hook(const std::string& name, const StepReport& report);
-    void set_field(const std::string& key, nlohmann::json value) { m_json[key] = std::move(value); }
+    void set_rollback(bool rollback) { m_record.rollback = rollback; }
     void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok,
                 bool canceled);
     // Sets each deployed service's current version and status (by id; renamed or deleted
     // services are handled gracefully).
     void apply_to(State& state) const;
-    const nlohmann::json& json() const { return m_json; }
-    const std::string& status() const { return m_status; }
+    const DeploymentRecord& record() const { return m_record; }
 
 private:
+    ServiceRecord service_record(const PlannedService& ps, const ExecResult& result,
+                                 const std::vector<StepReport>& reports);
+
     Operation m_operation;
     const Plan& m_plan;
-    nlohmann::json m_json;
-    std::string m_status;
+    DeploymentRecord m_record;
     std::chrono::steady_clock::time_point m_started;
-    std::vector<std::string> m_service_status;                     // per planned service
+    std::vector<ServiceStatus> m_service_status;                   // per planned service
     std::unordered_map<std::string, std::string> m_planned_names;  // service id -> name
 
-    nlohmann::json planned_dependencies(const PlannedService& ps) const;
+    std::vector<DependencyRecord> planned_dependencies(const PlannedService& ps) const;
 };
 
 }  // namespace depctl

@@ -15,7 +15,7 @@ fs::path context_file() {
         return fs::path(xdg) / "depctl" / "context.json";
     if (const char* home = std::getenv("HOME"); home && *home)
         return fs::path(home) / ".config" / "depctl" / "context.json";
-    throw Error(ErrorKind::Store, "cannot locate the user's config directory",
+    throw Error(ErrorKind::Io, "cannot locate the user's config directory",
                 "set HOME or XDG_CONFIG_HOME");
 }
 
@@ -27,6 +27,8 @@ nlohmann::json read_context() {
         text = read_file(context_file(), 1 << 20, Links::follow);  // dotfiles may be links
     } catch (const Error&) {
         return nlohmann::json::object();  // no config directory: simply no remembered context
+    } catch (const util::Error&) {
+        return nlohmann::json::object();  // unreadable: no remembered context either
     }
     if (!text) return nlohmann::json::object();
     auto doc = nlohmann::json::parse(*text, nullptr, false);

@@ -143,7 +143,7 @@ std::string base64_decode(std::string_view text) {
     int bits = 0;
     for (const char c : text) {
         const int value = table[static_cast<unsigned char>(c)];
-        if (value < 0) throw Error(ErrorKind::Store, "etcd sent invalid base64");
+        if (value < 0) throw Error(ErrorKind::Unreachable, "etcd sent invalid base64");
         buffer = ((buffer << 6) | static_cast<unsigned>(value)) & 0xFFFFFF;
         bits += 6;
         if (bits >= 8) {
@@ -218,7 +218,7 @@ json EtcdClient::call(const std::string& path, const json& body) {
             authenticate();
             return call(path, body);
         }
-        throw Error(ErrorKind::Store,
+        throw Error(ErrorKind::Unreachable,
                     "etcd at " + endpoint + " refused a request (" + path + "): " + message,
                     hint_for(message));
     }
@@ -233,7 +233,7 @@ json EtcdClient::call(const std::string& path, const json& body) {
     const bool tls_problem =
         what.find("SSL") != std::string::npos || what.find("certificate") != std::string::npos;
     throw Error(
-        ErrorKind::Store, what,
+        ErrorKind::Unreachable, what,
         tls_problem
             ? "check DEPCTL_ETCD_CACERT, DEPCTL_ETCD_CERT and DEPCTL_ETCD_KEY (docs/etcd.md); "
               "nothing was changed"
@@ -246,7 +246,8 @@ void EtcdClient::authenticate() {
         call("/v3/auth/authenticate", {{"name", m_config.user}, {"password", m_config.password}});
     m_token = reply.value("token", "");
     if (m_token.empty())
-        throw Error(ErrorKind::Store, "etcd did not issue an auth token for user " + m_config.user);
+        throw Error(ErrorKind::Unreachable,
+                    "etcd did not issue an auth token for user " + m_config.user);
 }
 
 RangeResult EtcdClient::range(const std::string& key, const RangeOptions& options) {
@@ -309,7 +310,7 @@ std::int64_t EtcdClient::lease_grant(int ttl_s) {
     const json reply = call("/v3/lease/grant", {{"TTL", std::to_string(ttl_s)}});
     const std::int64_t id = get_i64(reply, "ID");
     if (!id)
-        throw Error(ErrorKind::Store,
+        throw Error(ErrorKind::Unreachable,
                     "etcd granted no lease: " + reply.value("error", std::string("no ID")));
     return id;
 }

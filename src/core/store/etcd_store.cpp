@@ -43,7 +43,7 @@ Snapshot read_snapshot(EtcdClient& client, const std::string& prefix) {
         {}, {TxnOp{TxnOp::Kind::range, prefix + "/project", "", "", 0},
              TxnOp{TxnOp::Kind::range, env_prefix, "", prefix_range_end(env_prefix), 0}});
     if (result.ranges.size() != 2)
-        throw Error(ErrorKind::Store, "etcd answered a snapshot read without its two ranges");
+        throw Error(ErrorKind::Unreachable, "etcd answered a snapshot read without its two ranges");
     Snapshot snapshot;
     if (!result.ranges[0].kvs.empty()) snapshot.project = result.ranges[0].kvs.front();
     for (const auto& kv : result.ranges[1].kvs) snapshot.environments.emplace(kv.key, kv);
@@ -70,7 +70,7 @@ State assemble_state(const Snapshot& snapshot, const std::string& prefix,
                      const std::string& location) {
     if (!snapshot.project) {
         throw Error(
-            ErrorKind::Store, "no state at " + location,
+            ErrorKind::NotFound, "no state at " + location,
             "run `depctl init` with this --state / DEPCTL_STATE, or check the URL's prefix");
     }
     try {
@@ -81,20 +81,17 @@ State assemble_state(const Snapshot& snapshot, const std::string& prefix,
                 const std::string key = prefix + "/env/" + id.get<std::string>();
                 const KeyValue* kv = snapshot.find(key);
                 if (!kv)
-                    throw Error(ErrorKind::Store,
+                    throw Error(ErrorKind::Corrupt,
                                 "key " + key + " of a listed environment is missing");
                 environments.push_back(json::parse(kv->value));
             }
             doc.erase("environment_ids");
             doc["environments"] = environments;
         }
-        return parse_state(doc.dump(), location);
+        return parse_state(doc.dump(), location, k_corrupt_hint);
     } catch (const json::exception& e) {
-        throw Error(ErrorKind::Store, "state " + location + " is unreadable: " + e.what(),
+        throw Error(ErrorKind::Corrupt, "state " + location + " is unreadable: " + e.what(),
                     k_corrupt_hint);
-    } catch (const Error& e) {
-        if (e.kind() != ErrorKind::Store || e.hint().find("file") == std::string::npos) throw;
-        throw Error(ErrorKind::Store, e.what(), k_corrupt_hint);
     }
 }
 
@@ -151,7 +148,7 @@ void EtcdStore::initialize(const State& state) {
     if (total <= k_single_txn_bytes) {
         if (!m_client->txn(compares, puts).succeeded) {
             if (m_client->get(project_key)) throw refuse();
-            throw Error(ErrorKind::Store,
+            throw Error(ErrorKind::Corrupt,
                         "keys of these environments already exist under " + location(),
                         "remove them with `etcdctl del --prefix " + key("env/") + "`");
         }
@@ -163,7 +160,7 @@ void EtcdStore::initialize(const State& state) {
     for (std::size_t i = 0; i < puts.size(); ++i) {
         if (puts[i].key == project_key) continue;
         if (!m_client->txn({compares[i]}, {puts[i]}).succeeded) {
-            throw Error(ErrorKind::Store,
+            throw Error(ErrorKind::Corrupt,
                         "key " + puts[i].key + " already exists under " + location());
         }
     }

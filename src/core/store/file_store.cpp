@@ -69,7 +69,7 @@ fs::path FileStore::project_dir() const {
 std::string FileStore::read_state_bytes() const {
     auto bytes = read_file(m_state_file);
     if (!bytes) {
-        throw Error(ErrorKind::Store, "no state at " + m_state_file.string(),
+        throw Error(ErrorKind::NotFound, "no state at " + m_state_file.string(),
                     "run `depctl init` to create one, or check --state / DEPCTL_STATE");
     }
     return std::move(*bytes);

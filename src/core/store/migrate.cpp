@@ -6,14 +6,13 @@
 namespace depctl {
 namespace {
 
-// Both backends say "no state at <location>" when there is nothing to load.
+// Both backends throw Error{NotFound} when there is nothing to load.
 bool holds_state(StateStore& store) {
     try {
         store.load();
         return true;
     } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Store && std::string(e.what()).rfind("no state at ", 0) == 0)
-            return false;
+        if (e.kind() == ErrorKind::NotFound) return false;
         throw;  // unreachable, unreadable: not a target to write into
     }
 }

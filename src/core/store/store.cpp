@@ -93,7 +93,7 @@ std::string resolve_state_location(const std::optional<std::string>& flag, const
         }
         if (dir == dir.root_path() || dir.parent_path() == dir) break;
     }
-    throw Error(ErrorKind::Store,
+    throw Error(ErrorKind::NotFound,
                 "no depctl state found in " + cwd.string() + " or any parent directory",
                 "run `depctl init` here, or point --state / DEPCTL_STATE at a state file");
 }
