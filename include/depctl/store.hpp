@@ -127,8 +127,6 @@ protected:
 std::string resolve_state_location(const std::optional<std::string>& flag,
                                    const std::filesystem::path& cwd, bool for_init);
 
-std::unique_ptr<StateStore> open_store(const std::string& location, const StoreOptions& options);
-
 // ISO 8601 UTC timestamp of now, with milliseconds.
 std::string now_iso8601();
 

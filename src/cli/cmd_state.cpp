@@ -5,6 +5,7 @@
 #include "depctl/etcd_store.hpp"
 #include "depctl/migrate.hpp"
 #include "depctl/names.hpp"
+#include "depctl/open_store.hpp"
 
 namespace depctl::cli {
 namespace {

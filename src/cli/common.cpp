@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "depctl/error.hpp"
+#include "depctl/open_store.hpp"
 
 namespace depctl::cli {
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cmd_ui.hpp"
+#include "depctl/open_store.hpp"
 #include "depctl_main.hpp"
 #include "signals.hpp"
 #include "ui/ui_server.hpp"

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "depctl/open_store.hpp"
 #include "depctl/store.hpp"
 #include "ui/deploy_runs.hpp"
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "depctl/etcd_store.hpp"
+#include "depctl/etcd_config.hpp"
 #include "util/http.hpp"
 
 namespace depctl {

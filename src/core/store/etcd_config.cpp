@@ -1,9 +1,10 @@
 // Parsing `etcd://HOST:PORT[,HOST:PORT...]/PREFIX` and the DEPCTL_ETCD_* variables.
+#include "depctl/etcd_config.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
 #include "depctl/error.hpp"
-#include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
 
 namespace depctl {

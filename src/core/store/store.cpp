@@ -1,4 +1,4 @@
-// Store selection and the parts shared by every backend.
+// The parts shared by every backend: lock holders, timestamps, finding the state.
 #include "depctl/store.hpp"
 
 #include <pwd.h>
@@ -8,8 +8,6 @@
 #include <ctime>
 
 #include "depctl/error.hpp"
-#include "depctl/etcd_store.hpp"
-#include "depctl/file_store.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -96,15 +94,6 @@ std::string resolve_state_location(const std::optional<std::string>& flag, const
     throw Error(ErrorKind::NotFound,
                 "no depctl state found in " + cwd.string() + " or any parent directory",
                 "run `depctl init` here, or point --state / DEPCTL_STATE at a state file");
-}
-
-std::unique_ptr<StateStore> open_store(const std::string& location, const StoreOptions& options) {
-    if (is_etcd_location(location))
-        return std::make_unique<EtcdStore>(parse_etcd_location(location), options);
-    fs::path path = fs::absolute(location);
-    std::error_code ignored;
-    if (fs::is_directory(path, ignored)) path /= "state.json";  // --state DIR means DIR/state.json
-    return std::make_unique<FileStore>(path, options);
 }
 
 }  // namespace depctl
