@@ -13,8 +13,13 @@ say() { echo "== test.sh: $* ($((SECONDS - started)) s)"; }
 bash "$root/scripts/install-deps.sh"
 
 build=${DEPCTL_BUILD_DIR:-$root/build}
+# The cheap checks first: the layering (and include cycles) and the format.
+say "lint"
+python3 "$root/scripts/check_layering.py" "$root"
+bash "$root/scripts/check_format.sh"
+
 say "build $build"
-bash "$root/scripts/build.sh"
+bash "$root/scripts/build.sh" -DDEPCTL_WERROR=ON
 say "ctest $build"
 (cd "$build" && ctest --output-on-failure -j "$(nproc)" --timeout 900)
 
