@@ -109,6 +109,8 @@ void warn_if_file_differs(const Options& options, const State& state,
                       << " changes); `depctl diff` shows them, `depctl apply` makes them\n";
     } catch (const Error& e) {
         std::cerr << "warning: " << e.what() << '\n';
+    } catch (const util::Error& e) {  // the file cannot be read (a link, a FIFO): a warning too
+        std::cerr << "warning: " << e.what() << '\n';
     }
 }
 

@@ -97,7 +97,7 @@ namespace {
                        : S_ISSOCK(info.st_mode)                         ? "a socket"
                                                                         : "not a regular file";
     throw util::Error("refusing " + path.string() + ": it is " + what,
-                "depctl reads and writes regular files only");
+                      "depctl reads and writes regular files only");
 }
 
 // open(2) with O_NOFOLLOW (unless links are followed) and O_NONBLOCK (a FIFO must not block
@@ -110,11 +110,11 @@ int open_checked(const fs::path& path, int flags, int mode, Links links) {
         if (err == ENOENT) return -1;
         if (err == ELOOP && links == Links::refuse) {
             throw util::Error("refusing " + path.string() + ": it is a symbolic link",
-                        "depctl never follows a link in place of its own files; remove it");
+                              "depctl never follows a link in place of its own files; remove it");
         }
         if (err == ENXIO) {  // a FIFO opened for writing without a reader
             throw util::Error("refusing " + path.string() + ": it is a FIFO",
-                        "depctl reads and writes regular files only");
+                              "depctl reads and writes regular files only");
         }
         util::throw_errno("cannot open " + path.string(), err);
     }
@@ -143,8 +143,8 @@ std::optional<std::string> read_file(const fs::path& path, std::size_t max_bytes
     if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
         if (static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
             throw util::Error("refusing " + path.string() + ": it is " +
-                                              std::to_string(info.st_size) + " bytes (at most " +
-                                              std::to_string(max_bytes) + ")");
+                              std::to_string(info.st_size) + " bytes (at most " +
+                              std::to_string(max_bytes) + ")");
         }
         out.reserve(static_cast<std::size_t>(info.st_size));
     }
@@ -158,7 +158,7 @@ std::optional<std::string> read_file(const fs::path& path, std::size_t max_bytes
         if (n == 0) break;
         if (out.size() + static_cast<std::size_t>(n) > max_bytes) {  // it grew while read
             throw util::Error("refusing " + path.string() + ": it is more than " +
-                                              std::to_string(max_bytes) + " bytes");
+                              std::to_string(max_bytes) + " bytes");
         }
         out.append(buffer, static_cast<std::size_t>(n));
     }
@@ -176,8 +176,10 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
         Fd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
         if (fd.get() < 0) util::throw_errno("cannot create " + temp.path().string(), errno);
         write_all(fd.get(), bytes, temp.path());
-        if (::fsync(fd.get()) != 0) util::throw_errno("cannot fsync " + temp.path().string(), errno);
-        if (::close(fd.release()) != 0) util::throw_errno("cannot close " + temp.path().string(), errno);
+        if (::fsync(fd.get()) != 0)
+            util::throw_errno("cannot fsync " + temp.path().string(), errno);
+        if (::close(fd.release()) != 0)
+            util::throw_errno("cannot close " + temp.path().string(), errno);
     }
     if (::rename(temp.path().c_str(), path.c_str()) != 0)
         util::throw_errno("cannot rename over " + path.string(), errno);
@@ -223,8 +225,8 @@ void ensure_own_directory(const fs::path& path, int mode) {
     if (::lstat(path.c_str(), &info) == 0) {
         if (S_ISLNK(info.st_mode)) {
             throw util::Error("refusing " + path.string() + ": it is a symbolic link",
-                        "depctl never writes through a link in place of its own directories; "
-                        "remove it");
+                              "depctl never writes through a link in place of its own directories; "
+                              "remove it");
         }
         if (!S_ISDIR(info.st_mode))
             throw util::Error("refusing " + path.string() + ": it is not a directory");

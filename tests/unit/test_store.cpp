@@ -162,7 +162,7 @@ TEST_CASE("file store: a history query keeps the newest matching records, oldest
 TEST_CASE("state parsing rejects corrupt documents with Store errors") {
     const std::string good = serialize_state(new_state("demo"));
     CHECK(parse_state(good, "x").project.name == "demo");
-    for (const std::string bad :
+    for (const std::string& bad :
          {std::string("{"), std::string("[]"), std::string(""), good.substr(0, good.size() / 2),
           std::string(R"({"schema_version": 99, "project": {}})")}) {
         try {

@@ -166,10 +166,10 @@ StepReport StepRunner::run_command(std::size_t step, const std::string& command,
     std::optional<OutputRouter> opened;
     try {
         opened.emplace(log_path, m_observer, m_plan, step, m_context.mask);
-    } catch (const Error& e) {
+    } catch (const util::Error& e) {
         // Never a silent FAILED: the step did not run, and the record says why.
         StepReport report;
-        report.status = "FAILED";
+        report.status = StepStatus::failed;
         report.exit_code = 1;
         report.error = std::string("not run: cannot open its log: ") + e.what();
         report.log_path = log_path.string();

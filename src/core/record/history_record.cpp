@@ -37,12 +37,12 @@ StepRecord step_record(const std::string& name, const StepReport& report, StepSt
                    report.error,
                    report.attempts,
                    {},
-                   std::nullopt};
+                   std::nullopt,
+                   report.probes};
     // Where the step sits in time, for the timeline and `deployment explain`.
     if (report.started)
         out.start_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(*report.started - origin).count();
-    out.probes = report.probes;
     return out;
 }
 

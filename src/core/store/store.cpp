@@ -85,8 +85,7 @@ std::string resolve_state_location(const std::optional<std::string>& flag, const
         // a reason to walk on to a parent's project (DESIGN §2).
         if (error && error != std::errc::no_such_file_or_directory &&
             error != std::errc::not_a_directory) {
-            throw Error(ErrorKind::Store,
-                        "cannot read " + candidate.string() + ": " + error.message(),
+            throw Error(ErrorKind::Io, "cannot read " + candidate.string() + ": " + error.message(),
                         "check the permissions of " + (dir / ".depctl").string());
         }
         if (dir == dir.root_path() || dir.parent_path() == dir) break;
