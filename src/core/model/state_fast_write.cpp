@@ -15,7 +15,7 @@ namespace {
 // tests/unit/test_state_fast_write.cpp's every_field() and random_service(), and update them.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 static_assert(sizeof(Service) == 688 && sizeof(HealthCheck) == 168 &&
-                  sizeof(ServiceStatus) == 128 && sizeof(SecretRef) == 64,
+                  sizeof(ServiceCurrent) == 128 && sizeof(SecretRef) == 64,
               "a service field was added: write it in state_fast_write.cpp");
 static_assert(sizeof(Environment) == 232 && sizeof(Stage) == 104 && sizeof(Project) == 120 &&
                   sizeof(State) == 152,
@@ -169,7 +169,7 @@ bool health_set(const HealthCheck& h) {
            h.connect_timeout_s || h.timeout_s || h.start_period_s;
 }
 
-void write_current(Writer& w, const ServiceStatus& current) {
+void write_current(Writer& w, const ServiceCurrent& current) {
     w.open('{');
     w.field("deployment_id", current.deployment_id);
     w.field("status", current.status);
