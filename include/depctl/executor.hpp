@@ -46,7 +46,7 @@ struct ExecEvent {
 
 struct ExecOptions {
     int parallelism = 4;
-    std::vector<int> group_caps;  // slots per cap group, each at least 1
+    std::vector<int> group_caps{};  // slots per cap group, each at least 1
 };
 
 struct ExecResult {
