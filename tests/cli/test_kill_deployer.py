@@ -44,26 +44,31 @@ def read_timeline(path):
         return spans
     with open(path) as f:
         for line in f:
-            dep, version, service, what, at = line.split()
+            fields = line.split()
+            if len(fields) != 5:
+                raise AssertionError(f"a torn stamp in the timeline: {line!r}")
+            dep, version, service, what, at = fields
             spans.setdefault((dep, version, service), {})[what] = float(at)
     return spans
 
 
 class KillDeployer(DepctlTestCase):
     def write_step(self, timeline):
-        # Each step stamps its start and its end, also when it is terminated (`date` ignores
-        # the SIGTERM sent to the whole group, or the stamp would be empty). No output: once
-        # depctl is dead, a write to the log pipe is a SIGPIPE.
+        # Each step stamps its start and its end, also when it is terminated. The stamp forks
+        # nothing (bash's $EPOCHREALTIME, builtins only): a `$(date)` subshell could be ended
+        # by the SIGTERM sent to the whole group before it ran, leaving a stamp without a
+        # time (CI saw it once). No output: once depctl is dead, a write to the log pipe is a
+        # SIGPIPE.
         script = os.path.join(self.dir, "step.sh")
         with open(script, "w") as f:
             f.write(f"""exec >/dev/null 2>&1
-stamp() {{ echo "$DEPCTL_DEPLOYMENT_ID $DEPCTL_VERSION $DEPCTL_SERVICE $1 $(trap '' TERM; date +%s.%N)" >> {timeline}; }}
+stamp() {{ printf '%s %s %s %s %s\\n' "$DEPCTL_DEPLOYMENT_ID" "$DEPCTL_VERSION" "$DEPCTL_SERVICE" "$1" "$EPOCHREALTIME" >> {timeline}; }}
 trap 'stamp end; exit 143' TERM
 stamp start
 sleep 1.2 & wait $!
 stamp end
 """)
-        return f"sh {script}"
+        return f"bash {script}"
 
     def test_thirty_deploys_killed_at_random_moments(self):
         self.init_environment()
