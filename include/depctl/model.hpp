@@ -33,7 +33,7 @@ struct Stage {
     std::string description;
     // At most this many of the stage's services in their release/deploy/health steps at
     // once (DESIGN §9, per-stage caps); unset = only the deploy's --parallelism bounds them.
-    std::optional<int> max_parallel;
+    std::optional<int> max_parallel{};
 };
 
 struct SecretRef {

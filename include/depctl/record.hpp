@@ -63,6 +63,13 @@ struct FailedStep {
     std::string error;
 };
 
+// Who found a deployment whose deployer died, and what it left (INTERRUPTED records).
+struct InterruptedInfo {
+    std::string found_by;           // the id of the deployment that found it
+    std::string found_at;           // ISO 8601
+    std::vector<std::string> logs;  // the step logs it left on this machine
+};
+
 struct DeploymentRecord {
     enum class Operation { deploy, stop };
 
@@ -88,6 +95,10 @@ struct DeploymentRecord {
     // The environment lock's fencing token this deployment held (etcd: the lock key's
     // revision); absent when the backend has none.
     std::optional<std::int64_t> fencing_token;
+    // Why a deployment ended without an outcome of its steps (INTERRUPTED, LOCK_LOST); empty
+    // = none (not stored).
+    std::string error;
+    std::optional<InterruptedInfo> interrupted;  // INTERRUPTED records only
     // Top-level fields this version does not know (written by a newer one, or by hand):
     // kept so that reading and printing a record never drops what it holds.
     nlohmann::json unknown_fields = nlohmann::json::object();

@@ -300,7 +300,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
-    if (lock->lost()) return lock_lost_outcome(store, op.env.id, record);
+    if (lock->lost())
+        return {record_lock_lost(store, op.env.id, record.record()), exit_code_of(ErrorKind::Busy)};
     store.append_history(op.env.id, record.record().to_json());
     store.transact([&](State& s) { record.apply_to(s); });
     store.clear_running_record(op.env.id);

@@ -17,7 +17,7 @@ constexpr std::size_t k_listed_logs = 1000;
 constexpr std::chrono::milliseconds k_steps_lock_margin{5000};
 
 // The step logs a deployment left on this machine: the steps it started.
-nlohmann::json logs_left(const fs::path& dir) {
+std::vector<std::string> logs_left(const fs::path& dir) {
     std::vector<std::string> names;
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -70,45 +70,45 @@ std::string record_interrupted(StateStore& store, const std::string& environment
             return {};
         }
     }
-    nlohmann::json record = *running;
-    record["status"] = k_status_interrupted;
-    record["finished_at"] = now_iso8601();
-    if (!record.contains("stages")) record["stages"] = nlohmann::json::array();
-    record["failed_step"] = nullptr;
-    record["error"] = "the deployer (pid " + std::to_string(record.value("pid", 0)) + " on " +
-                      record.value("host", std::string("?")) +
-                      ") ended without recording an outcome: killed, crashed or lost its lock; "
-                      "the outcome of the steps it started is unknown";
-    record["interrupted"] = {{"found_by", found_by},
-                             {"found_at", record["finished_at"]},
-                             {"logs", nlohmann::json::array()}};
+    DeploymentRecord record;
+    try {
+        record = DeploymentRecord::from_json(*running);
+    } catch (const Error&) {
+        // Written by a newer or broken depctl: what is readable of it is kept as it is.
+        record.id = id;
+        record.unknown_fields = *running;
+        record.unknown_fields.erase("status");
+    }
+    record.status = DeploymentStatus::interrupted;
+    record.finished_at = now_iso8601();
+    record.failed_step.reset();
+    record.error = "the deployer (pid " + std::to_string(record.pid) + " on " +
+                   (record.host.empty() ? std::string("?") : record.host) +
+                   ") ended without recording an outcome: killed, crashed or lost its lock; "
+                   "the outcome of the steps it started is unknown";
+    record.interrupted = InterruptedInfo{found_by, record.finished_at, {}};
     const bool plain_id = id.rfind("dep_", 0) == 0 && id.find('/') == std::string::npos &&
                           id.find("..") == std::string::npos;
-    if (plain_id) record["interrupted"]["logs"] = logs_left(store.log_root() / id);
-    if (!id.empty()) store.append_history(environment_id, record);
+    if (plain_id) record.interrupted->logs = logs_left(store.log_root() / id);
+    if (!id.empty()) store.append_history(environment_id, record.to_json());
     store.clear_running_record(environment_id);
     return id;
 }
 
-DeployOutcome lock_lost_outcome(StateStore& store, const std::string& environment_id,
-                                HistoryRecord& record) {
-    record.set_field("status", k_status_lock_lost);
-    record.set_field("error",
-                     "the deployer lost the environment's lock (its lease expired) while the "
-                     "deployment ran: no step was started after that and the running ones were "
-                     "killed; the state was not written, another deployer may hold the lock");
+DeploymentRecord record_lock_lost(StateStore& store, const std::string& environment_id,
+                                  DeploymentRecord record) {
+    record.status = DeploymentStatus::lock_lost;
+    record.error =
+        "the deployer lost the environment's lock (its lease expired) while the deployment "
+        "ran: no step was started after that and the running ones were killed; the state was "
+        "not written, another deployer may hold the lock";
     // The new holder may already have recorded this deployment INTERRUPTED (it found its
     // running record, which is then no longer ours to clear): recorded once.
-    const std::string id = record.json().value("id", "");
     bool recorded = false;
-    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + id + "\"", 8}))
-        recorded = recorded || r.value("id", "") == id;
-    if (!recorded) store.append_history(environment_id, record.json());
-    DeployOutcome outcome;
-    outcome.record = record.json();
-    outcome.status = k_status_lock_lost;
-    outcome.exit_code = 4;
-    return outcome;
+    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + record.id + "\"", 8}))
+        recorded = recorded || r.value("id", "") == record.id;
+    if (!recorded) store.append_history(environment_id, record.to_json());
+    return record;
 }
 
 }  // namespace depctl

@@ -6,15 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "core/record/history_record.hpp"
-#include "depctl/deploy.hpp"
+#include "depctl/record.hpp"
 #include "depctl/store.hpp"
 #include "util/files.hpp"
 
 namespace depctl {
-
-inline constexpr const char* k_status_interrupted = "INTERRUPTED";
-inline constexpr const char* k_status_lock_lost = "LOCK_LOST";
 
 // The environment's steps lock on this machine (<log root>/.steps/<env-id>.lock). Every
 // step guard of a deployment keeps it held (util/step_guard.cpp), so taking it waits for
@@ -45,8 +41,9 @@ std::string record_interrupted(StateStore& store, const std::string& environment
                                const std::string& found_by);
 
 // The end of a deployment whose lock was lost (DESIGN §9 "Fencing"): recorded LOCK_LOST
-// (unless the new holder recorded it already), the state left alone, exit 4.
-DeployOutcome lock_lost_outcome(StateStore& store, const std::string& environment_id,
-                                HistoryRecord& record);
+// (unless the new holder recorded it already), the state left alone; returns the record
+// (the deployment exits 4).
+DeploymentRecord record_lock_lost(StateStore& store, const std::string& environment_id,
+                                  DeploymentRecord record);
 
 }  // namespace depctl

@@ -10,10 +10,10 @@ namespace {
 using json = nlohmann::json;
 
 const std::set<std::string, std::less<>> k_known_fields = {
-    "id",       "operation",  "project",     "environment_id", "environment",
-    "version",  "status",     "trigger",     "user",           "host",
-    "pid",      "started_at", "finished_at", "duration_ms",    "parallelism",
-    "rollback", "hooks",      "stages",      "failed_step",    "fencing_token"};
+    "id",          "operation",     "project",     "environment_id", "environment", "version",
+    "status",      "trigger",       "user",        "host",           "pid",         "started_at",
+    "finished_at", "duration_ms",   "parallelism", "rollback",       "hooks",       "stages",
+    "failed_step", "fencing_token", "error",       "interrupted"};
 
 [[noreturn]] void corrupt(const std::string& what) {
     throw Error(ErrorKind::Corrupt, "a history record is unreadable: " + what,
@@ -166,6 +166,12 @@ json DeploymentRecord::to_json() const {
               {"duration_ms", duration_ms}};
     if (rollback) j["rollback"] = true;
     if (fencing_token) j["fencing_token"] = *fencing_token;
+    if (!error.empty()) j["error"] = error;
+    if (interrupted) {
+        j["interrupted"] = {{"found_by", interrupted->found_by},
+                            {"found_at", interrupted->found_at},
+                            {"logs", interrupted->logs}};
+    }
     for (const auto& [key, value] : unknown_fields.items())
         if (!j.contains(key)) j[key] = value;
     return j;
@@ -204,6 +210,12 @@ DeploymentRecord DeploymentRecord::from_json(const json& j) {
         r.failed_step = failed_from_json(failed);
     if (const json& token = member(j, "fencing_token"); token.is_number_integer())
         r.fencing_token = token.get<std::int64_t>();
+    r.error = field<std::string>(j, "error");
+    if (const json& found = member(j, "interrupted"); found.is_object()) {
+        r.interrupted = InterruptedInfo{field<std::string>(found, "found_by"),
+                                        field<std::string>(found, "found_at"),
+                                        field<std::vector<std::string>>(found, "logs")};
+    }
     for (const auto& [key, value] : j.items())
         if (!k_known_fields.contains(key)) r.unknown_fields[key] = value;
     return r;

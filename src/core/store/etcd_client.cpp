@@ -320,7 +320,7 @@ std::int64_t EtcdClient::lease_keepalive(std::int64_t id) {
     const json reply = call("/v3/lease/keepalive", {{"ID", std::to_string(id)}});
     // A stream error (no leader, ...) says nothing about the lease: not an answer.
     if (reply.contains("error") || !reply.contains("result"))
-        throw Error(ErrorKind::Store, "etcd did not answer the lease renewal");
+        throw Error(ErrorKind::Unreachable, "etcd did not answer the lease renewal");
     return get_i64(object_at(reply, "result"), "TTL");  // 0: the lease expired
 }
 
