@@ -55,12 +55,19 @@ using OutputSink = std::function<void(std::string_view chunk)>;
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
                           const CancelSignal* cancel);
 
-// The step guard: main() enables it (the depctl binary is its own guard, re-executed
-// through /proc/self/exe) and hands `depctl __step-guard ...` calls to step_guard_main.
+// The step guard: main() enables it, and every guarded step is started as
+// `depctl-step-guard __step-guard PPID GRACE_MS auto|shell COMMAND` (the small program
+// built from util/step_guard.cpp; step_guard_program() finds it), or, when depctl runs
+// without it, as depctl itself through /proc/self/exe, which hands `__step-guard` calls
+// to step_guard_main.
 inline constexpr const char* k_step_guard_argument = "__step-guard";
+inline constexpr const char* k_step_guard_program = "depctl-step-guard";
 void enable_step_guard();
 bool step_guard_enabled();
 bool is_step_guard_call(int argc, char** argv);
+// The path to spawn as the guard: /proc/self/fd/N of depctl-step-guard beside this
+// binary or in ../lib/depctl/, else /proc/self/exe.
+std::string step_guard_program();
 int step_guard_main(int argc, char** argv);
 
 }  // namespace depctl

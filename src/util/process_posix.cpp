@@ -43,6 +43,7 @@ constexpr int k_spawn_failed_code = 127;
 constexpr int k_canceled_before_start_code = 130;
 
 std::atomic<bool> g_step_guard{false};
+std::string g_step_guard_path;  // set by enable_step_guard(), before any step runs
 
 class UniqueFd {
 public:
@@ -207,19 +208,19 @@ pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, boo
     };
 
     pid_t pid = -1;
-    // Under the guard (util/step_guard.cpp), which runs the command itself: /proc/self/exe
-    // names depctl's own binary in the spawned child, even when the file was replaced since.
+    // Under the guard (util/step_guard.cpp), which runs the command itself.
     if (spec.guarded && g_step_guard) {
         if (spec.held_fd >= 0)
             ::posix_spawn_file_actions_adddup2(&setup.m_actions, spec.held_fd, 3);
         std::vector<char*> envp = envp_of(env_strings);
-        std::string guard = "depctl", guard_arg = k_step_guard_argument, command = spec.command;
+        std::string guard = k_step_guard_program, guard_arg = k_step_guard_argument,
+                    command = spec.command;
         std::string parent = std::to_string(::getpid()), grace = std::to_string(spec.grace.count());
         std::string mode = spec.via_shell ? "shell" : "auto";
         char* argv[] = {guard.data(), guard_arg.data(), parent.data(), grace.data(),
                         mode.data(),  command.data(),   nullptr};
-        const int rc = ::posix_spawn(&pid, "/proc/self/exe", &setup.m_actions, &setup.m_attr, argv,
-                                     envp.data());
+        const int rc = ::posix_spawn(&pid, g_step_guard_path.c_str(), &setup.m_actions,
+                                     &setup.m_attr, argv, envp.data());
         if (rc == 0) return pid;
         *error = "cannot start the step guard: " + std::generic_category().message(rc);
         return -1;
@@ -290,6 +291,7 @@ enum class StopReason { none, timeout, cancel };
 }  // namespace
 
 void enable_step_guard() {
+    g_step_guard_path = step_guard_program();
     g_step_guard = true;
 }
 bool step_guard_enabled() {

@@ -68,14 +68,17 @@ class Packaging(DepctlTestCase):
                      "share/zsh/vendor-completions/_depctl", "share/fish/vendor_completions.d/depctl.fish",
                      "share/doc/depctl/README.md", "share/doc/depctl/LICENSE",
                      "share/doc/depctl/docs/getting-started.md", "share/doc/depctl/docs/commands.md",
-                     "share/doc/depctl/examples/quickstart/run.sh", "lib/depctl/depctl-ui"):
+                     "share/doc/depctl/examples/quickstart/run.sh", "lib/depctl/depctl-ui",
+                     "lib/depctl/depctl-step-guard"):
             self.assertTrue(os.path.isfile(os.path.join(prefix, path)), f"{path} is not installed")
         installed = os.path.join(prefix, "bin", "depctl")
         self.assertTrue(os.access(installed, os.X_OK))
         version = subprocess.run([installed, "--version"], capture_output=True, text=True, timeout=30).stdout
         self.assertRegex(version, r"^depctl \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}|unknown)\)\n$")
-        # The installed depctl finds its web console in lib/depctl and serves from there.
+        # The installed depctl finds its web console and its steps' guard in lib/depctl.
         self.assert_ui_serves(installed)
+        self.assertEqual(self.step_parent(installed),
+                         os.path.realpath(os.path.join(prefix, "lib/depctl/depctl-step-guard")))
         with gzip.open(os.path.join(prefix, "share/man/man1/depctl.1.gz"), "rb") as f, \
                 open(os.path.join(BUILD, "generated", "depctl.1"), "rb") as page:
             self.assertEqual(f.read(), page.read(), "the installed man page is not the generated one")
@@ -95,6 +98,37 @@ class Packaging(DepctlTestCase):
             server.send_signal(signal.SIGINT)
             _, err = server.communicate(timeout=30)
         self.assertEqual(server.returncode, 0, err)
+
+    def step_parent(self, depctl):
+        """The program that is the parent of a deployed step (its guard), by /proc."""
+        project = tempfile.mkdtemp(prefix="depctl-guard-")
+        self.addCleanup(shutil.rmtree, project, ignore_errors=True)
+        seen = os.path.join(project, "parent")
+        for argv in (["init", "--project", "shop"], ["environment", "create", "dev"],
+                     ["context", "set", "-e", "dev"],
+                     ["service", "create", "api", "--type", "application",
+                      "--deploy", f"readlink /proc/$PPID/exe > {seen}"],
+                     ["environment", "deploy", "--version", "v1"]):
+            result = subprocess.run([depctl, *argv], cwd=project, capture_output=True, text=True,
+                                    timeout=60, env=self.env)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        with open(seen) as f:
+            return f.read().strip()
+
+    def test_steps_run_under_the_small_guard_program(self):
+        # Each step pays one exec of its guard: the small static program, not depctl.
+        guard = os.path.join(BUILD, "depctl-step-guard")
+        self.assertEqual(self.step_parent(os.path.abspath(DEPCTL)), os.path.realpath(guard))
+        if subprocess.run(["ldd", guard], capture_output=True, text=True).returncode == 0:
+            self.skipTest("a sanitizer build: the guard is linked dynamically there")
+        self.assertLess(os.path.getsize(guard), os.path.getsize(DEPCTL) // 10)
+
+    def test_a_depctl_copied_alone_is_its_own_steps_guard(self):
+        alone = tempfile.mkdtemp(prefix="depctl-alone-")
+        self.addCleanup(shutil.rmtree, alone, ignore_errors=True)
+        shutil.copy(os.path.abspath(DEPCTL), alone)
+        copy = os.path.join(alone, "depctl")
+        self.assertEqual(self.step_parent(copy), os.path.realpath(copy))
 
     def test_only_the_ui_program_loads_the_http_server_library(self):
         # Every command would pay for loading it at start-up (docs/decisions.md).
@@ -127,7 +161,8 @@ class Packaging(DepctlTestCase):
         self.assertEqual(len(debs), 1, os.listdir(out))
         deb = os.path.join(out, debs[0])
         listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
-        for path in ("./usr/bin/depctl", "./usr/lib/depctl/depctl-ui", "./usr/share/man/man1/depctl.1.gz",
+        for path in ("./usr/bin/depctl", "./usr/lib/depctl/depctl-ui",
+                     "./usr/lib/depctl/depctl-step-guard", "./usr/share/man/man1/depctl.1.gz",
                      "./usr/share/bash-completion/completions/depctl", "./usr/share/doc/depctl/docs/"):
             self.assertIn(path, listing)
         depends = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True, text=True,
