@@ -1,8 +1,9 @@
 """A real etcd for the black-box tests (standard library only).
 
 EtcdServer starts /usr/bin/etcd (Debian package etcd-server) on free loopback ports with a
-temp data dir, and can stop, kill and restart it on the same ports. EtcdClient reads and
-writes keys through the v3 JSON gateway, to inspect what depctl stored."""
+temp data dir, and can stop, kill and restart it on the same ports. EtcdCluster starts three
+such members as one cluster (the fault tests: a hung member, a killed leader). EtcdClient
+reads and writes keys through the v3 JSON gateway, to inspect what depctl stored."""
 import base64
 import json
 import os
@@ -127,7 +128,7 @@ class EtcdServer:
     """One etcd member on 127.0.0.1 with its own temp data dir; with `tls`, clients talk
     https to it (and with `client_cert_auth` must show a certificate of its CA)."""
 
-    def __init__(self, tls=False, client_cert_auth=False):
+    def __init__(self, tls=False, client_cert_auth=False, name="depctl-test"):
         if not os.path.exists(ETCD):
             raise RuntimeError("etcd not found: install Debian's etcd-server (scripts/install-deps.sh)")
         self.dir = tempfile.mkdtemp(prefix="depctl-etcd-")
@@ -136,6 +137,8 @@ class EtcdServer:
         self.client_port = None
         self.peer_port = None
         self.proc = None
+        self.name = name
+        self.initial_cluster = None  # set by EtcdCluster: "name=peer-url,..." of every member
         self.client_cert_auth = client_cert_auth
         self.tls = make_certificates(self.dir) if tls or client_cert_auth else None
 
@@ -161,20 +164,30 @@ class EtcdServer:
         with open(self.log_path, errors="replace") as f:
             raise RuntimeError(f"etcd did not start on {self.endpoint}:\n{f.read()[-3000:]}")
 
+    @property
+    def peer_url(self):
+        return f"http://127.0.0.1:{self.peer_port}"
+
     def _launch(self, timeout):
+        self._spawn()
+        return self._wait_ready(timeout)
+
+    def _spawn(self):
         client_url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.client_port}"
-        peer_url = f"http://127.0.0.1:{self.peer_port}"
         # etcd reads ETCD_* variables as flags: none may leak in from the caller.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD")}
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [ETCD, "--name", "depctl-test", "--data-dir", self.data_dir,
+            [ETCD, "--name", self.name, "--data-dir", self.data_dir,
              "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-             "--initial-cluster", f"depctl-test={peer_url}", "--initial-cluster-state", "new",
+             "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
+             "--initial-cluster", self.initial_cluster or f"{self.name}={self.peer_url}",
+             "--initial-cluster-state", "new",
              "--logger", "zap", "--log-outputs", "stderr", *self._tls_flags()],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
         log.close()
+
+    def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -196,6 +209,7 @@ class EtcdServer:
 
     def _stop_process(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a member a test froze
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=15)
@@ -217,3 +231,67 @@ class EtcdServer:
     def cleanup(self):
         self._stop_process()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class EtcdCluster:
+    """Three etcd members on loopback ports forming one cluster, each in its own data dir.
+    `url(prefix)` lists every member's client endpoint, in member order."""
+
+    def __init__(self, size=3):
+        self.members = [EtcdServer(name=f"m{i}") for i in range(size)]
+
+    def start(self, timeout=60):
+        for attempt in range(3):
+            for m in self.members:
+                m.client_port, m.peer_port = free_port(), free_port()
+            initial = ",".join(f"{m.name}={m.peer_url}" for m in self.members)
+            for m in self.members:
+                m.initial_cluster = initial
+                m._spawn()
+            # A member serves only once the cluster has a leader: all must come up together.
+            if all(m._wait_ready(timeout) for m in self.members):
+                return self
+            for m in self.members:  # e.g. a port taken in between: again, on fresh ports
+                m._stop_process(signal.SIGKILL)
+                shutil.rmtree(m.data_dir, ignore_errors=True)
+        logs = ""
+        for m in self.members:
+            with open(m.log_path, errors="replace") as f:
+                logs += f"--- {m.name}\n{f.read()[-2000:]}\n"
+        raise RuntimeError(f"the etcd cluster did not start:\n{logs}")
+
+    @property
+    def endpoints(self):
+        return [m.endpoint for m in self.members]
+
+    def url(self, prefix):
+        return f"etcd://{','.join(self.endpoints)}{prefix}"
+
+    def client(self, member=None):
+        """A client of one member: the first running one, unless named."""
+        return (member or next(m for m in self.members if m.proc and m.proc.poll() is None)).client()
+
+    def leader(self):
+        """The member that is the cluster's leader, as its members see it now."""
+        for m in self.members:
+            if not (m.proc and m.proc.poll() is None):
+                continue
+            try:
+                status = m.client().call("/v3/maintenance/status", {}, timeout=2)
+            except (OSError, urllib.error.URLError, ValueError):
+                continue
+            leader_id = status.get("leader")
+            for other in self.members:
+                if not (other.proc and other.proc.poll() is None):
+                    continue
+                try:
+                    own = other.client().call("/v3/maintenance/status", {}, timeout=2)
+                except (OSError, urllib.error.URLError, ValueError):
+                    continue
+                if leader_id and own.get("header", {}).get("member_id") == leader_id:
+                    return other
+        return None
+
+    def cleanup(self):
+        for m in self.members:
+            m.cleanup()

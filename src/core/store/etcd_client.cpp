@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "depctl/error.hpp"
 
@@ -101,6 +104,17 @@ std::string hint_for(const std::string& message) {
     return {};
 }
 
+// The process's memory of which endpoint answered last, one per endpoint list: a member
+// that hangs is waited for once, then every client of the process starts past it.
+std::atomic<std::size_t>& preferred_endpoint(const std::vector<std::string>& endpoints) {
+    static std::mutex mutex;
+    static std::map<std::vector<std::string>, std::unique_ptr<std::atomic<std::size_t>>> table;
+    std::lock_guard<std::mutex> guard(mutex);
+    auto& slot = table[endpoints];
+    if (!slot) slot = std::make_unique<std::atomic<std::size_t>>(0);
+    return *slot;
+}
+
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
@@ -166,7 +180,8 @@ std::string prefix_range_end(const std::string& prefix) {
     return std::string(1, '\0');  // every key
 }
 
-EtcdClient::EtcdClient(EtcdConfig config) : m_config(std::move(config)) {}
+EtcdClient::EtcdClient(EtcdConfig config)
+    : m_config(std::move(config)), m_preferred(preferred_endpoint(m_config.endpoints)) {}
 
 json EtcdClient::call(const std::string& path, const json& body) {
     if (!m_config.user.empty() && m_token.empty() && path != "/v3/auth/authenticate")
@@ -174,8 +189,9 @@ json EtcdClient::call(const std::string& path, const json& body) {
     const std::string payload = body.dump();
     std::vector<std::string> failures;
     const std::size_t count = m_config.endpoints.size();
+    const std::size_t first = m_preferred.load();
     for (std::size_t attempt = 0; attempt < count; ++attempt) {
-        const std::size_t index = (m_current + attempt) % count;
+        const std::size_t index = (first + attempt) % count;
         const std::string& endpoint = m_config.endpoints[index];
         HttpRequest request;
         request.method = "POST";
@@ -197,7 +213,7 @@ json EtcdClient::call(const std::string& path, const json& body) {
         }
         const json doc = json::parse(response.body, nullptr, false);
         if (response.status == 200 && doc.is_object()) {
-            m_current = index;  // stay with the endpoint that answers
+            m_preferred.store(index);  // stay with the endpoint that answers
             return doc;
         }
         std::string message = "HTTP " + std::to_string(response.status);

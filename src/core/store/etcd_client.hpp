@@ -1,9 +1,12 @@
 // A small client of etcd's v3 JSON gateway (etcd 3.4: POST /v3/kv/range, /v3/kv/txn, ...)
 // over the project's one libcurl wrapper. Keys and values travel base64-encoded, int64
 // fields come back as strings, and fields that are zero, false or empty are left out.
-// Not thread-safe: one client per thread.
+// Not thread-safe: one client per thread. Which endpoint answered last is shared by every
+// client of the process with the same endpoint list (the keep-alive thread's, the lock
+// release's), so a hung member costs one timeout per process, not one per client.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -87,15 +90,15 @@ public:
 
 private:
     // POSTs `body` to `path` on the first endpoint that answers, starting with the last
-    // one that did. Throws Error{Store} naming the endpoints when none answers, or with
-    // etcd's message when etcd refuses the request.
+    // one that did in this process. Throws Error{Store} naming the endpoints when none answers, or
+    // with etcd's message when etcd refuses the request.
     nlohmann::json call(const std::string& path, const nlohmann::json& body);
     void authenticate();
 
     EtcdConfig m_config;
     HttpClient m_http;
-    std::size_t m_current = 0;
-    std::string m_token;  // with DEPCTL_ETCD_USER
+    std::atomic<std::size_t>& m_preferred;  // index of the endpoint that answered last
+    std::string m_token;                    // with DEPCTL_ETCD_USER
 };
 
 }  // namespace depctl

@@ -3,6 +3,7 @@
 // within the TTL; a clean release revokes the lease, which deletes the key at once.
 #include <poll.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -56,8 +57,12 @@ public:
 
 private:
     // Renews the lease three times per TTL, so one lost renewal does not lose the lock.
+    // No member is waited for longer than TTL/3: a renewal sent to a hung member moves on
+    // to the next one in time, starting from the one that answered last (issue #14 item 3).
     void keep_alive() {
-        EtcdClient client(m_config);  // a client per thread: curl handles are not shared
+        EtcdConfig config = m_config;
+        config.request_timeout_s = std::min(config.request_timeout_s, m_config.lease_ttl_s / 3.0);
+        EtcdClient client(config);  // a client per thread: curl handles are not shared
         const auto interval = std::chrono::milliseconds(m_config.lease_ttl_s * 1000 / 3);
         std::unique_lock<std::mutex> lock(m_mutex);
         while (!m_wake.wait_for(lock, interval, [this] { return m_stop; })) {
