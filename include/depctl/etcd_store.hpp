@@ -8,7 +8,9 @@
 //   PREFIX/history-parts/<env-id>/<uid>/<n> pieces of a record too large for one value
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,9 @@ public:
     std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
     void append_history(const std::string& environment_id, const nlohmann::json& record) override;
     std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
+    bool commit_deployment(const std::string& environment_id, const nlohmann::json& record,
+                           const std::function<void(State&)>& change,
+                           std::int64_t fencing_token) override;
     void put_running_record(const std::string& environment_id,
                             const nlohmann::json& record) override;
     std::optional<nlohmann::json> running_record(const std::string& environment_id) override;
@@ -48,6 +53,23 @@ public:
     std::filesystem::path project_dir() const override;
 
 private:
+    // A deployment's final write: the history record to add in the same txn, and the lock
+    // key whose create revision must still be the fencing token.
+    struct FinalWrite {
+        std::string history_dir;   // PREFIX/history/<env-id>/
+        std::string record_value;  // the record, or a pointer to its parts
+        std::string lock_key;
+        std::int64_t fencing_token = 0;
+    };
+    // transact(), plus the final write's compares and put when `final` is set; returns
+    // nullopt, having written nothing, when the lock key is no longer the fenced one.
+    std::optional<State> commit(const std::function<void(State&)>& change, const FinalWrite* final);
+    // The value a history record is stored as: itself, or a pointer to parts written first
+    // when it is larger than `inline_limit`.
+    std::string history_value(const std::string& environment_id, const nlohmann::json& record,
+                              std::size_t inline_limit);
+    // The next free sequence key under `dir` (it may be taken before it is written).
+    std::string next_history_key(const std::string& dir);
     std::string key(const std::string& suffix) const { return m_config.prefix + "/" + suffix; }
     EtcdConfig m_config;
     StoreOptions m_options;

@@ -93,6 +93,19 @@ public:
     virtual void append_history(const std::string& environment_id,
                                 const nlohmann::json& record) = 0;
     virtual std::vector<nlohmann::json> list_history(const std::string& environment_id) = 0;
+    // The end of a deployment (DESIGN §9 "Fencing"): appends `record` to the history and
+    // commits `change`, only while the environment's lock acquired with `fencing_token` is
+    // still held. Returns false, having written neither, when it is not (etcd: one txn that
+    // also compares the lock key's create revision). The default writes one after the
+    // other: the file store's lock is the kernel's, held until the process dies.
+    virtual bool commit_deployment(const std::string& environment_id, const nlohmann::json& record,
+                                   const std::function<void(State&)>& change,
+                                   std::int64_t fencing_token) {
+        (void)fencing_token;
+        append_history(environment_id, record);
+        transact(change);
+        return true;
+    }
     // Oldest first, like list_history. The default filters list_history's result.
     virtual std::vector<nlohmann::json> query_history(const std::string& environment_id,
                                                       const HistoryFilter& filter) {

@@ -300,10 +300,12 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
-    if (lock->lost())
+    // The final write is conditional on the lock (DESIGN §9 "Fencing"): a loss that the
+    // keep-alive has not seen yet still refuses it.
+    if (lock->lost() || !store.commit_deployment(
+                            op.env.id, record.record().to_json(),
+                            [&](State& s) { record.apply_to(s); }, lock->fencing_token()))
         return {record_lock_lost(store, op.env.id, record.record()), exit_code_of(ErrorKind::Busy)};
-    store.append_history(op.env.id, record.record().to_json());
-    store.transact([&](State& s) { record.apply_to(s); });
     store.clear_running_record(op.env.id);
 
     DeployOutcome outcome;

@@ -99,9 +99,10 @@ DeploymentRecord record_lock_lost(StateStore& store, const std::string& environm
                                   DeploymentRecord record) {
     record.status = DeploymentStatus::lock_lost;
     record.error =
-        "the deployer lost the environment's lock (its lease expired) while the deployment "
-        "ran: no step was started after that and the running ones were killed; the state was "
-        "not written, another deployer may hold the lock";
+        "the deployer lost the environment's lock (its lease expired, or the lock key changed "
+        "before the final write) while the deployment ran: no step was started after the loss "
+        "was found and the running ones were killed; the state was not written, another "
+        "deployer may hold the lock";
     // The new holder may already have recorded this deployment INTERRUPTED (it found its
     // running record, which is then no longer ours to clear): recorded once.
     bool recorded = false;

@@ -79,27 +79,32 @@ std::string home_directory() {
 
 }  // namespace
 
-void EtcdStore::append_history(const std::string& environment_id, const json& record) {
+std::string EtcdStore::history_value(const std::string& environment_id, const json& record,
+                                     std::size_t inline_limit) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
-    const std::string dir = key("history/" + environment_id + "/");
-    std::string value = record.dump();
-    if (value.size() > k_part_bytes) {
-        const std::string parts =
-            key("history-parts/" + environment_id + "/" + new_id("rec_") + "/");
-        const std::size_t count = (value.size() + k_part_bytes - 1) / k_part_bytes;
-        for (std::size_t i = 0; i < count; ++i) {
-            m_client->put(sequence_key(parts, static_cast<std::int64_t>(i)),
-                          value.substr(i * k_part_bytes, k_part_bytes));
-        }
-        value =
-            json{{"depctl_parts", count}, {"parts", parts}, {"id", record.value("id", "")}}.dump();
+    const std::string value = record.dump();
+    if (value.size() <= inline_limit) return value;
+    const std::string parts = key("history-parts/" + environment_id + "/" + new_id("rec_") + "/");
+    const std::size_t count = (value.size() + k_part_bytes - 1) / k_part_bytes;
+    for (std::size_t i = 0; i < count; ++i) {
+        m_client->put(sequence_key(parts, static_cast<std::int64_t>(i)),
+                      value.substr(i * k_part_bytes, k_part_bytes));
     }
+    return json{{"depctl_parts", count}, {"parts", parts}, {"id", record.value("id", "")}}.dump();
+}
+
+std::string EtcdStore::next_history_key(const std::string& dir) {
+    const RangeResult last = m_client->range(dir, {prefix_range_end(dir), 1, true, true});
+    return sequence_key(dir, (last.kvs.empty() ? 0 : sequence_of(last.kvs.front().key, dir)) + 1);
+}
+
+void EtcdStore::append_history(const std::string& environment_id, const json& record) {
+    const std::string value = history_value(environment_id, record, k_part_bytes);
+    const std::string dir = key("history/" + environment_id + "/");
     std::mt19937 random{std::random_device{}()};
     for (int attempt = 0; attempt < k_append_attempts; ++attempt) {
-        const RangeResult last = m_client->range(dir, {prefix_range_end(dir), 1, true, true});
-        const std::string next =
-            sequence_key(dir, (last.kvs.empty() ? 0 : sequence_of(last.kvs.front().key, dir)) + 1);
+        const std::string next = next_history_key(dir);
         if (m_client
                 ->txn({{next, Compare::Target::create, 0}},
                       {{TxnOp::Kind::put, next, value, "", 0}})

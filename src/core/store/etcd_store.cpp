@@ -18,6 +18,9 @@ namespace {
 // Above this, initialize() writes environments one by one before the project key, since
 // one etcd request is limited to 1.5 MiB by default.
 constexpr std::size_t k_single_txn_bytes = 1024 * 1024;
+// A deployment record larger than this goes in parts, so that the final write's txn (the
+// environment's value plus the record) stays under etcd's request limit.
+constexpr std::size_t k_inline_record_bytes = 256 * 1024;
 constexpr std::chrono::milliseconds k_first_backoff{10};
 constexpr std::chrono::milliseconds k_max_backoff{500};
 constexpr const char* k_corrupt_hint =
@@ -95,19 +98,63 @@ State assemble_state(const Snapshot& snapshot, const std::string& prefix,
     }
 }
 
+// One attempt's writes: the compares and ops of its txn, and what they put and delete.
+struct Writes {
+    std::vector<Compare> compares;
+    std::vector<TxnOp> ops;
+    std::map<std::string, std::string> puts;
+    std::vector<std::string> deletes;
+    std::string history_key, history_value;  // a deployment's final write
+};
+
+// The txn that turns `snapshot` into `values`. Every key read is compared, so a commit
+// proves nobody wrote in between.
+Writes diff(const Snapshot& snapshot, const std::map<std::string, std::string>& values) {
+    Writes w;
+    w.compares.push_back(
+        {snapshot.project->key, Compare::Target::mod, snapshot.project->mod_revision});
+    for (const auto& [k, kv] : snapshot.environments)
+        w.compares.push_back({k, Compare::Target::mod, kv.mod_revision});
+    for (const auto& [k, v] : values) {
+        const KeyValue* old = snapshot.find(k);
+        if (!old) w.compares.push_back({k, Compare::Target::create, 0});  // new: still absent
+        if (old && old->value == v) continue;
+        w.ops.push_back({TxnOp::Kind::put, k, v, "", 0});
+        w.puts[k] = v;
+    }
+    for (const auto& [k, kv] : snapshot.environments) {
+        if (values.count(k)) continue;
+        w.ops.push_back({TxnOp::Kind::remove, k, "", "", 0});
+        w.deletes.push_back(k);
+    }
+    return w;
+}
+
 // True when the keys already hold what we meant to write: an earlier attempt of ours
 // landed although we never saw the answer (a timeout, then failover to another member).
-bool already_written(const Snapshot& snapshot, const std::map<std::string, std::string>& puts,
-                     const std::vector<std::string>& deletes) {
-    if (puts.empty() && deletes.empty()) return false;
-    for (const auto& [key, value] : puts) {
+bool already_written(const Snapshot& snapshot, const Writes& w) {
+    if (w.puts.empty() && w.deletes.empty()) return false;
+    for (const auto& [key, value] : w.puts) {
         const KeyValue* kv = snapshot.find(key);
         if (!kv || kv->value != value) return false;
     }
-    for (const auto& key : deletes) {
+    for (const auto& key : w.deletes) {
         if (snapshot.find(key)) return false;
     }
     return true;
+}
+
+// The same for a final write, whose txn is all or nothing: its history key holds its record.
+bool landed(EtcdClient& client, const Writes& w) {
+    if (w.history_key.empty()) return false;
+    const auto kv = client.get(w.history_key);
+    return kv && kv->value == w.history_value;
+}
+
+// Whether a refused final write still held the lock: the failure branch read the lock key.
+bool holds_lock(const TxnResult& result, std::int64_t fencing_token) {
+    if (result.ranges.empty() || result.ranges.front().kvs.empty()) return false;
+    return result.ranges.front().kvs.front().create_revision == fencing_token;
 }
 
 std::chrono::milliseconds jittered(std::chrono::milliseconds backoff) {
@@ -177,43 +224,51 @@ State EtcdStore::load() {
 }
 
 State EtcdStore::transact(const std::function<void(State&)>& change) {
+    return *commit(change, nullptr);
+}
+
+bool EtcdStore::commit_deployment(const std::string& environment_id, const json& record,
+                                  const std::function<void(State&)>& change,
+                                  std::int64_t fencing_token) {
+    // The record goes in the state's txn: inline when small, else as parts written first
+    // (parts nobody points to are harmless if the txn is refused).
+    FinalWrite final{key("history/" + environment_id + "/"),
+                     history_value(environment_id, record, k_inline_record_bytes),
+                     key("locks/" + environment_id), fencing_token};
+    return commit(change, &final).has_value();
+}
+
+std::optional<State> EtcdStore::commit(const std::function<void(State&)>& change,
+                                       const FinalWrite* final) {
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + m_options.lock_timeout;
     auto backoff = k_first_backoff;
-    std::map<std::string, std::string> puts;  // of the last attempt that lost its compare
-    std::vector<std::string> deletes;
+    Writes writes;  // of the last attempt that lost its compare
     State state;
     for (int attempt = 1;; ++attempt) {
         const Snapshot snapshot = read_snapshot(*m_client, m_config.prefix);
-        if (already_written(snapshot, puts, deletes)) return state;
+        if (final ? landed(*m_client, writes) : already_written(snapshot, writes)) return state;
         state = assemble_state(snapshot, m_config.prefix, location());
         change(state);
         validate_state(state, ErrorKind::Refused);
 
-        // Every key read is compared, so a commit proves nobody wrote in between.
-        std::vector<Compare> compares;
-        std::vector<TxnOp> ops;
-        compares.push_back(
-            {snapshot.project->key, Compare::Target::mod, snapshot.project->mod_revision});
-        for (const auto& [k, kv] : snapshot.environments)
-            compares.push_back({k, Compare::Target::mod, kv.mod_revision});
-        puts.clear();
-        deletes.clear();
-        const auto values = split_state(state, m_config.prefix);
-        for (const auto& [k, v] : values) {
-            const KeyValue* old = snapshot.find(k);
-            if (!old) compares.push_back({k, Compare::Target::create, 0});  // new: still absent
-            if (old && old->value == v) continue;
-            ops.push_back({TxnOp::Kind::put, k, v, "", 0});
-            puts[k] = v;
+        writes = diff(snapshot, split_state(state, m_config.prefix));
+        std::vector<TxnOp> failure;
+        if (final) {
+            // Fencing (DESIGN §9): the lock key must still be the one created for us.
+            writes.history_key = next_history_key(final->history_dir);
+            writes.history_value = final->record_value;
+            writes.compares.push_back({writes.history_key, Compare::Target::create, 0});
+            writes.compares.push_back(
+                {final->lock_key, Compare::Target::create, final->fencing_token});
+            writes.ops.push_back(
+                {TxnOp::Kind::put, writes.history_key, final->record_value, "", 0});
+            failure.push_back({TxnOp::Kind::range, final->lock_key, "", "", 0});
         }
-        for (const auto& [k, kv] : snapshot.environments) {
-            if (values.count(k)) continue;
-            ops.push_back({TxnOp::Kind::remove, k, "", "", 0});
-            deletes.push_back(k);
-        }
-        if (ops.empty()) return state;
-        if (m_client->txn(compares, ops).succeeded) return state;
+        if (writes.ops.empty()) return state;
+        const TxnResult result = m_client->txn(writes.compares, writes.ops, failure);
+        if (result.succeeded) return state;
+        if (final && !holds_lock(result, final->fencing_token)) return std::nullopt;
 
         // Someone committed in between: run the change again on their result.
         const auto now = std::chrono::steady_clock::now();
