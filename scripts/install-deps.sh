@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config git
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libcurl4-openssl-dev catch2
+  libcurl4-openssl-dev zlib1g-dev catch2
   python3 sqlite3 procps util-linux tmux groff-base
   etcd-server openssl
   jq

@@ -16,8 +16,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
+ZLIB_MARKER = b"depctl-zlib:"  # src/core/store/etcd_store.cpp
 
 
 def free_port():
@@ -61,13 +63,19 @@ class EtcdClient:
             return json.loads(response.read() or b"{}")
 
     def range_prefix(self, prefix):
-        """Every key under `prefix`, in key order: dicts of key, value and revisions."""
+        """Every key under `prefix`, in key order: dicts of key, value (decompressed),
+        stored_bytes and revisions."""
         out, start, end = [], prefix.encode(), _prefix_end(prefix)
         while True:
             reply = self.call("/v3/kv/range", {"key": _b64(start), "range_end": _b64(end), "limit": "500"})
             kvs = reply.get("kvs", [])
             for kv in kvs:
-                out.append({"key": _unb64(kv["key"]), "value": _unb64(kv.get("value")),
+                raw = base64.b64decode(kv.get("value") or "")
+                if raw.startswith(ZLIB_MARKER):  # an environment depctl stored compressed
+                    value = zlib.decompress(raw[len(ZLIB_MARKER):]).decode()
+                else:
+                    value = raw.decode("utf-8", errors="replace")
+                out.append({"key": _unb64(kv["key"]), "value": value, "stored_bytes": len(raw),
                             "create_revision": int(kv.get("create_revision", 0)),
                             "mod_revision": int(kv.get("mod_revision", 0)), "lease": int(kv.get("lease", 0))})
             if not reply.get("more") or not kvs:

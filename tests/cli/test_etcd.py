@@ -243,6 +243,25 @@ class EtcdBackend(DepctlTestCase):
         self.ok("context", "set", "-e", "production", env=env)
 
     def test_two_thousand_services_fit_one_environment_key(self):
+        self.big_environment(2000)
+        # A value written before compression (plain JSON) still reads, and is rewritten
+        # compressed by the next change.
+        env = next(kv for kv in self.client.range_prefix(self.etcd_prefix + "/env/"))
+        self.assertLess(env["stored_bytes"], len(env["value"].encode()))
+        self.client.put(env["key"], env["value"])
+        self.assertEqual(self.client.get(env["key"])["stored_bytes"], len(env["value"].encode()))
+        self.assertEqual(len(self.json("service", "list", "-e", "production")), 2001)
+        self.ok("service", "create", "two-more", "--type", "job", "-e", "production")
+        self.assertLess(self.client.get(env["key"])["stored_bytes"], len(env["value"].encode()))
+
+    def test_twenty_thousand_services_in_one_environment(self):
+        # Issue #14 item 4: the environment's value is compressed (zlib, with a marker).
+        self.big_environment(20000)
+        result = self.ok("environment", "deploy", "--version", "v1", "--dry-run", "-e", "production")
+        self.assertIn("service-19999-of-the-large-production-environment", result.stdout)
+        self.assertEqual(self.json("deployment", "list", "-e", "production"), [])
+
+    def big_environment(self, count):
         file_mode = {"DEPCTL_STATE": ""}
         self.ok("init", "--project", "big", env=file_mode)
         self.ok("environment", "create", "production", env=file_mode)
@@ -253,7 +272,7 @@ class EtcdBackend(DepctlTestCase):
         env = state["environments"][0]
         template = env["services"][0]
         env["services"] = []
-        for i in range(2000):
+        for i in range(count):
             service = copy.deepcopy(template)
             service["id"] = f"svc_{i:012d}"
             service["name"] = f"service-{i:04d}-of-the-large-production-environment"
@@ -262,11 +281,13 @@ class EtcdBackend(DepctlTestCase):
             json.dump(state, f, indent=2)
         self.ok("state", "migrate", "--to", self.etcd.url(self.etcd_prefix), env=file_mode)
         self.ok("service", "create", "one-more", "--type", "job", "-e", "production")
-        self.assertEqual(len(self.json("service", "list", "-e", "production")), 2001)
-        sizes = {kv["key"]: len(kv["value"].encode()) for kv in self.client.range_prefix(self.etcd_prefix + "/")}
+        self.assertEqual(len(self.json("service", "list", "-e", "production")), count + 1)
+        kvs = self.client.range_prefix(self.etcd_prefix + "/")
+        sizes = {kv["key"]: kv["stored_bytes"] for kv in kvs}
         env_size = max(sizes.values())
         self.assertLess(env_size, 1536 * 1024, sizes)  # etcd's default --max-request-bytes
-        print(f"\n2001 services: the environment key holds {env_size} bytes")
+        json_size = max(len(kv["value"].encode()) for kv in kvs)
+        print(f"\n{count + 1} services: the environment key holds {env_size} bytes ({json_size} as JSON)")
 
     def state_from_file(self):
         with open(self.state_path) as f:

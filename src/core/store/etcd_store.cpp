@@ -4,11 +4,13 @@
 
 #include <map>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/validate.hpp"
+#include "util/deflate.hpp"
 
 namespace depctl {
 using nlohmann::json;
@@ -21,6 +23,9 @@ constexpr std::size_t k_single_txn_bytes = 1024 * 1024;
 // A deployment record larger than this goes in parts, so that the final write's txn (the
 // environment's value plus the record) stays under etcd's request limit.
 constexpr std::size_t k_inline_record_bytes = 256 * 1024;
+constexpr std::size_t k_compress_from = 1024;
+constexpr std::string_view k_zlib_marker = "depctl-zlib:";
+constexpr std::size_t k_max_environment_bytes = std::size_t{1} << 30;  // as a state file
 constexpr std::chrono::milliseconds k_first_backoff{10};
 constexpr std::chrono::milliseconds k_max_backoff{500};
 constexpr const char* k_corrupt_hint =
@@ -53,6 +58,24 @@ Snapshot read_snapshot(EtcdClient& client, const std::string& prefix) {
     return snapshot;
 }
 
+// An environment's value: its JSON, or over k_compress_from bytes the marker and the JSON
+// deflated (zlib), so that one environment holds 20,000 services under etcd's request
+// limit. Values written before compression (plain JSON) read as they are.
+std::string encode_environment(const std::string& json_text) {
+    if (json_text.size() < k_compress_from) return json_text;
+    return std::string(k_zlib_marker) + util::deflate_bytes(json_text);
+}
+
+std::string decode_environment(const KeyValue& kv) {
+    if (kv.value.rfind(k_zlib_marker, 0) != 0) return kv.value;
+    const std::string_view data = std::string_view(kv.value).substr(k_zlib_marker.size());
+    auto text = util::inflate_bytes(data, k_max_environment_bytes);
+    if (!text)
+        throw Error(ErrorKind::Corrupt, "key " + kv.key + " holds a damaged compressed value",
+                    k_corrupt_hint);
+    return std::move(*text);
+}
+
 // The values a state is stored as, by key (see etcd_store.hpp for the layout).
 std::map<std::string, std::string> split_state(const State& state, const std::string& prefix) {
     std::map<std::string, std::string> values;
@@ -61,7 +84,7 @@ std::map<std::string, std::string> split_state(const State& state, const std::st
     for (const auto& env : doc["environments"]) {
         const std::string id = env["id"].get<std::string>();
         ids.push_back(id);
-        values[prefix + "/env/" + id] = env.dump();
+        values[prefix + "/env/" + id] = encode_environment(env.dump());
     }
     doc.erase("environments");
     doc["environment_ids"] = ids;
@@ -86,7 +109,7 @@ State assemble_state(const Snapshot& snapshot, const std::string& prefix,
                 if (!kv)
                     throw Error(ErrorKind::Corrupt,
                                 "key " + key + " of a listed environment is missing");
-                environments.push_back(json::parse(kv->value));
+                environments.push_back(json::parse(decode_environment(*kv)));
             }
             doc.erase("environment_ids");
             doc["environments"] = environments;
