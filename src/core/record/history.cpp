@@ -87,66 +87,85 @@ std::vector<LogFile> deployment_logs(const DeploymentRecord& record, const std::
     return files;
 }
 
-nlohmann::json environment_status_view(const Environment& env) {
-    nlohmann::json services = nlohmann::json::array();
-    std::set<std::string> versions;
+namespace {
+
+// What `environment status` counts over the services that are not skipped.
+struct StatusCounts {
+    std::set<std::string> versions;  // of the services that run one
     std::size_t never = 0;
     std::size_t unhealthy = 0;
     std::size_t stopped = 0;  // a stop is not a failure: counted on its own
-    for (const auto& s : env.services) {
-        const Stage* stage = env.find_stage_by_id(s.stage_id);
-        services.push_back(
-            {{"name", s.name},
-             {"type", to_string(s.type)},
-             {"stage", stage ? stage->name : ""},
-             {"skipped", s.skipped},
-             {"version", s.current.version.empty() ? nlohmann::json(nullptr)
-                                                   : nlohmann::json(s.current.version)},
-             {"status", s.current.status.empty()
-                            ? std::string(to_string(ServiceStatus::never_deployed))
-                            : s.current.status},
-             {"updated_at", s.current.updated_at},
-             {"deployment_id", s.current.deployment_id}});
-        if (s.skipped) continue;
-        // A stopped service runs no version: only the others count towards "runs".
-        if (s.current.version.empty()) {
-            ++never;
-        } else if (s.current.status != "STOPPED") {
-            versions.insert(s.current.version);
-        }
-        const auto status = parse_service_status(s.current.status);
-        if (status == ServiceStatus::stopped) {
-            ++stopped;
-        } else if (!s.current.status.empty() && status != ServiceStatus::deployed) {
-            ++unhealthy;
-        }
+};
+
+nlohmann::json service_status_json(const Environment& env, const Service& s) {
+    const Stage* stage = env.find_stage_by_id(s.stage_id);
+    return {
+        {"name", s.name},
+        {"type", to_string(s.type)},
+        {"stage", stage ? stage->name : ""},
+        {"skipped", s.skipped},
+        {"version",
+         s.current.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.current.version)},
+        {"status", s.current.status.empty() ? std::string(to_string(ServiceStatus::never_deployed))
+                                            : s.current.status},
+        {"updated_at", s.current.updated_at},
+        {"deployment_id", s.current.deployment_id}};
+}
+
+void count_service(const Service& s, StatusCounts& counts) {
+    const auto status = parse_service_status(s.current.status);
+    // A stopped service runs no version: only the others count towards "runs".
+    if (s.current.version.empty()) {
+        ++counts.never;
+    } else if (status != ServiceStatus::stopped) {
+        counts.versions.insert(s.current.version);
     }
-    const bool mixed = versions.size() > 1;
+    if (status == ServiceStatus::stopped) {
+        ++counts.stopped;
+    } else if (!s.current.status.empty() && status != ServiceStatus::deployed) {
+        ++counts.unhealthy;
+    }
+}
+
+// One line for people: which versions run, then what does not run well.
+std::string status_summary(const Environment& env, const StatusCounts& c) {
     std::string summary;
     if (env.services.empty()) {
         summary = "no services";
-    } else if (versions.empty() && stopped == 0) {
+    } else if (c.versions.empty() && c.stopped == 0) {
         summary = "never deployed";
-    } else if (versions.empty()) {
+    } else if (c.versions.empty()) {
         summary = "stopped: no service runs";
-    } else if (mixed) {
+    } else if (c.versions.size() > 1) {
         std::string list;
-        for (const auto& v : versions) list += (list.empty() ? "" : ", ") + v;
-        summary = "mixed versions: the environment runs " + std::to_string(versions.size()) +
+        for (const auto& v : c.versions) list += (list.empty() ? "" : ", ") + v;
+        summary = "mixed versions: the environment runs " + std::to_string(c.versions.size()) +
                   " versions (" + list + ")";
     } else {
-        summary = "all deployed services run version " + *versions.begin();
+        summary = "all deployed services run version " + *c.versions.begin();
     }
-    if (never > 0 && (!versions.empty() || stopped > 0))
-        summary += "; " + std::to_string(never) + " never deployed";
-    if (stopped > 0) summary += "; " + std::to_string(stopped) + " stopped";
-    if (unhealthy > 0)
+    if (c.never > 0 && (!c.versions.empty() || c.stopped > 0))
+        summary += "; " + std::to_string(c.never) + " never deployed";
+    if (c.stopped > 0) summary += "; " + std::to_string(c.stopped) + " stopped";
+    if (c.unhealthy > 0)
         summary +=
-            "; " + std::to_string(unhealthy) + " failed or cancelled in their last deployment";
+            "; " + std::to_string(c.unhealthy) + " failed or cancelled in their last deployment";
+    return summary;
+}
+
+}  // namespace
+
+nlohmann::json environment_status_view(const Environment& env) {
+    nlohmann::json services = nlohmann::json::array();
+    StatusCounts counts;
+    for (const auto& s : env.services) {
+        services.push_back(service_status_json(env, s));
+        if (!s.skipped) count_service(s, counts);
+    }
     return {{"environment", env.name},
-            {"mixed_versions", mixed},
-            {"versions", std::vector<std::string>(versions.begin(), versions.end())},
-            {"summary", summary},
+            {"mixed_versions", counts.versions.size() > 1},
+            {"versions", std::vector<std::string>(counts.versions.begin(), counts.versions.end())},
+            {"summary", status_summary(env, counts)},
             {"services", services}};
 }
 

@@ -4,6 +4,7 @@
 
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
+#include "depctl/status.hpp"
 #include "depctl/timeline.hpp"
 
 namespace depctl {
@@ -64,9 +65,15 @@ void check_service(const DeploymentTimeline& t, const std::string& only) {
                 hint.empty() ? "see `depctl deployment show " + t.id + "`" : hint);
 }
 
+// Green for a good end, yellow for what did not run, red for the rest. The text is a
+// deployment's or a step's status (explain shows both), so both tables are asked.
 const char* status_color(const std::string& status) {
-    if (status == "SUCCEEDED" || status == "REUSED" || status == "DEPLOYED") return "32";
-    if (status == "CANCELED" || status == "NOT_STARTED") return "33";
+    const auto step = parse_step_status(status);
+    const auto deployment = parse_deployment_status(status);
+    if ((step && step_succeeded(*step)) || deployment == DeploymentStatus::deployed) return "32";
+    if (step == StepStatus::canceled || step == StepStatus::not_started ||
+        deployment == DeploymentStatus::canceled)
+        return "33";
     return "31";
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "depctl/status.hpp"
+
 namespace depctl::svg {
 
 std::string escape(std::string_view text) {
@@ -84,19 +86,22 @@ std::string style() {
            "</style>\n";
 }
 
+// Colours by step status (anything else, e.g. the legend's OTHER, is grey).
 std::string status_color(std::string_view status) {
-    if (status == "SUCCEEDED") return "#009E73";
-    if (status == "REUSED") return "#56B4E9";
-    if (status == "FAILED" || status == "TIMED_OUT") return "#D55E00";
-    if (status == "CANCELED") return "#E69F00";
-    if (status == "RUNNING") return "#F0E442";
+    const auto step = parse_step_status(status);
+    if (step == StepStatus::succeeded) return "#009E73";
+    if (step == StepStatus::reused) return "#56B4E9";
+    if (step == StepStatus::failed || step == StepStatus::timed_out) return "#D55E00";
+    if (step == StepStatus::canceled) return "#E69F00";
+    if (step == StepStatus::running) return "#F0E442";
     return "#999999";
 }
 
 std::string status_fill(std::string_view status) {
-    if (status == "FAILED" || status == "TIMED_OUT") return "url(#pat-failed)";
-    if (status == "CANCELED") return "url(#pat-canceled)";
-    if (status == "REUSED") return "url(#pat-reused)";
+    const auto step = parse_step_status(status);
+    if (step == StepStatus::failed || step == StepStatus::timed_out) return "url(#pat-failed)";
+    if (step == StepStatus::canceled) return "url(#pat-canceled)";
+    if (step == StepStatus::reused) return "url(#pat-reused)";
     return status_color(status);
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/render/svg.hpp"
 #include "depctl/render.hpp"
+#include "depctl/status.hpp"
 
 namespace depctl {
 namespace {
@@ -39,11 +40,12 @@ struct Layout {
 std::string legend(double y) {
     std::string out;
     double x = 16;
-    const std::pair<const char*, const char*> items[] = {{"SUCCEEDED", "succeeded"},
-                                                         {"REUSED", "reused build"},
-                                                         {"FAILED", "failed"},
-                                                         {"CANCELED", "canceled"},
-                                                         {"OTHER", "other/not started"}};
+    const std::pair<std::string_view, const char*> items[] = {
+        {to_string(StepStatus::succeeded), "succeeded"},
+        {to_string(StepStatus::reused), "reused build"},
+        {to_string(StepStatus::failed), "failed"},
+        {to_string(StepStatus::canceled), "canceled"},
+        {"OTHER", "other/not started"}};
     for (const auto& [status, label] : items) {
         out += "<rect x=\"" + svg::num(x) + "\" y=\"" + svg::num(y - 10) +
                "\" width=\"18\" height=\"12\" fill=\"" + svg::status_fill(status) + "\"/>";
@@ -102,12 +104,8 @@ std::string bar(const Layout& l, double y, const std::string& service, const Tim
     return out + "\n";
 }
 
-}  // namespace
-
-std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
-    std::set<std::pair<std::size_t, std::size_t>> critical;
-    for (const auto& link : e.critical_path) critical.insert({link.ref.service, link.ref.step});
-
+// The time scale: labels as wide as the longest name, the chart as long as the last step.
+Layout layout_of(const DeploymentTimeline& t) {
     double label_width = svg::text_width("hooks", 12);
     long long end_ms = std::max<long long>(t.duration_ms, 1);
     for (const auto& s : t.services) {
@@ -119,20 +117,12 @@ std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
         if (step.ran()) end_ms = std::max(end_ms, step.end_ms());
     for (const auto& st : t.stages)
         label_width = std::max(label_width, svg::text_width(svg::shorten(st.name, 32), 11) + 8);
-    Layout l{24 + label_width + 12, k_chart_width / static_cast<double>(end_ms), end_ms};
+    return Layout{24 + label_width + 12, k_chart_width / static_cast<double>(end_ms), end_ms};
+}
 
-    // Rows: a heading per stage that has services, then its services; hooks first.
-    const bool hooks = !t.hooks.empty();
-    std::size_t rows = hooks ? 1 : 0;
-    for (const auto& st : t.stages) rows += st.services.empty() ? 0 : st.services.size() + 1;
-    const double chart_top = k_top;
-    const double chart_bottom = chart_top + static_cast<double>(rows) * k_row + 6;
-    const double width = l.left + k_chart_width + 24;
-    const double height = chart_bottom + 48;
-
-    std::string out;
-    out.reserve(512 + rows * 420);
-    out +=
+// The document's head: size, title, styles, the heading lines and the legend.
+std::string head(const DeploymentTimeline& t, double width, double height) {
+    std::string out =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
         "width=\"" +
         svg::num(width) + "\" height=\"" + svg::num(height) + "\" viewBox=\"0 0 " +
@@ -148,9 +138,13 @@ std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
                        std::to_string(t.parallelism) + " workers \u00b7 bars: steps, " +
                        "bands: stages, hover a bar for its exact times") +
            "</text>\n";
-    out += legend(66);
+    return out + legend(66);
+}
 
-    // Stage bands behind everything: from the stage's first rollout step to its last step.
+// Stage bands behind everything: from the stage's first rollout step to its last step.
+std::string stage_bands(const DeploymentTimeline& t, const Layout& l, double chart_top,
+                        double chart_bottom) {
+    std::string out;
     for (std::size_t k = 0; k < t.stages.size(); ++k) {
         long long from = -1, to = -1;
         for (std::size_t s : t.stages[k].services)
@@ -172,10 +166,15 @@ std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
                svg::num(chart_top - (k % 2 ? 3 : 14)) + "\" font-size=\"10\">" +
                std::to_string(t.stages[k].position) + "</text>\n";
     }
-    out += axis(l, chart_top - 12, chart_bottom);
+    return out;
+}
 
-    double y = chart_top;
-    if (hooks) {
+// The rows from y down: hooks first, then per stage a heading and a row per service.
+std::string rows_svg(const DeploymentTimeline& t, const Layout& l, const Explanation& e, double y) {
+    std::set<std::pair<std::size_t, std::size_t>> critical;
+    for (const auto& link : e.critical_path) critical.insert({link.ref.service, link.ref.step});
+    std::string out;
+    if (!t.hooks.empty()) {
         out += "<text class=\"muted\" x=\"" + svg::num(l.left - 10) + "\" y=\"" + svg::num(y + 15) +
                "\" font-size=\"12\" text-anchor=\"end\">hooks</text>\n";
         for (const auto& [name, step] : t.hooks)
@@ -200,6 +199,27 @@ std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
             y += k_row;
         }
     }
+    return out;
+}
+
+}  // namespace
+
+std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
+    const Layout l = layout_of(t);
+    // Rows: a heading per stage that has services, then its services; hooks first.
+    std::size_t rows = t.hooks.empty() ? 0 : 1;
+    for (const auto& st : t.stages) rows += st.services.empty() ? 0 : st.services.size() + 1;
+    const double chart_top = k_top;
+    const double chart_bottom = chart_top + static_cast<double>(rows) * k_row + 6;
+    const double width = l.left + k_chart_width + 24;
+    const double height = chart_bottom + 48;
+
+    std::string out;
+    out.reserve(512 + rows * 420);
+    out += head(t, width, height);
+    out += stage_bands(t, l, chart_top, chart_bottom);
+    out += axis(l, chart_top - 12, chart_bottom);
+    out += rows_svg(t, l, e, chart_top);
     return out + "</svg>\n";
 }
 
