@@ -3,7 +3,6 @@
 // without any process-wide signal handling.
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,8 +22,7 @@
 #include "util/command_words.hpp"
 #include "util/error.hpp"
 #include "util/process.hpp"
-
-extern char** environ;
+#include "util/process_spawn.hpp"
 
 namespace depctl {
 
@@ -41,9 +39,6 @@ constexpr milliseconds k_drain_window{100};
 constexpr int k_late_chunk_limit = 16;
 constexpr int k_spawn_failed_code = 127;
 constexpr int k_canceled_before_start_code = 130;
-
-std::atomic<bool> g_step_guard{false};
-std::string g_step_guard_path;  // set by enable_step_guard(), before any step runs
 
 class UniqueFd {
 public:
@@ -93,23 +88,6 @@ private:
     bool m_reaped = false;
 };
 
-class SpawnSetup {
-public:
-    SpawnSetup() {
-        ::posix_spawnattr_init(&m_attr);
-        ::posix_spawn_file_actions_init(&m_actions);
-    }
-    ~SpawnSetup() {
-        ::posix_spawn_file_actions_destroy(&m_actions);
-        ::posix_spawnattr_destroy(&m_attr);
-    }
-    SpawnSetup(const SpawnSetup&) = delete;
-    SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-    posix_spawnattr_t m_attr;
-    posix_spawn_file_actions_t m_actions;
-};
-
 std::string describe(milliseconds d) {
     const long long n = d.count();
     if (n % 1000 == 0) return std::to_string(n / 1000) + "s";
@@ -125,39 +103,6 @@ int exit_code_of(int status) {
     return 1;
 }
 
-// Builds "KEY=VALUE" strings: the parent's environ with spec.env applied on top.
-std::vector<std::string> build_environment(const ProcessSpec& spec) {
-    std::vector<std::pair<std::string, std::string>> overrides;
-    auto set = [&](const std::string& key, const std::string& value) {
-        for (auto& kv : overrides)
-            if (kv.first == key) {
-                kv.second = value;
-                return;
-            }
-        overrides.emplace_back(key, value);
-    };
-    if (!spec.workdir.empty()) {
-        // Shells trust PWD only if it names ".", so this keeps `pwd` logical after chdir.
-        std::string pwd = std::filesystem::absolute(spec.workdir).lexically_normal().string();
-        if (pwd.size() > 1 && pwd.back() == '/') pwd.pop_back();
-        set("PWD", pwd);
-    }
-    for (const auto& [key, value] : spec.env) set(key, value);
-
-    std::vector<std::string> out;
-    for (char** e = environ; e && *e; ++e) {
-        std::string_view entry(*e);
-        const std::string_view key = entry.substr(0, entry.find('='));
-        const bool overridden = std::any_of(overrides.begin(), overrides.end(),
-                                            [&](const auto& kv) { return kv.first == key; });
-        const bool removed =
-            std::find(spec.unset.begin(), spec.unset.end(), key) != spec.unset.end();
-        if (!overridden && !removed) out.emplace_back(entry);
-    }
-    for (const auto& [key, value] : overrides) out.push_back(key + "=" + value);
-    return out;
-}
-
 // Returns "" on success, otherwise why the workdir is unusable.
 std::string check_workdir(const std::filesystem::path& dir) {
     std::error_code ec;
@@ -166,94 +111,6 @@ std::string check_workdir(const std::filesystem::path& dir) {
     if (!std::filesystem::is_directory(st))
         return "workdir " + dir.string() + " is not a directory";
     return {};
-}
-
-// Spawns a command writing to out_fd: directly when it is plain words whose program is found
-// (util/command_words.hpp), else /bin/sh -c command, and also when the direct exec fails
-// (a script without #!, a permission): the shell's handling and messages are the reference.
-// Returns the pid, or -1 with *error set.
-pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, bool* direct) {
-    *direct = false;
-    SpawnSetup setup;
-    sigset_t empty;
-    sigemptyset(&empty);
-    // Threads of depctl block the termination signals; children must not inherit that,
-    // nor any ignored disposition, or SIGTERM on cancel would do nothing.
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
-        sigaddset(&defaults, sig);
-    ::posix_spawnattr_setsigmask(&setup.m_attr, &empty);
-    ::posix_spawnattr_setsigdefault(&setup.m_attr, &defaults);
-    // A group of its own: a terminal Ctrl-C reaches depctl first, and we can signal the
-    // command together with everything it started.
-    ::posix_spawnattr_setpgroup(&setup.m_attr, 0);
-    ::posix_spawnattr_setflags(
-        &setup.m_attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    // dup2s before the open of fd 0, so this also works if out_fd happens to be 0..2.
-    ::posix_spawn_file_actions_adddup2(&setup.m_actions, out_fd, STDOUT_FILENO);
-    ::posix_spawn_file_actions_adddup2(&setup.m_actions, out_fd, STDERR_FILENO);
-    ::posix_spawn_file_actions_addopen(&setup.m_actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (!spec.workdir.empty())
-        ::posix_spawn_file_actions_addchdir_np(&setup.m_actions, spec.workdir.c_str());
-
-    std::vector<std::string> env_strings = build_environment(spec);
-    auto envp_of = [](std::vector<std::string>& strings) {
-        std::vector<char*> envp;
-        envp.reserve(strings.size() + 1);
-        for (auto& s : strings) envp.push_back(s.data());
-        envp.push_back(nullptr);
-        return envp;
-    };
-
-    pid_t pid = -1;
-    // Under the guard (util/step_guard.cpp), which runs the command itself.
-    if (spec.guarded && g_step_guard) {
-        if (spec.held_fd >= 0)
-            ::posix_spawn_file_actions_adddup2(&setup.m_actions, spec.held_fd, 3);
-        std::vector<char*> envp = envp_of(env_strings);
-        std::string guard = k_step_guard_program, guard_arg = k_step_guard_argument,
-                    command = spec.command;
-        std::string parent = std::to_string(::getpid()), grace = std::to_string(spec.grace.count());
-        std::string mode = spec.via_shell ? "shell" : "auto";
-        char* argv[] = {guard.data(), guard_arg.data(), parent.data(), grace.data(),
-                        mode.data(),  command.data(),   nullptr};
-        const int rc = ::posix_spawn(&pid, g_step_guard_path.c_str(), &setup.m_actions,
-                                     &setup.m_attr, argv, envp.data());
-        if (rc == 0) return pid;
-        *error = "cannot start the step guard: " + std::generic_category().message(rc);
-        return -1;
-    }
-    if (auto words = spec.via_shell ? std::nullopt : plain_command_words(spec.command)) {
-        const auto path = env_lookup(env_strings, "PATH");
-        if (auto program = path ? find_program(words->front(), *path) : std::nullopt) {
-            std::vector<std::string> direct_env = env_strings;
-            if (spec.workdir.empty()) set_pwd_as_the_shell_would(direct_env);
-            std::vector<char*> envp = envp_of(direct_env);
-            std::vector<char*> argv;
-            for (auto& w : *words) argv.push_back(w.data());
-            argv.push_back(nullptr);
-            if (::posix_spawn(&pid, program->c_str(), &setup.m_actions, &setup.m_attr, argv.data(),
-                              envp.data()) == 0) {
-                *direct = true;
-                return pid;
-            }
-        }
-    }
-
-    std::vector<char*> envp = envp_of(env_strings);
-    std::string sh = "/bin/sh", dash_c = "-c", command = spec.command;
-    char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
-    const int rc =
-        ::posix_spawn(&pid, "/bin/sh", &setup.m_actions, &setup.m_attr, argv, envp.data());
-    if (rc != 0) {
-        *error = "cannot start /bin/sh";
-        if (!spec.workdir.empty()) *error += " in " + spec.workdir.string();
-        *error += ": " + std::generic_category().message(rc);
-        return -1;
-    }
-    return pid;
 }
 
 int poll_timeout(Clock::time_point deadline) {
@@ -288,15 +145,110 @@ int poll_retry(pollfd* fds, nfds_t n, int timeout_ms) {
 
 enum class StopReason { none, timeout, cancel };
 
-}  // namespace
+// One running child while run_process watches it: when to signal the group next, what was
+// sent already, and why it is being stopped (the first reason wins).
+struct Watch {
+    const ProcessSpec& spec;
+    const CancelSignal* cancel;
+    Child& child;
+    Clock::time_point timeout_at;
+    Clock::time_point kill_at = Clock::time_point::max();
+    bool term_sent = false;
+    bool kill_sent = false;
+    StopReason reason = StopReason::none;
+    CancelLevel handled = CancelLevel::none;
 
-void enable_step_guard() {
-    g_step_guard_path = step_guard_program();
-    g_step_guard = true;
+    void terminate(StopReason why) {
+        if (reason == StopReason::none) reason = why;
+        if (term_sent || kill_sent) return;
+        child.signal_group(SIGTERM);
+        term_sent = true;
+        kill_at = Clock::now() + spec.grace;
+    }
+    void kill_now(StopReason why) {
+        if (reason == StopReason::none) reason = why;
+        if (kill_sent) return;
+        child.signal_group(SIGKILL);
+        kill_sent = true;
+    }
+    // A new cancel level, a timeout or the end of the grace period each signal the group.
+    void act() {
+        if (cancel && cancel->level() > handled) {
+            handled = cancel->level();
+            if (handled == CancelLevel::immediate)
+                kill_now(StopReason::cancel);
+            else
+                terminate(StopReason::cancel);
+        }
+        const auto now = Clock::now();
+        if (!term_sent && !kill_sent && now >= timeout_at) terminate(StopReason::timeout);
+        if (term_sent && !kill_sent && now >= kill_at) kill_now(reason);
+    }
+    Clock::time_point next_deadline() const {
+        return kill_sent ? Clock::time_point::max() : term_sent ? kill_at : timeout_at;
+    }
+};
+
+// The poll() loop until the direct child exits: its output goes to the sink as it comes,
+// cancel and deadlines are acted on between reads.
+void watch_until_exit(Watch& w, int pidfd, UniqueFd& read_end, std::vector<char>& buf,
+                      const OutputSink& sink) {
+    const CancelSignal* cancel = w.cancel;
+    bool exited = false;
+    while (!exited) {
+        w.act();
+        pollfd fds[3];
+        nfds_t n = 0;
+        fds[n++] = {pidfd, POLLIN, 0};
+        const int pipe_slot = read_end ? static_cast<int>(n) : -1;
+        if (read_end) fds[n++] = {read_end.get(), POLLIN, 0};
+        // Both cancel fds stay readable once set, so poll only the one we have not acted on.
+        if (cancel && w.handled == CancelLevel::none) fds[n++] = {cancel->fd(), POLLIN, 0};
+        if (cancel && w.handled == CancelLevel::graceful)
+            fds[n++] = {cancel->immediate_fd(), POLLIN, 0};
+
+        if (poll_retry(fds, n, poll_timeout(w.next_deadline())) < 0)
+            util::throw_errno("poll", errno);
+        if (pipe_slot >= 0 && fds[pipe_slot].revents != 0 && !read_chunk(read_end.get(), buf, sink))
+            read_end.reset();
+        if (fds[0].revents != 0) exited = true;
+    }
 }
-bool step_guard_enabled() {
-    return g_step_guard;
+
+// Whatever the child wrote is already in the pipe; a bounded wait for EOF collects it
+// without hanging on a background process that inherited the write end.
+void drain_late_output(UniqueFd& read_end, std::vector<char>& buf, const OutputSink& sink) {
+    const auto drain_until = Clock::now() + k_drain_window;
+    int late_chunks = 0;
+    while (read_end) {
+        pollfd pfd{read_end.get(), POLLIN, 0};
+        if (poll_retry(&pfd, 1, poll_timeout(drain_until)) < 0) util::throw_errno("poll", errno);
+        if (pfd.revents == 0) break;  // window over
+        if (!read_chunk(read_end.get(), buf, sink)) break;
+        // Past the window keep only what is already buffered (a slow sink must not lose
+        // the child's last output), but stop a grandchild that keeps on writing.
+        if (Clock::now() >= drain_until && ++late_chunks > k_late_chunk_limit) break;
+    }
+    read_end.reset();
 }
+
+// What a stopped command's result says: why it was stopped and how hard.
+std::string stop_text(const Watch& w) {
+    if (w.reason == StopReason::timeout) {
+        std::string text = "timed out after " + describe(w.spec.timeout);
+        if (w.kill_sent && w.term_sent)
+            text += ", killed after " + describe(w.spec.grace) + " grace";
+        return text;
+    }
+    std::string text = "canceled";
+    if (w.handled == CancelLevel::immediate)
+        text += ", killed at once";
+    else if (w.kill_sent)
+        text += ", killed after " + describe(w.spec.grace) + " grace";
+    return text;
+}
+
+}  // namespace
 
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
                           const CancelSignal* cancel) {
@@ -332,98 +284,23 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!pidfd) util::throw_errno("pidfd_open", errno);
 
-    const auto never = Clock::time_point::max();
-    const auto timeout_at = spec.timeout.count() > 0 ? start + spec.timeout : never;
-    auto kill_at = never;
-    bool term_sent = false;
-    bool kill_sent = false;
-    StopReason reason = StopReason::none;
-    CancelLevel handled = CancelLevel::none;
+    const auto timeout_at =
+        spec.timeout.count() > 0 ? start + spec.timeout : Clock::time_point::max();
+    Watch watch{spec, cancel, child, timeout_at};
     std::vector<char> buf(k_chunk_size);
-
-    auto terminate = [&](StopReason why) {
-        if (reason == StopReason::none) reason = why;
-        if (term_sent || kill_sent) return;
-        child.signal_group(SIGTERM);
-        term_sent = true;
-        kill_at = Clock::now() + spec.grace;
-    };
-    auto kill_now = [&](StopReason why) {
-        if (reason == StopReason::none) reason = why;
-        if (kill_sent) return;
-        child.signal_group(SIGKILL);
-        kill_sent = true;
-    };
-
-    bool exited = false;
-    while (!exited) {
-        if (cancel && cancel->level() > handled) {
-            handled = cancel->level();
-            if (handled == CancelLevel::immediate)
-                kill_now(StopReason::cancel);
-            else
-                terminate(StopReason::cancel);
-        }
-        const auto now = Clock::now();
-        if (!term_sent && !kill_sent && now >= timeout_at) terminate(StopReason::timeout);
-        if (term_sent && !kill_sent && now >= kill_at) kill_now(reason);
-
-        pollfd fds[3];
-        nfds_t n = 0;
-        fds[n++] = {pidfd.get(), POLLIN, 0};
-        const int pipe_slot = read_end ? static_cast<int>(n) : -1;
-        if (read_end) fds[n++] = {read_end.get(), POLLIN, 0};
-        // Both cancel fds stay readable once set, so poll only the one we have not acted on.
-        if (cancel && handled == CancelLevel::none) fds[n++] = {cancel->fd(), POLLIN, 0};
-        if (cancel && handled == CancelLevel::graceful)
-            fds[n++] = {cancel->immediate_fd(), POLLIN, 0};
-
-        const auto deadline = kill_sent ? never : term_sent ? kill_at : timeout_at;
-        if (poll_retry(fds, n, poll_timeout(deadline)) < 0) util::throw_errno("poll", errno);
-
-        if (pipe_slot >= 0 && fds[pipe_slot].revents != 0 && !read_chunk(read_end.get(), buf, sink))
-            read_end.reset();
-        if (fds[0].revents != 0) exited = true;
-    }
+    watch_until_exit(watch, pidfd.get(), read_end, buf, sink);
 
     // Grandchildren of a stopped command must not survive it; signal before reaping so
     // the group id cannot have been recycled.
-    if (reason != StopReason::none) child.signal_group(SIGKILL);
+    if (watch.reason != StopReason::none) child.signal_group(SIGKILL);
     const int status = child.reap();
-
-    // Whatever the child wrote is already in the pipe; a bounded wait for EOF collects it
-    // without hanging on a background process that inherited the write end.
-    const auto drain_until = Clock::now() + k_drain_window;
-    int late_chunks = 0;
-    while (read_end) {
-        pollfd pfd{read_end.get(), POLLIN, 0};
-        if (poll_retry(&pfd, 1, poll_timeout(drain_until)) < 0) util::throw_errno("poll", errno);
-        if (pfd.revents == 0) break;  // window over
-        if (!read_chunk(read_end.get(), buf, sink)) break;
-        // Past the window keep only what is already buffered (a slow sink must not lose
-        // the child's last output), but stop a grandchild that keeps on writing.
-        if (Clock::now() >= drain_until && ++late_chunks > k_late_chunk_limit) break;
-    }
-    read_end.reset();
+    drain_late_output(read_end, buf, sink);
 
     const int code = exit_code_of(status);
-    switch (reason) {
-        case StopReason::timeout: {
-            std::string text = "timed out after " + describe(spec.timeout);
-            if (kill_sent && term_sent) text += ", killed after " + describe(spec.grace) + " grace";
-            return result(ProcessEnd::timed_out, code, text);
-        }
-        case StopReason::cancel: {
-            std::string text = "canceled";
-            if (handled == CancelLevel::immediate)
-                text += ", killed at once";
-            else if (kill_sent)
-                text += ", killed after " + describe(spec.grace) + " grace";
-            return result(ProcessEnd::canceled, code, text);
-        }
-        case StopReason::none:
-            break;
-    }
+    if (watch.reason != StopReason::none)
+        return result(
+            watch.reason == StopReason::timeout ? ProcessEnd::timed_out : ProcessEnd::canceled,
+            code, stop_text(watch));
     if (direct && WIFSIGNALED(status)) {
         // Through `sh -c`, dash waits for the command, reports a death by signal on stderr
         // ("Terminated"; nothing for SIGINT and SIGPIPE) and exits 128+n; so does this path.
