@@ -264,6 +264,18 @@ void LiveView::draw_locked() {
     m_drawn_lines = lines.size();
 }
 
+namespace {
+
+// The mark of a row whose deployment ended: its status's colour says good, bad or neither.
+Segment ended_mark(const std::string& status, bool unicode) {
+    const char* c = status_color(status);
+    const bool good = std::string(c) == "32";
+    const bool bad = std::string(c) == "31";
+    return {good ? (unicode ? "✔" : "+") : bad ? (unicode ? "✘" : "x") : "-", c};
+}
+
+}  // namespace
+
 std::string LiveView::row_text(const Row& row, std::size_t width) const {
     const bool u = m_style.unicode;
     std::vector<Segment> segments{{"  "}};
@@ -285,13 +297,9 @@ std::string LiveView::row_text(const Row& row, std::size_t width) const {
         case Phase::failed:
             segments.push_back({u ? "✘" : "x", "31"});
             break;
-        case Phase::ended: {
-            const char* c = status_color(row.status);
-            const bool good = std::string(c) == "32";
-            const bool bad = std::string(c) == "31";
-            segments.push_back({good ? (u ? "✔" : "+") : bad ? (u ? "✘" : "x") : "-", c});
+        case Phase::ended:
+            segments.push_back(ended_mark(row.status, u));
             break;
-        }
     }
     std::string name = row.name;
     if (display_length(name) > m_name_width)

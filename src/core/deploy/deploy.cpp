@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/deploy/execution.hpp"
 #include "core/deploy/interrupted.hpp"
 #include "core/deploy/step_runner.hpp"
 #include "core/record/history_record.hpp"
@@ -125,84 +126,6 @@ DeployPreview preview_deployment(StateStore& store, const State& state,
 
 namespace {
 
-// Turns executor callbacks into observer calls and collects every step's report.
-class Execution {
-public:
-    Execution(const Plan& plan, StepRunner& runner, DeployObserver& observer)
-        : m_plan(plan), m_runner(runner), m_observer(observer), m_reports(plan.steps.size()) {}
-
-    ExecResult run(int parallelism, CancelSignal& cancel) {
-        std::vector<ExecStep> steps;
-        steps.reserve(m_plan.steps.size());
-        for (std::size_t i = 0; i < m_plan.steps.size(); ++i) {
-            const PlanStep& step = m_plan.steps[i];
-            const bool build = step.kind == StepKind::build;
-            std::string name = step.kind == StepKind::barrier
-                                   ? "barrier"
-                                   : m_plan.services[step.service].service.name + "/" +
-                                         std::string(to_string(step.kind));
-            steps.push_back({std::move(name), build ? StepClass::build : StepClass::deploy,
-                             step.deps, step.priority,
-                             [this, i](StepContext& context) { return run_step(i, context); }});
-        }
-        return execute(steps, {parallelism, stage_caps(steps)}, cancel,
-                       [this](const ExecEvent& event) { on_event(event); });
-    }
-
-    const std::vector<StepReport>& reports() const { return m_reports; }
-
-private:
-    // A stage's max_parallel: each of its services takes a slot with its first rollout step
-    // and gives it back with its last (DESIGN §9, per-stage caps). One cap group per stage.
-    std::vector<int> stage_caps(std::vector<ExecStep>& steps) const {
-        std::vector<int> caps;
-        for (const PlannedStage& stage : m_plan.stages) {
-            if (!stage.max_parallel) continue;
-            const int group = static_cast<int>(caps.size());
-            caps.push_back(*stage.max_parallel);
-            for (std::size_t index : stage.services) {
-                const PlannedService& ps = m_plan.services[index];
-                const std::size_t first = ps.first_rollout_step();
-                if (first == k_no_step) continue;
-                steps[first].cap_group = steps[ps.last_step()].cap_group = group;
-                steps[first].takes_slot = true;
-                steps[ps.last_step()].frees_slot = true;
-            }
-        }
-        return caps;
-    }
-
-    StepOutcome run_step(std::size_t i, StepContext& context) {
-        if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
-        const auto started = std::chrono::steady_clock::now();
-        if (m_plan.steps[i].reused) {
-            m_reports[i] = {StepStatus::reused, 0, {}, {}, {}, 0, 0, started};
-            return StepOutcome::succeeded;
-        }
-        StepReport report = m_runner.run(i, context.cancel);
-        report.started = started;
-        const StepOutcome outcome = report.status == StepStatus::succeeded  ? StepOutcome::succeeded
-                                    : report.status == StepStatus::canceled ? StepOutcome::canceled
-                                                                            : StepOutcome::failed;
-        m_reports[i] = std::move(report);  // each slot is written by exactly one worker
-        return outcome;
-    }
-
-    void on_event(const ExecEvent& event) {
-        if (m_plan.steps[event.step].kind == StepKind::barrier) return;
-        if (event.kind == ExecEventKind::started) {
-            m_observer.step_started(m_plan, event.step);
-        } else {
-            m_observer.step_finished(m_plan, event.step, m_reports[event.step]);
-        }
-    }
-
-    const Plan& m_plan;
-    StepRunner& m_runner;
-    DeployObserver& m_observer;
-    std::vector<StepReport> m_reports;
-};
-
 // Everything a deploy or stop shares once the plan is made: lock, hooks, execution,
 // record. `approve` runs under the lock, before anything else happens.
 struct Operation {
@@ -215,15 +138,10 @@ struct Operation {
     std::string post_hook;
 };
 
-DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                            DeployObserver& observer, Operation op,
-                            const std::function<void(const Operation&)>& approve) {
-    if (request.parallelism < 1 || request.parallelism > 1024) {
-        throw Error(ErrorKind::Refused,
-                    "parallelism " + std::to_string(request.parallelism) + " is out of range",
-                    "allowed: 1 to 1024");
-    }
-    // Secrets are read before the lock: a missing one fails the deploy before any step.
+// The context every step runs in, with the secrets of the planned services resolved (and
+// their values masked in logs, their env: sources scrubbed from the steps' environment).
+StepRunContext context_with_secrets(StateStore& store, const DeployRequest& request,
+                                    const Operation& op) {
     StepRunContext context{
         op.state.project.name, op.env.name, {}, op.version, store.project_dir(), {},
         request.grace,         {},          {}, {}};
@@ -240,6 +158,54 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
                             context.secrets.back().end());
     }
     context.mask = mask_patterns(every_secret);
+    return context;
+}
+
+// Runs, shows and records a pre- or post-deploy hook, alike; true if none or it succeeded.
+bool run_hook(StepRunner& runner, const char* name, const std::string& command,
+              CancelSignal& cancel, DeployObserver& observer, HistoryRecord& record) {
+    if (command.empty()) return true;
+    const auto started = std::chrono::steady_clock::now();
+    StepReport report = runner.run_hook(name, command, cancel);
+    report.started = started;
+    observer.hook_finished(name, report);
+    record.add_hook(name, report);
+    return report.status == StepStatus::succeeded;
+}
+
+// The outcome and its exit code: 0 for the good ends, else canceled or failed.
+DeployOutcome outcome_of(const DeploymentRecord& record) {
+    if (deployment_ok(record.status)) return {record, 0};
+    if (record.status == DeploymentStatus::canceled)
+        return {record, exit_code_of(ErrorKind::Canceled)};
+    return {record, exit_code_of(ErrorKind::Failed)};
+}
+
+// The result of a deployment none of whose steps started.
+ExecResult nothing_ran(const Plan& plan) {
+    return {std::vector<StepState>(plan.steps.size(), StepState::not_started), false, false};
+}
+
+// The plan's steps through the executor (none if a cancel came first), their reports kept.
+ExecResult run_steps(const Plan& plan, StepRunner& runner, DeployObserver& observer,
+                     int parallelism, CancelSignal& cancel, std::vector<StepReport>& reports) {
+    if (cancel.level() != CancelLevel::none) return nothing_ran(plan);
+    Execution execution(plan, runner, observer);
+    ExecResult result = execution.run(parallelism, cancel);
+    reports = execution.reports();
+    return result;
+}
+
+DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                            DeployObserver& observer, Operation op,
+                            const std::function<void(const Operation&)>& approve) {
+    if (request.parallelism < 1 || request.parallelism > 1024) {
+        throw Error(ErrorKind::Refused,
+                    "parallelism " + std::to_string(request.parallelism) + " is out of range",
+                    "allowed: 1 to 1024");
+    }
+    // Secrets are read before the lock: a missing one fails the deploy before any step.
+    StepRunContext context = context_with_secrets(store, request, op);
 
     LockHolder me =
         LockHolder::current_process(op.kind == HistoryRecord::Operation::stop ? "stop" : "deploy");
@@ -268,35 +234,17 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 
     // The pre-deploy hook runs before any step: it may stop a scheduler or take a backup.
-    bool hooks_ok = true;
-    if (!op.pre_hook.empty()) {
-        const auto started = std::chrono::steady_clock::now();
-        StepReport report = runner.run_hook("pre-deploy", op.pre_hook, cancel);
-        report.started = started;
-        observer.hook_finished("pre-deploy", report);
-        record.add_hook("pre-deploy", report);
-        hooks_ok = report.status == StepStatus::succeeded;
-    }
+    bool hooks_ok = run_hook(runner, "pre-deploy", op.pre_hook, cancel, observer, record);
 
-    ExecResult result{std::vector<StepState>(op.plan.steps.size(), StepState::not_started), false,
-                      false};
     std::vector<StepReport> reports(op.plan.steps.size());
-    if (hooks_ok && cancel.level() == CancelLevel::none) {
-        Execution execution(op.plan, runner, observer);
-        result = execution.run(request.parallelism, cancel);
-        reports = execution.reports();
-    }
+    ExecResult result =
+        hooks_ok ? run_steps(op.plan, runner, observer, request.parallelism, cancel, reports)
+                 : nothing_ran(op.plan);
     if (cancel.level() != CancelLevel::none) result.canceled = true;
 
     // The post-deploy hook runs only after a complete rollout.
-    if (hooks_ok && !result.failed && !result.canceled && !op.post_hook.empty()) {
-        const auto started = std::chrono::steady_clock::now();
-        StepReport report = runner.run_hook("post-deploy", op.post_hook, cancel);
-        report.started = started;
-        observer.hook_finished("post-deploy", report);
-        record.add_hook("post-deploy", report);
-        hooks_ok = report.status == StepStatus::succeeded;
-    }
+    if (hooks_ok && !result.failed && !result.canceled)
+        hooks_ok = run_hook(runner, "post-deploy", op.post_hook, cancel, observer, record);
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
@@ -308,13 +256,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
         return {record_lock_lost(store, op.env.id, record.record()), exit_code_of(ErrorKind::Busy)};
     store.clear_running_record(op.env.id);
 
-    DeployOutcome outcome;
-    outcome.record = record.record();
-    const DeploymentStatus status = outcome.record.status;
-    outcome.exit_code = deployment_ok(status)                  ? 0
-                        : status == DeploymentStatus::canceled ? exit_code_of(ErrorKind::Canceled)
-                                                               : exit_code_of(ErrorKind::Failed);
-    return outcome;
+    return outcome_of(record.record());
 }
 
 }  // namespace

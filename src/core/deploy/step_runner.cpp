@@ -253,6 +253,33 @@ StepReport StepRunner::run_with_retries(std::size_t step_index, const std::strin
     return report;
 }
 
+namespace {
+
+// A health check's report from its outcome; `last` is its last failure, secrets masked.
+StepReport health_report(const HealthOutcome& outcome, const std::string& last) {
+    StepReport report;
+    report.attempts = outcome.attempts;
+    if (outcome.probes > outcome.attempts) report.probes = outcome.probes;
+    switch (outcome.result) {
+        case HealthOutcome::Result::healthy:
+            report.status = StepStatus::succeeded;
+            break;
+        case HealthOutcome::Result::canceled:
+            report.status = StepStatus::canceled;
+            report.exit_code = 130;
+            break;
+        case HealthOutcome::Result::unhealthy:
+            report.status = StepStatus::failed;
+            report.exit_code = 1;
+            report.error = "unhealthy after " + std::to_string(outcome.attempts) +
+                           " attempts (last: " + last + ")";
+            break;
+    }
+    return report;
+}
+
+}  // namespace
+
 StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& cancel) {
     const PlannedService& ps = m_plan.services[m_plan.steps[step_index].service];
     const HealthCheck& health = ps.service.health;
@@ -292,27 +319,10 @@ StepReport StepRunner::run_health(std::size_t step_index, const CancelSignal& ca
             OutputRouter(log, m_observer, m_plan, step_index, m_context.mask)
                 .note(std::string(line));
         });
-    StepReport report;
-    report.attempts = outcome.attempts;
-    if (outcome.probes > outcome.attempts) report.probes = outcome.probes;
+    StepReport report = health_report(outcome, mask_secrets(outcome.last, m_context.mask));
     report.log_path = log.string();
     report.duration =
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
-    switch (outcome.result) {
-        case HealthOutcome::Result::healthy:
-            report.status = StepStatus::succeeded;
-            break;
-        case HealthOutcome::Result::canceled:
-            report.status = StepStatus::canceled;
-            report.exit_code = 130;
-            break;
-        case HealthOutcome::Result::unhealthy:
-            report.status = StepStatus::failed;
-            report.exit_code = 1;
-            report.error = "unhealthy after " + std::to_string(outcome.attempts) +
-                           " attempts (last: " + mask_secrets(outcome.last, m_context.mask) + ")";
-            break;
-    }
     return report;
 }
 

@@ -127,6 +127,25 @@ YamlValue default_stages() {
     return stages_of(create_environment(scratch, {"x", EnvironmentType::development, {}}));
 }
 
+// Services every environment has are shared; the rest belong to their environment.
+std::vector<std::string> shared_service_names(const std::vector<const Environment*>& envs) {
+    std::vector<std::string> shared;
+    for (const Environment* env : envs) {
+        for (const auto& service : env->services) {
+            bool everywhere = true;
+            for (const Environment* other : envs)
+                everywhere =
+                    everywhere &&
+                    other->services.end() !=
+                        std::find_if(other->services.begin(), other->services.end(),
+                                     [&](const Service& s) { return s.name == service.name; });
+            if (everywhere && std::find(shared.begin(), shared.end(), service.name) == shared.end())
+                shared.push_back(service.name);
+        }
+    }
+    return shared;
+}
+
 }  // namespace
 
 std::string export_pipeline_file(const State& state, const std::optional<std::string>& only) {
@@ -144,21 +163,7 @@ std::string export_pipeline_file(const State& state, const std::optional<std::st
     }
     const YamlValue shared_stages = envs.empty() ? default_stages() : stages_of(*envs.front());
     if (!(shared_stages == default_stages())) root.put("stages", shared_stages);
-    // Services every environment has are shared; the rest belong to their environment.
-    std::vector<std::string> shared;
-    for (const Environment* env : envs) {
-        for (const auto& service : env->services) {
-            bool everywhere = true;
-            for (const Environment* other : envs)
-                everywhere =
-                    everywhere &&
-                    other->services.end() !=
-                        std::find_if(other->services.begin(), other->services.end(),
-                                     [&](const Service& s) { return s.name == service.name; });
-            if (everywhere && std::find(shared.begin(), shared.end(), service.name) == shared.end())
-                shared.push_back(service.name);
-        }
-    }
+    const std::vector<std::string> shared = shared_service_names(envs);
     std::vector<YamlValue> env_bodies(envs.size(), YamlValue::map());
     std::vector<YamlValue> env_services(envs.size(), YamlValue::map());
     YamlValue services = YamlValue::map();

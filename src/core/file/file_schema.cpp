@@ -13,6 +13,18 @@ using nlohmann::json;
 
 json object_schema(const std::vector<KeySpec>& keys, bool type_required);
 
+// The file accepts an enumeration's values in lower and upper case: both are listed.
+json enum_values(const KeySpec& key) {
+    json values = json::array();
+    for (const auto& v : key.values) {
+        std::string upper(v);
+        for (auto& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
+        values.push_back(v);
+        values.push_back(upper);
+    }
+    return values;
+}
+
 json value_schema(const KeySpec& key, bool top_level) {
     json s;
     switch (key.type) {
@@ -28,17 +40,9 @@ json value_schema(const KeySpec& key, bool top_level) {
         case KeyType::boolean:
             s = {{"type", "boolean"}};
             break;
-        case KeyType::enumeration: {
-            json values = json::array();
-            for (const auto& v : key.values) {
-                std::string upper(v);
-                for (auto& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
-                values.push_back(v);
-                values.push_back(upper);
-            }
-            s = {{"type", "string"}, {"enum", values}};
+        case KeyType::enumeration:
+            s = {{"type", "string"}, {"enum", enum_values(key)}};
             break;
-        }
         case KeyType::string_list:
             s = {{"type", "array"}, {"items", {{"type", "string"}}}, {"uniqueItems", true}};
             break;

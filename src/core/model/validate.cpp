@@ -108,9 +108,9 @@ void check_texts(const State& state, ErrorKind kind) {
     }
 }
 
-}  // namespace
-
-void validate_dependencies(const Environment& env, ErrorKind kind) {
+// Each service's dependencies as indexes, refusing unknown ids, duplicates, itself and a
+// service of a later stage.
+std::vector<std::vector<std::size_t>> dependency_edges(const Environment& env, ErrorKind kind) {
     // Services are referred to by index from here on: hashing each id once keeps the check
     // linear in services plus edges (it runs on every load of the state).
     const std::size_t n = env.services.size();
@@ -155,10 +155,16 @@ void validate_dependencies(const Environment& env, ErrorKind kind) {
             out.push_back(it->second);
         }
     }
-    // Cross-stage edges always point backwards, so a cycle can only live inside one stage;
-    // a depth-first search over all edges still finds it and names every member. The
-    // search keeps its own stack: a chain of 100,000 services must not overflow the
-    // thread's stack.
+    return deps;
+}
+
+// Cross-stage edges always point backwards, so a cycle can only live inside one stage;
+// a depth-first search over all edges still finds it and names every member. The
+// search keeps its own stack: a chain of 100,000 services must not overflow the
+// thread's stack.
+void refuse_cycles(const Environment& env, const std::vector<std::vector<std::size_t>>& deps,
+                   ErrorKind kind) {
+    const std::size_t n = deps.size();
     enum class Mark : unsigned char { none, active, done };
     std::vector<Mark> marks(n, Mark::none);
     struct Frame {
@@ -194,6 +200,12 @@ void validate_dependencies(const Environment& env, ErrorKind kind) {
             }
         }
     }
+}
+
+}  // namespace
+
+void validate_dependencies(const Environment& env, ErrorKind kind) {
+    refuse_cycles(env, dependency_edges(env, kind), kind);
 }
 
 void validate_state(const State& state, ErrorKind kind) {

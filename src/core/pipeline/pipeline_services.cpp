@@ -97,19 +97,8 @@ void check_expect(const std::string& expect) {
     }
 }
 
-void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
-    if (c.new_name) {
-        const std::string name = checked_name(*c.new_name, "service");
-        require_unique_service(env, name, &s);
-        s.name = name;
-    }
-    if (c.type) s.type = *c.type;
-    if (c.stage) s.stage_id = find_stage(env, *c.stage).id;
-    if (c.workdir) s.workdir = checked_text(*c.workdir, "workdir");
-    if (c.build) s.build = checked_text(*c.build, "build command");
-    if (c.release) s.release = checked_text(*c.release, "release command");
-    if (c.deploy) s.deploy = checked_text(*c.deploy, "deploy command");
-    if (c.stop) s.stop = checked_text(*c.stop, "stop command");
+// The health check's changes, in the order of the flags; one check, HTTP or command.
+void apply_health_changes(Service& s, const ServiceChanges& c) {
     if (c.health_http) {
         if (!c.health_http->empty()) check_url(*c.health_http);
         s.health.http = *c.health_http;
@@ -136,13 +125,10 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
         if (!c.health_expect->empty()) check_expect(*c.health_expect);
         s.health.expect = *c.health_expect;
     }
-    if (c.build_timeout_s)
-        s.build_timeout_s =
-            checked_range(*c.build_timeout_s, 1, k_max_timeout_s, "--build-timeout");
-    if (c.deploy_timeout_s)
-        s.deploy_timeout_s =
-            checked_range(*c.deploy_timeout_s, 1, k_max_timeout_s, "--deploy-timeout");
-    if (c.retries) s.retries = checked_range(*c.retries, 0, k_max_retries, "--retries");
+}
+
+// Variables and secrets: unset before set, and no name both a variable and a secret.
+void apply_variable_changes(Service& s, const ServiceChanges& c) {
     for (const auto& key : c.env_unset) {
         if (s.env.erase(key) == 0)
             refuse("service " + show_name(s.name) + " has no variable " + show_name(key));
@@ -174,6 +160,30 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
                        show_name(s.name));
         }
     }
+}
+
+void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
+    if (c.new_name) {
+        const std::string name = checked_name(*c.new_name, "service");
+        require_unique_service(env, name, &s);
+        s.name = name;
+    }
+    if (c.type) s.type = *c.type;
+    if (c.stage) s.stage_id = find_stage(env, *c.stage).id;
+    if (c.workdir) s.workdir = checked_text(*c.workdir, "workdir");
+    if (c.build) s.build = checked_text(*c.build, "build command");
+    if (c.release) s.release = checked_text(*c.release, "release command");
+    if (c.deploy) s.deploy = checked_text(*c.deploy, "deploy command");
+    if (c.stop) s.stop = checked_text(*c.stop, "stop command");
+    apply_health_changes(s, c);
+    if (c.build_timeout_s)
+        s.build_timeout_s =
+            checked_range(*c.build_timeout_s, 1, k_max_timeout_s, "--build-timeout");
+    if (c.deploy_timeout_s)
+        s.deploy_timeout_s =
+            checked_range(*c.deploy_timeout_s, 1, k_max_timeout_s, "--deploy-timeout");
+    if (c.retries) s.retries = checked_range(*c.retries, 0, k_max_retries, "--retries");
+    apply_variable_changes(s, c);
 }
 
 }  // namespace

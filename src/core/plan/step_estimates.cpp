@@ -107,6 +107,30 @@ nlohmann::json DeploymentEstimate::to_json() const {
             {"critical_seconds", critical_seconds}};
 }
 
+namespace {
+
+// A step's simulated length: barriers and reused builds take none, an unmeasured step 1 s.
+double simulated_duration(const Plan& plan, const std::vector<double>& durations, std::size_t i) {
+    const PlanStep& step = plan.steps[i];
+    if (step.kind == StepKind::barrier || step.reused) return 0.0;
+    return i < durations.size() ? durations[i] : 1.0;
+}
+
+// The executor's order among ready steps: rollout work before builds, then priority.
+struct ReadyOrder {
+    const Plan& plan;
+    bool operator()(std::size_t a, std::size_t b) const {
+        const bool build_a = plan.steps[a].kind == StepKind::build,
+                   build_b = plan.steps[b].kind == StepKind::build;
+        if (build_a != build_b) return build_a;  // a build sorts below rollout work
+        if (plan.steps[a].priority != plan.steps[b].priority)
+            return plan.steps[a].priority < plan.steps[b].priority;
+        return a > b;
+    }
+};
+
+}  // namespace
+
 DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<double>& durations,
                                        int parallelism) {
     DeploymentEstimate estimate;
@@ -120,21 +144,8 @@ DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<doubl
         const PlanStep& step = plan.steps[i];
         estimate.steps += step.kind != StepKind::barrier && !step.reused;
     }
-    const auto duration = [&](std::size_t i) {
-        const PlanStep& step = plan.steps[i];
-        if (step.kind == StepKind::barrier || step.reused) return 0.0;
-        return i < durations.size() ? durations[i] : 1.0;
-    };
-    // The executor's order among ready steps: rollout work before builds, then priority.
-    const auto before = [&](std::size_t a, std::size_t b) {
-        const bool build_a = plan.steps[a].kind == StepKind::build,
-                   build_b = plan.steps[b].kind == StepKind::build;
-        if (build_a != build_b) return build_a;  // a build sorts below rollout work
-        if (plan.steps[a].priority != plan.steps[b].priority)
-            return plan.steps[a].priority < plan.steps[b].priority;
-        return a > b;
-    };
-    std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(before)> ready(before);
+    const auto duration = [&](std::size_t i) { return simulated_duration(plan, durations, i); };
+    std::priority_queue<std::size_t, std::vector<std::size_t>, ReadyOrder> ready(ReadyOrder{plan});
     using Running = std::pair<double, std::size_t>;  // (finish time, step)
     std::priority_queue<Running, std::vector<Running>, std::greater<>> running;
     double now = 0;
