@@ -1,6 +1,7 @@
 """The etcd backend (DESIGN §7) against a real etcd: concurrent writers, the lease-bound
 deployment lock, etcd going away and coming back, failover, and migration."""
 import copy
+import http.server
 import json
 import os
 import signal
@@ -318,6 +319,50 @@ class EtcdTls(DepctlTestCase):
         self.ok("service", "create", "Web", "--type", "application", "--deploy", "true")
         self.ok("environment", "deploy", "--version", "v1", "--yes")  # lock, keep-alive, history
         self.assertEqual([d["status"] for d in self.json("deployment", "list")], ["DEPLOYED"])
+
+
+class EtcdRefusesEveryToken(DepctlTestCase):
+    """An etcd gateway on 127.0.0.1 that issues tokens and then refuses each one as invalid
+    (what etcd answers for an expired simple token). depctl logs in again once per request,
+    then reports etcd's message: it must not log in forever (#13)."""
+    export_round_trip = False  # there is no state to export
+
+    def setUp(self):
+        super().setUp()
+        self.logins = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == "/v3/auth/authenticate":
+                    outer.logins += 1
+                    status, body = 200, {"header": {}, "token": f"token{outer.logins}"}
+                else:
+                    status, body = 401, {"code": 16, "message": "etcdserver: invalid auth token"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        self.env.update({"DEPCTL_STATE": f"etcd://127.0.0.1:{server.server_address[1]}/depctl-test",
+                         "DEPCTL_ETCD_USER": "root", "DEPCTL_ETCD_PASSWORD": "s3cret"})
+
+    def test_logs_in_again_once_then_reports_the_refusal(self):
+        result = self.run_depctl("service", "list", timeout=30)
+        self.assertEqual(result.returncode, 6, result.stderr)
+        self.assertIn("invalid auth token", result.stderr)
+        self.assertEqual(self.logins, 2, "one login, then one more after the token was refused")
 
 
 if __name__ == "__main__":

@@ -183,30 +183,45 @@ std::string prefix_range_end(const std::string& prefix) {
 EtcdClient::EtcdClient(EtcdConfig config)
     : m_config(std::move(config)), m_preferred(preferred_endpoint(m_config.endpoints)) {}
 
+HttpRequest EtcdClient::request_to(const std::string& endpoint, const std::string& path,
+                                   const std::string& payload) const {
+    HttpRequest request;
+    request.method = "POST";
+    request.url = (m_config.tls ? "https://" : "http://") + endpoint + path;
+    request.body = payload;
+    request.headers = {"Content-Type: application/json"};
+    if (!m_token.empty()) request.headers.push_back("Authorization: " + m_token);
+    request.connect_timeout_s = std::min(m_config.connect_timeout_s, m_config.request_timeout_s);
+    request.timeout_s = m_config.request_timeout_s;
+    request.max_body_bytes = std::size_t{512} * 1024 * 1024;
+    request.ca_file = m_config.ca_file;
+    request.cert_file = m_config.cert_file;
+    request.key_file = m_config.key_file;
+    return request;
+}
+
 json EtcdClient::call(const std::string& path, const json& body) {
     if (!m_config.user.empty() && m_token.empty() && path != "/v3/auth/authenticate")
         authenticate();
     const std::string payload = body.dump();
+    if (auto doc = post(path, payload, true)) return *doc;
+    // Our token was refused: a simple token expires, so log in again, once. If etcd also
+    // refuses the token it has just issued, post() throws its message this time (logging
+    // in again and again would never end).
+    m_token.clear();
+    authenticate();
+    return *post(path, payload, false);
+}
+
+std::optional<json> EtcdClient::post(const std::string& path, const std::string& payload,
+                                     bool token_may_expire) {
     std::vector<std::string> failures;
     const std::size_t count = m_config.endpoints.size();
     const std::size_t first = m_preferred.load();
     for (std::size_t attempt = 0; attempt < count; ++attempt) {
         const std::size_t index = (first + attempt) % count;
         const std::string& endpoint = m_config.endpoints[index];
-        HttpRequest request;
-        request.method = "POST";
-        request.url = (m_config.tls ? "https://" : "http://") + endpoint + path;
-        request.body = payload;
-        request.headers = {"Content-Type: application/json"};
-        if (!m_token.empty()) request.headers.push_back("Authorization: " + m_token);
-        request.connect_timeout_s =
-            std::min(m_config.connect_timeout_s, m_config.request_timeout_s);
-        request.timeout_s = m_config.request_timeout_s;
-        request.max_body_bytes = std::size_t{512} * 1024 * 1024;
-        request.ca_file = m_config.ca_file;
-        request.cert_file = m_config.cert_file;
-        request.key_file = m_config.key_file;
-        const HttpResponse response = m_http.perform(request);
+        const HttpResponse response = m_http.perform(request_to(endpoint, path, payload));
         if (!response.transport_ok) {
             failures.push_back(endpoint + ": " + short_transport_error(response));
             continue;
@@ -228,16 +243,18 @@ json EtcdClient::call(const std::string& path, const json& body) {
             failures.push_back(endpoint + ": " + message);
             continue;
         }
-        if (!m_token.empty() && (code == k_grpc_unauthenticated ||
-                                 message.find("invalid auth token") != std::string::npos)) {
-            m_token.clear();  // expired simple token: log in again, once
-            authenticate();
-            return call(path, body);
-        }
+        if (token_may_expire && !m_token.empty() &&
+            (code == k_grpc_unauthenticated ||
+             message.find("invalid auth token") != std::string::npos))
+            return std::nullopt;
         throw Error(ErrorKind::Unreachable,
                     "etcd at " + endpoint + " refused a request (" + path + "): " + message,
                     hint_for(message));
     }
+    throw_unreachable(failures);
+}
+
+void EtcdClient::throw_unreachable(const std::vector<std::string>& failures) const {
     std::string endpoints;
     for (const auto& e : m_config.endpoints) endpoints += (endpoints.empty() ? "" : ", ") + e;
     std::string what = "etcd at " + endpoints + " is unreachable: ";

@@ -90,9 +90,17 @@ public:
 
 private:
     // POSTs `body` to `path` on the first endpoint that answers, starting with the last
-    // one that did in this process. Throws Error{Store} naming the endpoints when none answers, or
-    // with etcd's message when etcd refuses the request.
+    // one that did in this process. Throws Error{Store} naming the endpoints when none
+    // answers, or with etcd's message when etcd refuses the request. Logs in again once
+    // when etcd refuses the token (an expired simple token).
     nlohmann::json call(const std::string& path, const nlohmann::json& body);
+    // One round over the endpoints. nullopt when etcd refused our token and
+    // token_may_expire; otherwise a refusal throws etcd's message.
+    std::optional<nlohmann::json> post(const std::string& path, const std::string& payload,
+                                       bool token_may_expire);
+    HttpRequest request_to(const std::string& endpoint, const std::string& path,
+                           const std::string& payload) const;
+    [[noreturn]] void throw_unreachable(const std::vector<std::string>& failures) const;
     void authenticate();
 
     EtcdConfig m_config;
