@@ -13,10 +13,11 @@ say() { echo "== test.sh: $* ($((SECONDS - started)) s)"; }
 bash "$root/scripts/install-deps.sh"
 
 build=${DEPCTL_BUILD_DIR:-$root/build}
-# The cheap checks first: the layering (and include cycles) and the format.
+# The cheap checks first: the layering (and include cycles), the format, the sizes.
 say "lint"
 python3 "$root/scripts/check_layering.py" "$root"
 bash "$root/scripts/check_format.sh"
+python3 "$root/scripts/check_size.py" "$root"
 
 say "build $build"
 bash "$root/scripts/build.sh" -DDEPCTL_WERROR=ON
