@@ -16,8 +16,8 @@ namespace depctl {
 
 // What happened to one step, as reported to observers and written to history.
 struct StepReport {
-    // nullopt: the step never reported (never started, or the runner threw; then `error`
-    // holds the exception's text).
+    // nullopt: the step never reported (it never started). A runner that threw reports
+    // FAILED with the exception's text in `error` (core/deploy/execution.cpp).
     std::optional<StepStatus> status;
     int exit_code = 0;
     std::chrono::milliseconds duration{0};

@@ -38,6 +38,20 @@ std::vector<int> Execution::stage_caps(std::vector<ExecStep>& steps) const {
     return caps;
 }
 
+// A step that throws (a log that cannot be opened, out of memory) failed, and its report
+// says why: the executor would only see "failed".
+StepReport Execution::run_or_report(std::size_t i, const CancelSignal& cancel) {
+    try {
+        return m_runner.run(i, cancel);
+    } catch (const std::exception& e) {
+        StepReport report;
+        report.status = StepStatus::failed;
+        report.exit_code = 1;
+        report.error = e.what();
+        return report;
+    }
+}
+
 StepOutcome Execution::run_step(std::size_t i, StepContext& context) {
     if (m_plan.steps[i].kind == StepKind::barrier) return StepOutcome::succeeded;
     const auto started = std::chrono::steady_clock::now();
@@ -45,7 +59,7 @@ StepOutcome Execution::run_step(std::size_t i, StepContext& context) {
         m_reports[i] = {StepStatus::reused, 0, {}, {}, {}, 0, 0, started};
         return StepOutcome::succeeded;
     }
-    StepReport report = m_runner.run(i, context.cancel);
+    StepReport report = run_or_report(i, context.cancel);
     report.started = started;
     const StepOutcome outcome = report.status == StepStatus::succeeded  ? StepOutcome::succeeded
                                 : report.status == StepStatus::canceled ? StepOutcome::canceled

@@ -23,6 +23,7 @@ private:
     // and gives it back with its last (DESIGN §9, per-stage caps). One cap group per stage.
     std::vector<int> stage_caps(std::vector<ExecStep>& steps) const;
     StepOutcome run_step(std::size_t i, StepContext& context);
+    StepReport run_or_report(std::size_t i, const CancelSignal& cancel);
     void on_event(const ExecEvent& event);
 
     const Plan& m_plan;

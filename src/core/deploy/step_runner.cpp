@@ -66,10 +66,16 @@ public:
           m_masker(mask) {
         m_fd = open_regular(log_path, O_WRONLY | O_CREAT | O_APPEND);
     }
-    ~OutputRouter() {
+    ~OutputRouter() noexcept {
         // Secret values are replaced before a byte reaches the log or the terminal.
-        write_masked(m_masker.finish());
-        flush();
+        try {
+            write_masked(m_masker.finish());
+            flush();
+        } catch (...) {
+            // An observer that throws (a closed terminal, out of memory) loses the last
+            // line; the step's outcome and its log still count, and a throw out of a
+            // destructor, during an unwind or not, would end the process.
+        }
         ::close(m_fd);
     }
     OutputRouter(const OutputRouter&) = delete;
