@@ -1,4 +1,4 @@
-// `environment deploy` and `environment status`.
+// `environment deploy` and `environment stop` (the same runner, the same flags).
 #include <poll.h>
 #include <unistd.h>
 
@@ -32,9 +32,7 @@ struct DeployArgs {
     bool force_build = false;
     bool rollback = false;
     bool apply = false;  // apply depctl.yaml first
-    bool force = false;  // cancel --force
     double grace_s = 10;
-    double timeout_s = 60;  // cancel: how long to wait for the deployer to finish
 };
 
 // Reads the answer to the approval question; Ctrl-C (the cancel signal) ends the wait.
@@ -112,8 +110,10 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
 
     // Signals are blocked before the worker threads start, so only the watcher sees them.
     CancelSignal cancel;
-    Progress progress(progress_options_for(json_output(inv.options), args.follow, inv.options.quiet,
-                                           inv.options.no_color));
+    Progress progress(progress_options_for({.json = json_output(inv.options),
+                                            .follow = args.follow,
+                                            .quiet = inv.options.quiet,
+                                            .no_color = inv.options.no_color}));
     SignalWatcher watcher(cancel,
                           [&progress](CancelLevel level) { progress.cancel_requested(level); });
     ApprovalPrompt prompt;
@@ -127,43 +127,23 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     return outcome.exit_code;
 }
 
-int run_cancel(Invocation& inv, const DeployArgs& args) {
-    auto store = open_state(inv.options);
-    const State state = store->load();
-    const Environment& env = select_environment(state, inv.options.environment);
-    CancelRequest request{env.id, args.force,
-                          std::chrono::milliseconds(static_cast<long long>(args.timeout_s * 1000))};
-    const CancelOutcome outcome = cancel_deployment(*store, request);
-    if (json_output(inv.options)) {
-        print_json(outcome.to_json());
-    } else if (!outcome.was_running) {
-        say(inv.options, "No deployment of " + show_name(env.name) + " is running");
-    } else {
-        say(inv.options, "Deployment " + outcome.deployment_id + " of " + show_name(env.name) +
-                             " (" + outcome.holder.describe() + ") ended with status " +
-                             outcome.final_status_text());
-    }
-    return 0;
+// Flags deploy and stop share, declared once so that they read alike. Two groups, since
+// deploy's --yes sits between them in its --help.
+void add_parallelism(CLI::App& cmd, DeployArgs& args) {
+    cmd.add_option("--parallelism,-j", args.parallelism,
+                   "Steps running at once, 1 to 1024 (default 4)")
+        ->check(CLI::Range(1, 1024).description(""))
+        ->type_name("N");
 }
 
-void print_status(const nlohmann::json& view) {
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& s : view["services"]) {
-        rows.push_back(
-            {s["name"].get<std::string>() + (s["skipped"].get<bool>() ? " (skipped)" : ""),
-             s["stage"].get<std::string>(),
-             s["version"].is_null() ? "-" : s["version"].get<std::string>(),
-             s["status"].get<std::string>(),
-             s["updated_at"].get<std::string>().empty() ? "-"
-                                                        : s["updated_at"].get<std::string>()});
-    }
-    std::cout << "Environment \"" << view["environment"].get<std::string>()
-              << "\": " << view["summary"].get<std::string>() << "\n\n";
-    if (rows.empty()) {
-        std::cout << "<no service>\n";
-        return;
-    }
-    std::cout << render_table({"Service", "Stage", "Version", "Status", "Since"}, rows);
+void add_wait_follow_grace(CLI::App& cmd, DeployArgs& args, const std::string& follow_help) {
+    cmd.add_flag("--wait", args.wait,
+                 "Wait for a running deployment of the environment instead of failing");
+    cmd.add_flag("--follow,-f", args.follow, follow_help);
+    cmd.add_option("--grace", args.grace_s,
+                   "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
+        ->check(seconds_range(0, 3600))
+        ->type_name("SECONDS");
 }
 
 }  // namespace
@@ -183,22 +163,11 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
             "--version", [args](const std::string& v) { args->version = v; },
             "Version to deploy (default: DEPCTL_VERSION, else git HEAD)")
         ->type_name("VERSION");
-    deploy
-        ->add_option("--parallelism,-j", args->parallelism,
-                     "Steps running at once, 1 to 1024 (default 4)")
-        ->check(CLI::Range(1, 1024).description(""))
-        ->type_name("N");
+    add_parallelism(*deploy, *args);
     deploy->add_flag("--yes,-y", args->yes,
                      "Approve up front (needed without a TTY when approval is required)");
-    deploy->add_flag("--wait", args->wait,
-                     "Wait for a running deployment of the environment instead of failing");
-    deploy->add_flag("--follow,-f", args->follow,
-                     "Stream every step's output, prefixed by service and step");
-    deploy
-        ->add_option("--grace", args->grace_s,
-                     "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
-        ->check(seconds_range(0, 3600))
-        ->type_name("SECONDS");
+    add_wait_follow_grace(*deploy, *args,
+                          "Stream every step's output, prefixed by service and step");
     set_examples(
         *deploy,
         "  depctl environment deploy --version 1.4.2\n"
@@ -219,51 +188,11 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
             "--services", [args](const std::string& v) { args->services = v; },
             "Stop only these services (comma-separated)")
         ->type_name("SERVICES");
-    stop->add_option("--parallelism,-j", args->parallelism,
-                     "Steps running at once, 1 to 1024 (default 4)")
-        ->check(CLI::Range(1, 1024).description(""))
-        ->type_name("N");
-    stop->add_flag("--wait", args->wait,
-                   "Wait for a running deployment of the environment instead of failing");
-    stop->add_flag("--follow,-f", args->follow, "Stream every stop command's output");
-    stop->add_option("--grace", args->grace_s,
-                     "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
-        ->check(seconds_range(0, 3600))
-        ->type_name("SECONDS");
+    add_parallelism(*stop, *args);
+    add_wait_follow_grace(*stop, *args, "Stream every stop command's output");
     set_examples(
         *stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
     on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
-
-    auto* cancel =
-        environment.add_subcommand("cancel", "Cancel the running deployment of the environment");
-    cancel->add_flag("--force", args->force,
-                     "Kill its steps at once instead of SIGTERM and the grace period");
-    cancel
-        ->add_option("--timeout", args->timeout_s,
-                     "Seconds to wait for it to record CANCELED (default 60)")
-        ->check(seconds_range(0, 86400))
-        ->type_name("SECONDS");
-    set_examples(*cancel,
-                 "  depctl environment cancel -e staging\n  depctl environment cancel --force");
-    on_run(*cancel, inv, [&inv, args] { return run_cancel(inv, *args); });
-
-    auto* status = environment.add_subcommand(
-        "status", "What runs where: each service's version and last status");
-    add_json_flag(*status, inv.options);
-    set_examples(*status,
-                 "  depctl environment status\n  depctl environment status -e production -o json");
-    on_run(*status, inv, [&inv] {
-        auto store = open_state(inv.options);
-        const State state = store->load();
-        const auto view =
-            environment_status_view(select_environment(state, inv.options.environment));
-        if (json_output(inv.options)) {
-            print_json(view);
-        } else {
-            print_status(view);
-        }
-        return 0;
-    });
 }
 
 }  // namespace depctl::cli

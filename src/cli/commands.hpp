@@ -1,4 +1,4 @@
-// One registration function per command group, all wired in main.cpp.
+// One registration function per command group, all wired in depctl_main.cpp.
 #pragma once
 
 #include "common.hpp"
@@ -13,8 +13,11 @@ void register_project(CLI::App& app, Invocation& invocation);
 CLI::App& register_environment(CLI::App& app, Invocation& invocation);
 void register_stage(CLI::App& environment, Invocation& invocation);
 void register_service(CLI::App& app, Invocation& invocation);
-// `environment deploy/status` (under the environment command).
+// `environment deploy` and `environment stop` (under the environment command).
 void register_deploy(CLI::App& environment, Invocation& invocation);
+// `environment cancel` (cmd_cancel.cpp) and `environment status` (cmd_status.cpp).
+void register_cancel(CLI::App& environment, Invocation& invocation);
+void register_status(CLI::App& environment, Invocation& invocation);
 void register_deployment(CLI::App& app, Invocation& invocation);
 // `environment graph`, `deployment timeline` and `deployment explain`: after the
 // environment and deployment groups exist.

@@ -111,6 +111,8 @@ int run(int argc, char** argv) {
     CLI::App& environment = depctl::cli::register_environment(app, invocation);
     depctl::cli::register_stage(environment, invocation);
     depctl::cli::register_deploy(environment, invocation);
+    depctl::cli::register_cancel(environment, invocation);
+    depctl::cli::register_status(environment, invocation);
     depctl::cli::register_service(app, invocation);
     depctl::cli::register_deployment(app, invocation);
     depctl::cli::register_file_commands(app, invocation);

@@ -44,16 +44,16 @@ std::string shell_word(const std::string& text) {
 
 }  // namespace
 
-ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no_color) {
+ProgressOptions progress_options_for(const ProgressRequest& request) {
     ProgressOptions out;
     const bool tty = ::isatty(STDOUT_FILENO) == 1;
-    out.mode = json               ? ProgressMode::json
-               : (tty && !follow) ? ProgressMode::live
-                                  : ProgressMode::lines;
-    out.follow = follow;
-    out.color = tty && !no_color && !std::getenv("NO_COLOR");
+    out.mode = request.json               ? ProgressMode::json
+               : (tty && !request.follow) ? ProgressMode::live
+                                          : ProgressMode::lines;
+    out.follow = request.follow;
+    out.color = tty && !request.no_color && !std::getenv("NO_COLOR");
     out.unicode = tty && locale_is_utf8();
-    out.quiet = quiet;
+    out.quiet = request.quiet;
     return out;
 }
 

@@ -28,7 +28,14 @@ struct ProgressOptions {
 
 // Chooses the mode from the output format and whether stdout is a terminal; colour only
 // on a terminal and never with --no-color or NO_COLOR (https://no-color.org).
-ProgressOptions progress_options_for(bool json, bool follow, bool quiet, bool no_color);
+// What the command line asked for (four flags, named at the call site).
+struct ProgressRequest {
+    bool json = false;
+    bool follow = false;
+    bool quiet = false;
+    bool no_color = false;
+};
+ProgressOptions progress_options_for(const ProgressRequest& request);
 
 class Progress final : public DeployObserver {
 public:
