@@ -65,11 +65,19 @@ struct ExecResult {
 // - cancel (Ctrl-C): no step starts; every running step's signal follows its level.
 // - A step that throws counts as failed.
 // on_event (may be empty) is called for every start and finish, never concurrently and
-// in causal order (a step's start follows the finish of its deps). If it throws, the run
+// in causal order (a step's start follows the finish of its deps), from the calling
+// thread and never under the executor's lock: a slow callback delays no other step's
+// finish or start (a step waits for its own start event only). If it throws, the run
 // stops like on a failure and the exception is rethrown after the threads are joined.
 // Throws std::invalid_argument for an out-of-range dep, a cycle, a step without a run
 // function, parallelism < 1, a cap below 1 or a cap group out of range.
 ExecResult execute(const std::vector<ExecStep>& steps, const ExecOptions& options,
                    CancelSignal& cancel, const std::function<void(const ExecEvent&)>& on_event);
+
+// execute()'s checks of its input (core/deploy/executor_graph.cpp): throws
+// std::invalid_argument as above; fills each step's dependents and its count of deps.
+void validate_steps(const std::vector<ExecStep>& steps, const ExecOptions& options,
+                    std::vector<std::vector<std::size_t>>& dependents,
+                    std::vector<std::size_t>& waiting);
 
 }  // namespace depctl

@@ -1,5 +1,6 @@
 // execute() on small DAGs. Steps coordinate through a Board (mutex + condition variable)
 // instead of sleeps, so the interleavings under test are forced, not hoped for.
+#include <poll.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -311,6 +312,47 @@ TEST_CASE("execute rethrows a failing event callback after joining", "[executor]
     CancelSignal cancel;
     auto throwing = [](const ExecEvent&) { throw std::runtime_error("render failed"); };
     CHECK_THROWS_WITH(depctl::execute(steps, ExecOptions{2}, cancel, throwing), "render failed");
+}
+
+TEST_CASE("execute delivers events outside its lock: a blocked callback holds up no step",
+          "[executor]") {
+    // The callback for a's finish blocks until c sees its cancel, which comes only when
+    // b's failure is taken in under the executor's lock. Were callbacks run under that
+    // lock, b could not finish while the callback waits, and the wait would time out.
+    Board board;
+    std::vector<ExecStep> steps = {
+        step("a", StepClass::deploy, {},
+             [&](StepContext&) {
+                 board.wait("b running", 1);
+                 board.wait("c running", 1);
+                 return StepOutcome::succeeded;
+             }),
+        step("b", StepClass::deploy, {},
+             [&](StepContext&) {
+                 board.add("b running");
+                 board.wait("a's finish delivered", 1);
+                 return StepOutcome::failed;
+             }),
+        step("c", StepClass::build, {},
+             [&](StepContext& ctx) {
+                 board.add("c running");
+                 pollfd fd{ctx.cancel.fd(), POLLIN, 0};
+                 ::poll(&fd, 1, 30000);  // a deadline only so a broken executor fails
+                 if (ctx.cancel.level() != CancelLevel::none) board.add("c canceled");
+                 return StepOutcome::canceled;
+             }),
+    };
+    CancelSignal cancel;
+    bool c_canceled_meanwhile = false;
+    auto result = depctl::execute(steps, ExecOptions{3}, cancel, [&](const ExecEvent& e) {
+        if (e.step != 0 || e.kind != ExecEventKind::finished) return;
+        board.add("a's finish delivered");
+        c_canceled_meanwhile = board.wait("c canceled", 1);
+    });
+    CHECK(c_canceled_meanwhile);
+    CHECK(result.failed);
+    CHECK(result.states ==
+          std::vector<StepState>{StepState::succeeded, StepState::failed, StepState::canceled});
 }
 
 TEST_CASE("execute runs many short processes in build/deploy chains", "[executor]") {

@@ -1,6 +1,7 @@
 // Worker threads pull ready steps from one priority queue under one mutex; the calling
 // thread sleeps in poll() on the external cancel fds and a wake-up eventfd, so a Ctrl-C
-// is forwarded to running steps at once without any periodic polling.
+// is forwarded to running steps at once without any periodic polling. It also delivers
+// the events, which the workers queue: no callback runs under the mutex.
 #include "depctl/executor.hpp"
 
 #include <poll.h>
@@ -28,70 +29,6 @@ namespace depctl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Describes one cycle, starting from a step that Kahn's algorithm could not release:
-// every such step has an unreleased dep, so following those must come back around.
-std::string describe_cycle(const std::vector<ExecStep>& steps,
-                           const std::vector<std::size_t>& waiting, std::size_t from) {
-    std::vector<std::size_t> seen_at(steps.size(), SIZE_MAX);
-    std::vector<std::size_t> path;
-    std::size_t at = from;
-    while (seen_at[at] == SIZE_MAX) {
-        seen_at[at] = path.size();
-        path.push_back(at);
-        for (std::size_t dep : steps[at].deps)
-            if (waiting[dep] > 0) {
-                at = dep;
-                break;
-            }
-    }
-    std::string text = "dependency cycle: ";
-    // path runs against the dependency direction; print it as "X needs Y needs ... X".
-    for (std::size_t k = seen_at[at]; k < path.size(); ++k)
-        text += "\"" + steps[path[k]].name + "\" needs ";
-    return text + "\"" + steps[at].name + "\"";
-}
-
-void validate(const std::vector<ExecStep>& steps, const ExecOptions& options,
-              std::vector<std::vector<std::size_t>>& dependents,
-              std::vector<std::size_t>& waiting) {
-    if (options.parallelism < 1)
-        throw std::invalid_argument("parallelism must be at least 1, got " +
-                                    std::to_string(options.parallelism));
-    for (int cap : options.group_caps)
-        if (cap < 1) throw std::invalid_argument("a cap group must allow at least 1 step");
-    const std::size_t n = steps.size();
-    dependents.assign(n, {});
-    waiting.assign(n, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!steps[i].run)
-            throw std::invalid_argument("step \"" + steps[i].name + "\" has no run function");
-        if (std::isnan(steps[i].priority))
-            throw std::invalid_argument("step \"" + steps[i].name + "\" has a NaN priority");
-        if (steps[i].cap_group >= static_cast<int>(options.group_caps.size()) ||
-            steps[i].cap_group < -1)
-            throw std::invalid_argument("step \"" + steps[i].name + "\" has no such cap group");
-        for (std::size_t dep : steps[i].deps) {
-            if (dep >= n)
-                throw std::invalid_argument("step \"" + steps[i].name + "\" depends on step " +
-                                            std::to_string(dep) + ", but there are only " +
-                                            std::to_string(n) + " steps");
-            dependents[dep].push_back(i);
-            ++waiting[i];
-        }
-    }
-    // Kahn's algorithm on a copy: whatever it cannot release lies on or behind a cycle.
-    std::vector<std::size_t> left = waiting;
-    std::vector<std::size_t> queue;
-    for (std::size_t i = 0; i < n; ++i)
-        if (left[i] == 0) queue.push_back(i);
-    for (std::size_t k = 0; k < queue.size(); ++k)
-        for (std::size_t d : dependents[queue[k]])
-            if (--left[d] == 0) queue.push_back(d);
-    if (queue.size() == n) return;
-    for (std::size_t i = 0; i < n; ++i)
-        if (left[i] > 0) throw std::invalid_argument(describe_cycle(steps, left, i));
-}
 
 StepState state_of(StepOutcome outcome) {
     switch (outcome) {
@@ -145,7 +82,7 @@ public:
           m_parked(options.group_caps.size()),
           m_states(steps.size(), StepState::not_started),
           m_ready(ReadyOrder{&steps}) {
-        validate(steps, options, m_dependents, m_waiting);
+        validate_steps(steps, options, m_dependents, m_waiting);
         m_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (m_wake < 0) throw_errno("eventfd", errno);
     }
@@ -209,7 +146,9 @@ private:
             const CancelSignal& signal = *spare;
             // Registered before the event, so a stop caused by the callback reaches it.
             m_running.emplace_back(i, std::move(spare));
-            emit_locked(ExecEventKind::started, i);
+            const std::uint64_t started = emit_locked(ExecEventKind::started, i);
+            // The step's output must not reach the observer before its start does.
+            m_cv.wait(lock, [&] { return m_delivered >= started; });
             lock.unlock();
             const StepOutcome outcome = run_step(m_steps[i], signal);
             lock.lock();
@@ -222,30 +161,65 @@ private:
         }
     }
 
-    // Sleeps until the run is over, forwarding every rise of the external cancel level.
+    // Until the run is over: delivers the queued events and forwards every rise of the
+    // external cancel level, sleeping in between.
     void coordinate() {
+        std::vector<ExecEvent> batch;
         for (;;) {
             CancelLevel seen;
             {
                 std::lock_guard guard(m_mutex);
-                if (m_over) return;
-                forward_external_locked();
-                if (m_over) return;
+                if (!m_over) forward_external_locked();
+                batch.swap(m_events);
+                if (batch.empty() && m_over) return;
                 seen = m_forwarded;
             }
+            if (!batch.empty()) {
+                deliver(batch);
+                batch.clear();
+            } else {
+                sleep_until_woken(seen);
+            }
+        }
+    }
+
+    // Outside the mutex, so a callback that blocks (stdout a full pipe) does not stop the
+    // workers from finishing steps and starting others. A throwing callback stops the
+    // run; execute() rethrows at the end.
+    void deliver(const std::vector<ExecEvent>& batch) {
+        for (const ExecEvent& event : batch) {
+            try {
+                m_on_event(event);
+            } catch (...) {
+                std::lock_guard guard(m_mutex);
+                if (!m_event_error) m_event_error = std::current_exception();
+                stop_locked(StopScope::all);
+            }
+        }
+        std::lock_guard guard(m_mutex);
+        m_delivered += batch.size();
+        m_cv.notify_all();
+    }
+
+    // Until an event is queued, the run is over or the external cancel level rises.
+    void sleep_until_woken(CancelLevel seen) {
+        if (!m_poll_failed) {
             pollfd fds[2];
             nfds_t n = 0;
             fds[n++] = {m_wake, POLLIN, 0};
             // The cancel fds never go unreadable, so watch only the next level up.
             if (seen == CancelLevel::none) fds[n++] = {m_external.fd(), POLLIN, 0};
             if (seen == CancelLevel::graceful) fds[n++] = {m_external.immediate_fd(), POLLIN, 0};
-            if (::poll(fds, n, -1) < 0 && errno != EINTR) {
-                // Cannot watch fds any more: still wait for the end, which workers signal.
-                std::unique_lock lock(m_mutex);
-                m_cv.wait(lock, [this] { return m_over; });
+            if (::poll(fds, n, -1) >= 0 || errno == EINTR) {
+                std::uint64_t count = 0;
+                if (fds[0].revents != 0) (void)!::read(m_wake, &count, sizeof count);
                 return;
             }
         }
+        // Cannot watch fds any more: the workers' notifications still wake us.
+        std::unique_lock lock(m_mutex);
+        m_poll_failed = true;
+        m_cv.wait(lock, [this] { return m_over || !m_events.empty(); });
     }
 
     // False (and the step parked) when its cap group is full.
@@ -317,21 +291,24 @@ private:
         if (m_over || !m_running.empty() || !(m_stop || m_ready.empty())) return;
         m_over = true;
         m_cv.notify_all();
+        wake_locked();
+    }
+
+    void wake_locked() {
+        if (m_poll_failed) m_cv.notify_all();
         const std::uint64_t one = 1;
         while (::write(m_wake, &one, sizeof one) < 0 && errno == EINTR) {
         }
     }
 
-    // Under the mutex, so events are serialised and a step's start follows its deps'
-    // finish. A throwing callback stops the run; execute() rethrows at the end.
-    void emit_locked(ExecEventKind kind, std::size_t i) {
-        if (!m_on_event) return;
-        try {
-            m_on_event(ExecEvent{kind, i, m_states[i], Clock::now()});
-        } catch (...) {
-            if (!m_event_error) m_event_error = std::current_exception();
-            stop_locked(StopScope::all);
-        }
+    // Queued under the mutex, so events keep their causal order (a step's start follows
+    // its deps' finish); the coordinating thread delivers them. Returns the event's
+    // number (0 without a callback).
+    std::uint64_t emit_locked(ExecEventKind kind, std::size_t i) {
+        if (!m_on_event) return 0;
+        m_events.push_back(ExecEvent{kind, i, m_states[i], Clock::now()});
+        wake_locked();
+        return ++m_queued;
     }
 
     const std::vector<ExecStep>& m_steps;
@@ -355,6 +332,10 @@ private:
     bool m_canceled = false;
     CancelLevel m_forwarded = CancelLevel::none;
     std::exception_ptr m_event_error;
+    std::vector<ExecEvent> m_events;  // queued for the coordinating thread
+    std::uint64_t m_queued = 0;       // events queued so far
+    std::uint64_t m_delivered = 0;    // events delivered so far
+    bool m_poll_failed = false;       // the coordinator waits on m_cv instead of poll()
     int m_wake = -1;
 };
 
