@@ -28,6 +28,7 @@ public:
 
     std::string location() const override { return m_config.url(); }
     void initialize(const State& state) override;
+    void check_fits(const State& state) override;
     State load() override;
     State transact(const std::function<void(State&)>& change) override;
     std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,

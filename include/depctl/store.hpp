@@ -73,6 +73,9 @@ public:
     virtual std::string location() const = 0;
     // Creates the state; refuses (Error{Refused}) if one exists there already.
     virtual void initialize(const State& state) = 0;
+    // Refuses (Error{Refused}), writing nothing, a state this backend could not store
+    // (etcd: an environment over the request limit). Lets a caller refuse before it starts.
+    virtual void check_fits(const State& state) { (void)state; }
     virtual State load() = 0;
     // Read-modify-write under the exclusive state lock: runs `change` on the current state,
     // validates the result and commits it atomically. Nothing is written if `change` throws

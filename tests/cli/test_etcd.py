@@ -262,6 +262,30 @@ class EtcdBackend(DepctlTestCase):
         self.assertIn("service-19999-of-the-large-production-environment", result.stdout)
         self.assertEqual(self.json("deployment", "list", "-e", "production"), [])
 
+    def test_migrate_of_an_environment_too_large_for_etcd_writes_nothing(self):
+        # Issue #14 item 4: all or nothing, refused before any history key is copied.
+        file_mode = {"DEPCTL_STATE": ""}
+        self.ok("init", "--project", "big", env=file_mode)
+        self.ok("environment", "create", "production", env=file_mode)
+        self.ok("service", "create", "api", "--type", "application", "--deploy", "true", "-e", "production", env=file_mode)
+        self.ok("environment", "deploy", "--version", "v1", "--yes", "-e", "production", env=file_mode)
+        state = self.state_from_file()
+        env = state["environments"][0]
+        template = env["services"][0]
+        for i in range(80):  # 48 KB of random hex each: ~1.9 MB even compressed
+            service = copy.deepcopy(template)
+            service["id"] = f"svc_{i:012d}"
+            service["name"] = f"noisy-{i}"
+            service["deploy"] = "echo " + os.urandom(24 * 1024).hex()
+            env["services"].append(service)
+        with open(self.state_path, "w") as f:
+            json.dump(state, f)
+        result = self.run_depctl("state", "migrate", "--to", self.etcd.url(self.etcd_prefix), env=file_mode)
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn('error: environment "production" takes ', result.stderr)
+        self.assertIn("nothing was written", result.stderr)
+        self.assertEqual(self.client.range_prefix(self.etcd_prefix + "/"), [], "migrate left keys behind")
+
     def big_environment(self, count):
         file_mode = {"DEPCTL_STATE": ""}
         self.ok("init", "--project", "big", env=file_mode)

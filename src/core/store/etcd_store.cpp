@@ -9,6 +9,7 @@
 
 #include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
+#include "depctl/names.hpp"
 #include "depctl/validate.hpp"
 #include "util/deflate.hpp"
 
@@ -24,6 +25,9 @@ constexpr std::size_t k_single_txn_bytes = 1024 * 1024;
 // environment's value plus the record) stays under etcd's request limit.
 constexpr std::size_t k_inline_record_bytes = 256 * 1024;
 constexpr std::size_t k_compress_from = 1024;
+// One environment's key and value, with room for the txn around them, under etcd's
+// default --max-request-bytes (1.5 MiB).
+constexpr std::size_t k_max_value_bytes = 1536 * 1024 - 16 * 1024;
 constexpr std::string_view k_zlib_marker = "depctl-zlib:";
 constexpr std::size_t k_max_environment_bytes = std::size_t{1} << 30;  // as a state file
 constexpr std::chrono::milliseconds k_first_backoff{10};
@@ -239,6 +243,22 @@ void EtcdStore::initialize(const State& state) {
                    {{TxnOp::Kind::put, project_key, values.at(project_key), "", 0}})
              .succeeded) {
         throw refuse();
+    }
+}
+
+void EtcdStore::check_fits(const State& state) {
+    const auto values = split_state(state, m_config.prefix);
+    for (const auto& env : state.environments) {
+        const std::string k = key("env/" + env.id);
+        const std::size_t bytes = k.size() + values.at(k).size();
+        if (bytes <= k_max_value_bytes) continue;
+        throw Error(ErrorKind::Refused,
+                    "environment " + show_name(env.name) + " takes " + std::to_string(bytes) +
+                        " bytes compressed, more than one etcd request may carry (" +
+                        std::to_string(k_max_value_bytes) + ")",
+                    "nothing was written; shorten its services' commands and environment "
+                    "variables, split it, or raise etcd's --max-request-bytes (docs/etcd.md, "
+                    "Limits)");
     }
 }
 

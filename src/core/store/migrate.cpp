@@ -36,6 +36,9 @@ MigrationReport migrate_state(StateStore& from, StateStore& to) {
                     "migrate into an empty location (a new etcd prefix or state file)");
     }
 
+    // All or nothing: a state the target cannot hold is refused before any history is
+    // copied (issue #14 item 4), so no stray keys are left behind.
+    to.check_fits(state);
     MigrationReport report{state.project.name, state.environments.size(), 0};
     for (const auto& env : state.environments) {
         const auto records = from.list_history(env.id);
