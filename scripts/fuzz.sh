@@ -16,7 +16,7 @@ build=${DEPCTL_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${DEPCTL_FUZZ_SECONDS:-60}
 jobs=${DEPCTL_FUZZ_JOBS:-$(nproc)}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(state cli)
+[ ${#targets[@]} -gt 0 ] || targets=(state cli history)
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DDEPCTL_FUZZ=ON >/dev/null
