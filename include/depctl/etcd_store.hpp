@@ -39,8 +39,8 @@ public:
     bool commit_deployment(const std::string& environment_id, const nlohmann::json& record,
                            const std::function<void(State&)>& change,
                            std::int64_t fencing_token) override;
-    void put_running_record(const std::string& environment_id,
-                            const nlohmann::json& record) override;
+    void put_running_record(const std::string& environment_id, const nlohmann::json& record,
+                            std::size_t reserve) override;
     std::optional<nlohmann::json> running_record(const std::string& environment_id) override;
     void clear_running_record(const std::string& environment_id) override;
     // Reads newest first and stops at `filter.newest`; skips records without the text.

@@ -20,8 +20,11 @@ public:
     std::optional<LockHolder> environment_lock_holder(const std::string& environment_id) override;
     void append_history(const std::string& environment_id, const nlohmann::json& record) override;
     std::vector<nlohmann::json> list_history(const std::string& environment_id) override;
-    void put_running_record(const std::string& environment_id,
-                            const nlohmann::json& record) override;
+    bool commit_deployment(const std::string& environment_id, const nlohmann::json& record,
+                           const std::function<void(State&)>& change,
+                           std::int64_t fencing_token) override;
+    void put_running_record(const std::string& environment_id, const nlohmann::json& record,
+                            std::size_t reserve) override;
     std::optional<nlohmann::json> running_record(const std::string& environment_id) override;
     void clear_running_record(const std::string& environment_id) override;
     // Skips lines without filter.containing before parsing them, reading from the end.

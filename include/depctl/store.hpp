@@ -100,7 +100,9 @@ public:
     // commits `change`, only while the environment's lock acquired with `fencing_token` is
     // still held. Returns false, having written neither, when it is not (etcd: one txn that
     // also compares the lock key's create revision). The default writes one after the
-    // other: the file store's lock is the kernel's, held until the process dies.
+    // other: the file store's lock is the kernel's, held until the process dies. When a
+    // write fails, throws with what could not be written (DESIGN §9 "Failure while
+    // recording"; the file store also leaves the outcome in the RUNNING record).
     virtual bool commit_deployment(const std::string& environment_id, const nlohmann::json& record,
                                    const std::function<void(State&)>& change,
                                    std::int64_t fencing_token) {
@@ -122,9 +124,12 @@ public:
 
     // The record of the deployment under way (status RUNNING), kept while it runs and
     // cleared when its outcome is recorded: the next lock holder that finds one knows
-    // that its deployer died (DESIGN §9 "Honest status").
-    virtual void put_running_record(const std::string& environment_id,
-                                    const nlohmann::json& record) = 0;
+    // that its deployer died (DESIGN §9 "Honest status"). `reserve`: bytes to keep
+    // allocated for the same deployment's final record, so that it can still be put here
+    // when the disk is full (DESIGN §9 "Failure while recording"; the file store pads the
+    // file with spaces and overwrites it in place; etcd ignores it).
+    virtual void put_running_record(const std::string& environment_id, const nlohmann::json& record,
+                                    std::size_t reserve) = 0;
     virtual std::optional<nlohmann::json> running_record(const std::string& environment_id) = 0;
     virtual void clear_running_record(const std::string& environment_id) = 0;
 

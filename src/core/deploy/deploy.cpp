@@ -8,6 +8,7 @@
 
 #include "core/deploy/execution.hpp"
 #include "core/deploy/interrupted.hpp"
+#include "core/deploy/record_outcome.hpp"
 #include "core/deploy/step_runner.hpp"
 #include "core/record/history_record.hpp"
 #include "depctl/build_cache.hpp"
@@ -27,6 +28,10 @@ namespace fs = std::filesystem;
 
 // How many of the newest deployments the duration estimates look at.
 constexpr std::size_t k_estimate_records = 3;
+// Room kept for a deployment's final record (DESIGN §9 "Failure while recording"), generously:
+// a service with two steps takes ~350 bytes of it.
+constexpr std::size_t k_record_reserve = 16 * 1024;
+constexpr std::size_t k_record_reserve_per_service = 1024;
 
 std::string resolve_version(const std::optional<std::string>& explicit_version,
                             const fs::path& project_dir) {
@@ -229,7 +234,10 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
                          request.parallelism);
     record.set_rollback(request.rollback);
-    store.put_running_record(op.env.id, record.record().to_json());
+    // Room for the final record, so that a disk that fills up meanwhile cannot lose it.
+    store.put_running_record(
+        op.env.id, record.record().to_json(),
+        k_record_reserve + k_record_reserve_per_service * op.plan.services.size());
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 
@@ -250,11 +258,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
     // The final write is conditional on the lock (DESIGN §9 "Fencing"): a loss that the
     // keep-alive has not seen yet still refuses it.
-    if (lock->lost() || !store.commit_deployment(
-                            op.env.id, record.record().to_json(),
-                            [&](State& s) { record.apply_to(s); }, lock->fencing_token()))
+    if (lock->lost() || !record_outcome(store, record.record(), lock->fencing_token()))
         return {record_lock_lost(store, op.env.id, record.record()), exit_code_of(ErrorKind::Busy)};
-    store.clear_running_record(op.env.id);
 
     return outcome_of(record.record());
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/record/apply_record.hpp"
 #include "depctl/error.hpp"
 
 namespace depctl {
@@ -26,6 +27,24 @@ std::vector<std::string> logs_left(const fs::path& dir) {
     }
     std::sort(names.begin(), names.end());
     return names;
+}
+
+bool in_history(StateStore& store, const std::string& environment_id, const std::string& id) {
+    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + id + "\"", 8}))
+        if (r.value("id", "") == id) return true;
+    return false;
+}
+
+// The record of a deployment that ran to its end but could not write all of it (disk
+// full, etcd refused): into the history unless it got there, into the state again (that
+// changes nothing when the state took it), then cleared.
+std::string finish_recording(StateStore& store, const std::string& environment_id,
+                             const nlohmann::json& stored) {
+    const DeploymentRecord record = DeploymentRecord::from_json(stored);
+    if (!in_history(store, environment_id, record.id)) store.append_history(environment_id, stored);
+    store.transact([&](State& s) { apply_record_to_state(record, s); });
+    store.clear_running_record(environment_id);
+    return record.id;
 }
 
 }  // namespace
@@ -63,12 +82,13 @@ std::string record_interrupted(StateStore& store, const std::string& environment
     if (!running || !running->is_object()) return {};
     const std::string id = running->value("id", "");
     if (id == found_by) return {};
+    // A finished deployment whose recording failed (record_outcome.hpp): finished now.
+    if (running->value("status", "") != to_string(DeploymentStatus::running))
+        return finish_recording(store, environment_id, *running);
     // Killed after its record was appended but before this one was cleared: recorded.
-    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + id + "\"", 8})) {
-        if (r.value("id", "") == id) {
-            store.clear_running_record(environment_id);
-            return {};
-        }
+    if (in_history(store, environment_id, id)) {
+        store.clear_running_record(environment_id);
+        return {};
     }
     DeploymentRecord record;
     try {
@@ -105,10 +125,8 @@ DeploymentRecord record_lock_lost(StateStore& store, const std::string& environm
         "deployer may hold the lock";
     // The new holder may already have recorded this deployment INTERRUPTED (it found its
     // running record, which is then no longer ours to clear): recorded once.
-    bool recorded = false;
-    for (const auto& r : store.query_history(environment_id, {"\"id\":\"" + record.id + "\"", 8}))
-        recorded = recorded || r.value("id", "") == record.id;
-    if (!recorded) store.append_history(environment_id, record.to_json());
+    if (!in_history(store, environment_id, record.id))
+        store.append_history(environment_id, record.to_json());
     return record;
 }
 

@@ -36,7 +36,9 @@ std::unique_ptr<StepsLock> take_steps_lock(const StateStore& store,
 // Under the environment lock: if the store holds a RUNNING record of another deployment,
 // its deployer died or lost the lock before recording an outcome. Appends it to the
 // history as INTERRUPTED, with what is known (who, when, version, the step logs it left
-// on this machine), and clears it. Returns the id of that deployment, or "".
+// on this machine), and clears it. A RUNNING record that holds a finished deployment's
+// outcome (its deployer could not write it all, record_outcome.hpp) is recorded as it is,
+// history and state. Returns the id of that deployment, or "".
 std::string record_interrupted(StateStore& store, const std::string& environment_id,
                                const std::string& found_by);
 

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include "depctl/error.hpp"
@@ -67,16 +69,24 @@ public:
         m_fd = open_regular(log_path, O_WRONLY | O_CREAT | O_APPEND);
     }
     ~OutputRouter() noexcept {
-        // Secret values are replaced before a byte reaches the log or the terminal.
         try {
-            write_masked(m_masker.finish());
-            flush();
+            finish();  // secret values are replaced before a byte reaches the log or terminal
         } catch (...) {
             // An observer that throws (a closed terminal, out of memory) loses the last
             // line; the step's outcome and its log still count, and a throw out of a
             // destructor, during an unwind or not, would end the process.
         }
         ::close(m_fd);
+    }
+    // Writes what the masker held back (secret values are replaced before a byte reaches
+    // the log or the terminal). Returns "" when the log holds every byte, else why not.
+    std::string finish() {
+        if (!m_finished) {
+            m_finished = true;
+            write_masked(m_masker.finish());
+            flush();
+        }
+        return m_write_error;
     }
     OutputRouter(const OutputRouter&) = delete;
     OutputRouter& operator=(const OutputRouter&) = delete;
@@ -92,14 +102,19 @@ public:
 
 private:
     void write_masked(std::string_view chunk) {
-        std::string_view rest = chunk;
+        std::string_view rest = m_write_error.empty() ? chunk : std::string_view();
         while (!rest.empty()) {
             const ssize_t n = ::write(m_fd, rest.data(), rest.size());
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                break;  // a full disk must not kill the deploy; the step's status still counts
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                // A full disk does not stop the step, but its report says the log is cut
+                // (DESIGN §9 "Failure while recording"): nothing more is written to it.
+                m_write_error = std::string(n < 0 ? std::strerror(errno) : "nothing written") +
+                                " after " + std::to_string(m_written) + " bytes";
+                break;
             }
             rest.remove_prefix(static_cast<std::size_t>(n));
+            m_written += static_cast<std::uint64_t>(n);
         }
         if (!m_follow) return;
         m_partial.append(chunk);
@@ -123,6 +138,9 @@ private:
     SecretMasker m_masker;
     int m_fd = -1;
     std::string m_partial;
+    bool m_finished = false;
+    std::uint64_t m_written = 0;
+    std::string m_write_error;  // the first failed write to the log; "" = none
 };
 
 }  // namespace
@@ -197,6 +215,13 @@ StepReport StepRunner::run_command(std::size_t step, const std::string& command,
     report.log_path = log_path.string();
     report.attempts = 1;
     if (!result.error.empty()) output.note("depctl: " + result.error + "\n");
+    if (const std::string cut = output.finish(); !cut.empty()) {
+        // Never SUCCEEDED with a truncated log: a step whose output is lost is not verified.
+        if (report.status == StepStatus::succeeded) report.status = StepStatus::failed;
+        report.error = (report.error.empty() ? "" : report.error + "; ") + "its log " +
+                       log_path.string() + " could not be written completely (" + cut +
+                       "); the command exited with code " + std::to_string(result.exit_code);
+    }
     return report;
 }
 

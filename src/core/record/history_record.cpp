@@ -161,28 +161,4 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                                .count();
 }
 
-void HistoryRecord::apply_to(State& state) const {
-    Environment* env = state.find_environment_by_id(m_plan.environment_id);
-    if (!env) return;  // deleted while deploying: the history record still tells the story
-    // By id through one index: a scan per planned service was quadratic in the size of
-    // the environment, at the end of every deploy.
-    std::unordered_map<std::string_view, Service*> by_id;
-    by_id.reserve(env->services.size());
-    for (Service& s : env->services) by_id.emplace(s.id, &s);
-    for (std::size_t i = 0; i < m_plan.services.size(); ++i) {
-        const auto found = by_id.find(m_plan.services[i].service.id);
-        Service* service = found == by_id.end() ? nullptr : found->second;
-        const ServiceStatus status = m_service_status[i];
-        if (!service || status == ServiceStatus::not_started) continue;
-        // A service keeps the version it last deployed successfully; a failure only changes
-        // its status, so `environment status` can show a mixed-version environment honestly.
-        if (status == ServiceStatus::deployed) service->current.version = m_record.version;
-        if (status == ServiceStatus::stopped && service->current.version.empty())
-            continue;  // never deployed
-        service->current.status = std::string(to_string(status));
-        service->current.updated_at = m_record.finished_at;
-        service->current.deployment_id = m_record.id;
-    }
-}
-
 }  // namespace depctl

@@ -1,4 +1,4 @@
-// Builds the history record of one deployment (DESIGN §5) and applies it to the state.
+// Builds the history record of one deployment (DESIGN §5); record/apply_record.hpp applies it.
 #pragma once
 
 #include <chrono>
@@ -24,9 +24,6 @@ public:
     void set_rollback(bool rollback) { m_record.rollback = rollback; }
     void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok,
                 bool canceled);
-    // Sets each deployed service's current version and status (by id; renamed or deleted
-    // services are handled gracefully).
-    void apply_to(State& state) const;
     const DeploymentRecord& record() const { return m_record; }
 
 private:

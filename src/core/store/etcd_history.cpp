@@ -155,7 +155,8 @@ std::vector<json> EtcdStore::query_history(const std::string& environment_id,
 }
 
 // PREFIX/running/<env-id>: the record of the deployment under way.
-void EtcdStore::put_running_record(const std::string& environment_id, const json& record) {
+void EtcdStore::put_running_record(const std::string& environment_id, const json& record,
+                                   std::size_t /*reserve: a file-store concern*/) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     m_client->put(key("running/" + environment_id), record.dump());

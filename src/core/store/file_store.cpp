@@ -1,8 +1,12 @@
 #include "depctl/file_store.hpp"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
@@ -13,6 +17,32 @@ namespace depctl {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Writes `text` over the start of the file at `path` and blanks the rest with spaces,
+// allocating nothing when the file is at least that long (a full disk). Not atomic: a
+// crash in the middle leaves an unreadable record, which reads as one without an outcome.
+bool overwrite_in_place(const fs::path& path, std::string_view text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat info {};
+    bool ok = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+              static_cast<std::size_t>(info.st_size) >= text.size();
+    if (ok) {
+        std::string bytes(text);
+        bytes.resize(static_cast<std::size_t>(info.st_size), ' ');
+        std::size_t done = 0;
+        while (ok && done < bytes.size()) {
+            const ssize_t n =
+                ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR) continue;
+            ok = n > 0;
+            if (ok) done += static_cast<std::size_t>(n);
+        }
+        ok = ok && ::fsync(fd) == 0;
+    }
+    ::close(fd);
+    return ok;
+}
 
 constexpr const char* k_history_header = R"({"depctl_history":1})";
 
@@ -197,13 +227,56 @@ std::vector<nlohmann::json> FileStore::query_history(const std::string& environm
     return records;
 }
 
-// <dir>/running/<env-id>.json: the record of the deployment under way.
-void FileStore::put_running_record(const std::string& environment_id,
-                                   const nlohmann::json& record) {
+// DESIGN §9 "Failure while recording": the outcome goes first where the next lock holder
+// looks, over the RUNNING record (into the room reserved for it when the deployment
+// started, so this works on a full disk), then the history and the state, each tried
+// whatever became of the other. The next deploy or stop finishes what failed here.
+bool FileStore::commit_deployment(const std::string& environment_id, const nlohmann::json& record,
+                                  const std::function<void(State&)>& change,
+                                  std::int64_t /*fencing_token: flock cannot be lost*/) {
+    bool staged = true;
+    try {
+        put_running_record(environment_id, record, 0);
+    } catch (const std::exception&) {
+        staged = false;
+    }
+    std::string failed;
+    try {
+        append_history(environment_id, record);
+    } catch (const std::exception& e) {
+        failed = std::string("writing the history: ") + e.what();
+    }
+    try {
+        transact(change);
+    } catch (const std::exception& e) {
+        failed += (failed.empty() ? "" : "; ") + std::string("writing the state: ") + e.what();
+    }
+    if (failed.empty()) return true;
+    throw Error(ErrorKind::Io, failed,
+                staged ? "free some space: the next deploy or stop of this environment finishes "
+                         "the recording before its first step"
+                       : "free some space: the next deploy or stop of this environment records "
+                         "it as INTERRUPTED; the versions above are what runs");
+}
+
+// <dir>/running/<env-id>.json: the record of the deployment under way, followed by
+// `reserve` spaces (JSON ignores them): blocks the final record can be written into when
+// the disk is full.
+void FileStore::put_running_record(const std::string& environment_id, const nlohmann::json& record,
+                                   std::size_t reserve) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     ensure_directory(m_dir / "running");
-    write_file_atomic(m_dir / "running" / (environment_id + ".json"), record.dump());
+    const fs::path path = m_dir / "running" / (environment_id + ".json");
+    std::string text = record.dump();
+    const std::size_t length = text.size();
+    text.append(reserve, ' ');
+    try {
+        write_file_atomic(path, text);
+    } catch (const std::exception&) {
+        // No room for a new file: over the old one, in the blocks it holds.
+        if (!overwrite_in_place(path, std::string_view(text).substr(0, length))) throw;
+    }
 }
 
 std::optional<nlohmann::json> FileStore::running_record(const std::string& environment_id) {
