@@ -219,6 +219,7 @@ std::optional<json> EtcdClient::post(const std::string& path, const std::string&
     const std::size_t count = m_config.endpoints.size();
     const std::size_t first = m_preferred.load();
     for (std::size_t attempt = 0; attempt < count; ++attempt) {
+        m_resent = !failures.empty();
         const std::size_t index = (first + attempt) % count;
         const std::string& endpoint = m_config.endpoints[index];
         const HttpResponse response = m_http.perform(request_to(endpoint, path, payload));
@@ -327,9 +328,11 @@ TxnResult EtcdClient::txn(const std::vector<Compare>& compares, const std::vecto
     for (const auto& op : failure) failure_list.push_back(op_to_json(op));
     body["failure"] = failure_list;
 
+    m_resent = false;
     const json reply = call("/v3/kv/txn", body);
     TxnResult result;
     result.succeeded = reply.value("succeeded", false);
+    result.resent = m_resent;
     if (const auto it = reply.find("responses"); it != reply.end() && it->is_array()) {
         for (const auto& response : *it) {
             if (response.contains("response_range"))

@@ -66,6 +66,9 @@ struct RangeResult {
 
 struct TxnResult {
     bool succeeded = false;
+    // The request was sent again to another member after one failed without an answer: the
+    // first may have been applied, so a failed compare may be this very txn (ambiguous).
+    bool resent = false;
     std::vector<RangeResult> ranges;  // results of the range ops of the branch taken, in order
 };
 
@@ -106,6 +109,7 @@ private:
     EtcdConfig m_config;
     HttpClient m_http;
     std::atomic<std::size_t>& m_preferred;  // index of the endpoint that answered last
+    bool m_resent = false;                  // the last post() needed more than one member
     std::string m_token;                    // with DEPCTL_ETCD_USER
 };
 

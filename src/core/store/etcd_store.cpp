@@ -266,6 +266,27 @@ State EtcdStore::load() {
     return assemble_state(read_snapshot(*m_client, m_config.prefix), m_config.prefix, location());
 }
 
+namespace {
+
+// Runs `change`. After an attempt whose txn was sent to a second member (the first failed
+// without an answer), a refusal may be this change meeting itself ("a service named X
+// already exists"): said as uncertain, exit 6, rather than as a plain refusal.
+void apply_change(const std::function<void(State&)>& change, State& state, bool maybe_ours) {
+    try {
+        change(state);
+    } catch (const Error& e) {
+        if (!maybe_ours || e.kind() != ErrorKind::Refused) throw;
+        throw Error(ErrorKind::Unreachable,
+                    std::string("etcd may have made this change already (a member stopped "
+                                "answering during the write and the request was sent to "
+                                "another, which then found: ") +
+                        e.what() + ")",
+                    "look at the state (e.g. `depctl service list`) before running it again");
+    }
+}
+
+}  // namespace
+
 State EtcdStore::transact(const std::function<void(State&)>& change) {
     return *commit(change, nullptr);
 }
@@ -288,11 +309,12 @@ std::optional<State> EtcdStore::commit(const std::function<void(State&)>& change
     auto backoff = k_first_backoff;
     Writes writes;  // of the last attempt that lost its compare
     State state;
+    bool maybe_ours = false;  // an earlier attempt may have landed (TxnResult::resent)
     for (int attempt = 1;; ++attempt) {
         const Snapshot snapshot = read_snapshot(*m_client, m_config.prefix);
         if (final ? landed(*m_client, writes) : already_written(snapshot, writes)) return state;
         state = assemble_state(snapshot, m_config.prefix, location());
-        change(state);
+        apply_change(change, state, maybe_ours);
         validate_state(state, ErrorKind::Refused);
 
         writes = diff(snapshot, split_state(state, m_config.prefix));
@@ -311,6 +333,7 @@ std::optional<State> EtcdStore::commit(const std::function<void(State&)>& change
         if (writes.ops.empty()) return state;
         const TxnResult result = m_client->txn(writes.compares, writes.ops, failure);
         if (result.succeeded) return state;
+        maybe_ours = maybe_ours || result.resent;
         if (final && !holds_lock(result, final->fencing_token)) return std::nullopt;
 
         // Someone committed in between: run the change again on their result.
