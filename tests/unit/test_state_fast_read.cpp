@@ -60,6 +60,38 @@ TEST_CASE("fast state reader: reads what the tree reads") {
     CHECK(serialize_state(*from_compact) == bytes);
 }
 
+TEST_CASE("fast state reader: numbers read as the tree reads them") {
+    State state = full_state();
+    Service& api = state.environments[0].services[1];
+    api.retries = 3;
+    api.build_timeout_s = 600;
+    api.deploy_timeout_s = 7 * 24 * 3600;
+    api.health.attempts = 60;
+    api.health.interval_s = 0.25;
+    api.health.connect_timeout_s = 1e-3;
+    api.health.timeout_s = 2.0;
+    api.health.start_period_s = 90.5;
+    REQUIRE_FALSE(state.environments[0].stages.empty());
+    state.environments[0].stages[0].max_parallel = 4;
+    const std::string bytes = serialize_state(state);
+    const auto fast = read_state_fast(bytes);
+    REQUIRE(fast.has_value());
+    CHECK(serialize_state(*fast) == bytes);
+    // Spellings the writer never uses but JSON allows: exponents, a whole number as a float.
+    for (const char* text : {"1.5E2", "150.0", "15e1", "1500e-1", "0.150e3"}) {
+        nlohmann::json doc = nlohmann::json::parse(bytes);
+        std::string edited = doc.dump(2);
+        const std::string from = "\"interval_s\": 0.25";
+        const auto at = edited.find(from);
+        REQUIRE(at != std::string::npos);
+        edited.replace(at, from.size(), std::string("\"interval_s\": ") + text);
+        const auto read = read_state_fast(edited);
+        INFO(text);
+        REQUIRE(read.has_value());
+        CHECK(serialize_state(*read) == serialize_state(tree_read(edited)));
+    }
+}
+
 TEST_CASE("fast state reader: leaves whatever it does not fully understand to the tree") {
     const nlohmann::json doc = nlohmann::json::parse(serialize_state(full_state()));
     auto with = [&](const std::function<void(nlohmann::json&)>& change) {
@@ -69,10 +101,17 @@ TEST_CASE("fast state reader: leaves whatever it does not fully understand to th
     };
     // Each of these is read by the tree (where it may be fine or an error), never half-read here.
     CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) { d["unknown"] = 1; })));
+    // Numbers outside the model's limits, or a fraction where a whole number belongs.
     CHECK_FALSE(read_state_fast(
-        with([](nlohmann::json& d) { d["environments"][0]["services"][0]["retries"] = 2; })));
-    CHECK_FALSE(read_state_fast(with(
-        [](nlohmann::json& d) { d["environments"][0]["services"][1]["health"]["attempts"] = 3; })));
+        with([](nlohmann::json& d) { d["environments"][0]["services"][0]["retries"] = 101; })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) {
+        d["environments"][0]["services"][1]["health"]["attempts"] = 2.5;
+    })));
+    CHECK_FALSE(read_state_fast(with([](nlohmann::json& d) {
+        d["environments"][0]["services"][1]["health"]["timeout_s"] = 0;
+    })));
+    CHECK_FALSE(read_state_fast(
+        with([](nlohmann::json& d) { d["environments"][0]["services"][0]["retries"] = "2"; })));
     CHECK_FALSE(read_state_fast(
         with([](nlohmann::json& d) { d["environments"][0]["services"][0]["build"] = nullptr; })));
     CHECK_FALSE(read_state_fast(

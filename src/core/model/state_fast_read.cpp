@@ -1,9 +1,13 @@
 #include "depctl/state_fast_read.hpp"
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 
 #include "core/model/state_fast_reader.hpp"
+#include "depctl/rules.hpp"
 
 namespace depctl {
 namespace {
@@ -11,6 +15,19 @@ namespace {
 using fast_read::NotFast;
 using fast_read::Reader;
 using fast_read::Seen;
+
+constexpr double k_positive = std::numeric_limits<double>::min();
+constexpr double k_max_seconds = k_max_timeout_s;
+
+// A number within model_json.cpp's limits; one outside them, or a fraction where a whole
+// number belongs, goes to the tree, whose message names the field.
+template <typename T>
+std::optional<T> bounded(Reader& in, double low, double high) {
+    const double value = in.number();
+    if (!(value >= low && value <= high)) throw NotFast{};
+    if (std::is_integral_v<T> && value != std::floor(value)) throw NotFast{};
+    return static_cast<T>(value);
+}
 
 Stage read_stage(Reader& in) {
     Stage stage;
@@ -22,6 +39,8 @@ Stage read_stage(Reader& in) {
             seen.mark(1), stage.name = in.string();
         else if (key == "description")
             seen.mark(2), stage.description = in.string();
+        else if (key == "max_parallel")
+            seen.mark(3), stage.max_parallel = bounded<int>(in, 1, k_max_parallelism);
         else
             throw NotFast{};
     });
@@ -29,7 +48,6 @@ Stage read_stage(Reader& in) {
     return stage;
 }
 
-// Numbers of a health check (attempts, intervals, timeouts) go to the tree.
 HealthCheck read_health(Reader& in) {
     HealthCheck health;
     Seen seen;
@@ -40,6 +58,16 @@ HealthCheck read_health(Reader& in) {
             seen.mark(1), health.cmd = in.string();
         else if (key == "expect")
             seen.mark(2), health.expect = in.string();
+        else if (key == "attempts")
+            seen.mark(3), health.attempts = bounded<int>(in, 1, k_max_attempts);
+        else if (key == "interval_s")
+            seen.mark(4), health.interval_s = bounded<double>(in, k_positive, k_max_seconds);
+        else if (key == "connect_timeout_s")
+            seen.mark(5), health.connect_timeout_s = bounded<double>(in, k_positive, k_max_seconds);
+        else if (key == "timeout_s")
+            seen.mark(6), health.timeout_s = bounded<double>(in, k_positive, k_max_seconds);
+        else if (key == "start_period_s")
+            seen.mark(7), health.start_period_s = bounded<double>(in, k_positive, k_max_seconds);
         else
             throw NotFast{};
     });
@@ -131,9 +159,14 @@ Service read_service(Reader& in) {
             seen.mark(13), s.depends_on = read_strings(in);
         else if (key == "current") {
             seen.mark(14), s.current = read_current(in);
+        } else if (key == "build_timeout_s") {
+            seen.mark(15), s.build_timeout_s = bounded<int>(in, 1, k_max_seconds);
+        } else if (key == "deploy_timeout_s") {
+            seen.mark(16), s.deploy_timeout_s = bounded<int>(in, 1, k_max_seconds);
+        } else if (key == "retries") {
+            seen.mark(17), s.retries = bounded<int>(in, 0, k_max_retries);
         } else {
-            throw NotFast{};  // timeouts and retries (numbers), or a field this reader does not
-                              // know
+            throw NotFast{};  // a field this reader does not know
         }
     });
     if (!seen.has(0) || !seen.has(1) || !seen.has(2) || !seen.has(3)) throw NotFast{};

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -141,7 +143,44 @@ public:
         return value;
     }
 
+    // A JSON number as a double, as the JSON tree gives it (strtod of the token; an integer
+    // of up to 15 digits is exact either way). Anything the grammar refuses goes to the tree.
+    double number() {
+        skip_space();
+        const char* start = m_p;
+        if (m_p < m_end && *m_p == '-') ++m_p;
+        const char* int_start = m_p;
+        while (m_p < m_end && *m_p >= '0' && *m_p <= '9') ++m_p;
+        const std::ptrdiff_t int_digits = m_p - int_start;
+        if (int_digits == 0 || (int_digits > 1 && *int_start == '0')) throw NotFast{};
+        bool plain = true;
+        if (m_p < m_end && *m_p == '.') {
+            plain = false;
+            if (!digits_after(++m_p)) throw NotFast{};
+        }
+        if (m_p < m_end && (*m_p == 'e' || *m_p == 'E')) {
+            plain = false;
+            ++m_p;
+            if (m_p < m_end && (*m_p == '+' || *m_p == '-')) ++m_p;
+            if (!digits_after(m_p)) throw NotFast{};
+        }
+        if (plain && int_digits <= 15) {
+            double value = 0;
+            for (const char* d = int_start; d < m_p; ++d) value = value * 10 + (*d - '0');
+            return *start == '-' ? -value : value;
+        }
+        if (m_p - start > 64) throw NotFast{};
+        char token[65];
+        std::memcpy(token, start, static_cast<std::size_t>(m_p - start));
+        token[m_p - start] = '\0';
+        return std::strtod(token, nullptr);
+    }
+
 private:
+    bool digits_after(const char* from) {
+        while (m_p < m_end && *m_p >= '0' && *m_p <= '9') ++m_p;
+        return m_p > from;
+    }
     void skip_space() {
         while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t')) ++m_p;
     }
