@@ -15,4 +15,8 @@ namespace depctl {
 // error is the reference. The unit tests compare the two on every field and random states.
 std::optional<std::string> write_state_fast(const State& state);
 
+// The definition alone, as `dump()` (no indentation) of that tree without the project's
+// applied_file_sha256 and the services' current: the bytes definition_fingerprint hashes.
+std::optional<std::string> write_definition_compact(const State& state);
+
 }  // namespace depctl

@@ -156,6 +156,28 @@ TEST_CASE("fast state writer: the tree's bytes for random states") {
     }
 }
 
+// What definition_fingerprint hashed before the direct writer: the tree, compact, without
+// the applied file's mark and the services' current.
+static std::string definition_tree_bytes(const State& state) {
+    nlohmann::json doc = to_json(state);
+    doc["project"].erase("applied_file_sha256");
+    for (auto& env : doc["environments"])
+        for (auto& service : env["services"]) service.erase("current");
+    return doc.dump();
+}
+
+TEST_CASE("fast state writer: the definition's compact bytes are the tree's") {
+    CHECK(write_definition_compact(every_field()) == definition_tree_bytes(every_field()));
+    std::mt19937 rng(15);
+    for (int round = 0; round < 100; ++round) {
+        const State state = random_state(rng);
+        INFO("round " << round);
+        REQUIRE(write_definition_compact(state) == definition_tree_bytes(state));
+    }
+    State empty;
+    CHECK(write_definition_compact(empty) == definition_tree_bytes(empty));
+}
+
 TEST_CASE("fast state writer: leaves text that is not UTF-8 to the tree and its error") {
     State state = every_field();
     state.environments[0].services[0].env["BAD"] = "\xff\xfe";

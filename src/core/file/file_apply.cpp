@@ -6,6 +6,7 @@
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/pipeline_file.hpp"
+#include "depctl/state_fast_write.hpp"
 #include "util/sha256.hpp"
 
 namespace depctl {
@@ -50,6 +51,9 @@ Environment adopt(Environment wanted, const Environment* existing) {
 }  // namespace
 
 std::string definition_fingerprint(const State& state) {
+    // The same bytes either way (a unit test compares them); the tree is for what the fast
+    // writer refuses (a string that is not UTF-8), whose error stays the library's.
+    if (const auto bytes = write_definition_compact(state)) return sha256_hex(*bytes);
     nlohmann::json doc = to_json(state);
     doc["project"].erase("applied_file_sha256");
     for (auto& env : doc["environments"])

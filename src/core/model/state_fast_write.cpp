@@ -22,9 +22,18 @@ static_assert(sizeof(Environment) == 232 && sizeof(Stage) == 104 && sizeof(Proje
               "a state field was added: write it in state_fast_write.cpp");
 #endif
 
+// Pretty: dump(2)'s layout. Compact: dump()'s, no whitespace at all. Definition: without
+// what a deployment or an apply records (current, applied_file_sha256).
+enum class Layout { pretty, compact };
+enum class Content { whole, definition };
+
 class Writer {
 public:
-    explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
+    Writer(std::size_t reserve, Layout layout, Content content)
+        : compact_(layout == Layout::compact), definition_(content == Content::definition) {
+        out_.reserve(reserve);
+    }
+    bool definition_only() const { return definition_; }
 
     bool ok() const { return ok_; }
     std::string take() { return std::move(out_); }
@@ -44,7 +53,7 @@ public:
     void key(std::string_view name) {
         item();
         string(name);
-        out_ += ": ";
+        out_ += compact_ ? ":" : ": ";
     }
     void item() {
         if (!first_) out_ += ',';
@@ -90,6 +99,7 @@ public:
 
 private:
     void newline() {
+        if (compact_) return;
         out_ += '\n';
         out_.append(static_cast<std::size_t>(depth_) * 2, ' ');
     }
@@ -131,6 +141,8 @@ private:
     int depth_ = 0;
     bool first_ = true;
     bool ok_ = true;
+    bool compact_;
+    bool definition_;
 };
 
 void write_string_map(Writer& w, const std::map<std::string, std::string>& map) {
@@ -196,7 +208,7 @@ void write_service(Writer& w, const Service& s) {
     w.open('{');
     w.field("build", s.build);
     w.field("build_timeout_s", s.build_timeout_s);
-    if (!s.current.empty()) {
+    if (!s.current.empty() && !w.definition_only()) {
         w.key("current");
         write_current(w, s.current);
     }
@@ -283,7 +295,7 @@ void write_environment(Writer& w, const Environment& e) {
 
 void write_project(Writer& w, const Project& p) {
     w.open('{');
-    w.field("applied_file_sha256", p.applied_file_sha256);
+    if (!w.definition_only()) w.field("applied_file_sha256", p.applied_file_sha256);
     if (!p.enforced_order.empty()) {
         w.key("enforced_order");
         write_strings(w, p.enforced_order);
@@ -295,12 +307,10 @@ void write_project(Writer& w, const Project& p) {
     w.close('}');
 }
 
-}  // namespace
-
-std::optional<std::string> write_state_fast(const State& state) {
+std::optional<std::string> write_state(const State& state, Layout layout, Content content) {
     std::size_t services = 0;
     for (const auto& e : state.environments) services += e.services.size();
-    Writer w(4096 + services * 640);  // about what a service takes; saves the regrowths
+    Writer w(4096 + services * 640, layout, content);  // about a service's size: no regrowths
     w.open('{');
     w.key("environments");
     w.open('[');
@@ -315,9 +325,19 @@ std::optional<std::string> write_state_fast(const State& state) {
     w.integer(state.schema_version);
     w.close('}');
     if (!w.ok()) return std::nullopt;
-    std::string out = w.take();
-    out += '\n';
+    return w.take();
+}
+
+}  // namespace
+
+std::optional<std::string> write_state_fast(const State& state) {
+    auto out = write_state(state, Layout::pretty, Content::whole);
+    if (out) *out += '\n';
     return out;
+}
+
+std::optional<std::string> write_definition_compact(const State& state) {
+    return write_state(state, Layout::compact, Content::definition);
 }
 
 }  // namespace depctl
