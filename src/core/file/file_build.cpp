@@ -3,6 +3,8 @@
 // add_dependency, ...), so a refusal has the CLI's wording; this file only adds where.
 #include <yaml-cpp/yaml.h>
 
+#include <unordered_map>
+
 #include "core/file/file_check.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
@@ -231,18 +233,41 @@ struct Builder {
         return deps;
     }
 
+    // Names in ASCII-folded case (iequals' rule) to the service: one lookup per edge instead
+    // of a scan. A miss goes to find_service, whose refusal and did-you-mean are the CLI's.
+    struct ServiceIndex {
+        Environment& env;
+        std::unordered_map<std::string, Service*> by_folded;
+
+        explicit ServiceIndex(Environment& e) : env(e) {
+            by_folded.reserve(e.services.size());
+            for (auto& service : e.services) by_folded.emplace(folded(service.name), &service);
+        }
+        static std::string folded(std::string_view name) {
+            std::string out(name);
+            for (char& c : out)
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            return out;
+        }
+        Service& find(const std::string& name) {
+            const auto it = by_folded.find(folded(name));
+            return it != by_folded.end() ? *it->second : find_service(env, name);
+        }
+    };
+
     // Edges are added directly and checked once (cycles, later stages); only when that
     // fails are they replayed one by one through add_dependency, to name the culprit.
     void add_dependencies(Environment& env, const std::vector<ServiceSpec>& specs,
                           const std::string& path) {
+        ServiceIndex index(env);
         for (const auto& spec : specs) {
-            Service& service = find_service(env, spec.name);
+            Service& service = index.find(spec.name);
             for (const auto& edge : dependencies(spec.depends_on)) {
                 // Named copies, not a structured binding: clang 14 cannot capture one.
                 const auto& dep = edge.first;
                 const auto& node = edge.second;
                 const std::string p = path + "." + spec.name + ".depends_on";
-                const std::string id = at(w, node, p, [&] { return find_service(env, dep).id; });
+                const std::string id = at(w, node, p, [&] { return index.find(dep).id; });
                 for (const auto& existing : service.depends_on)
                     if (existing == id)
                         refuse_at(w, node, p,
