@@ -80,61 +80,74 @@ std::string command_problem(std::string_view text) {
 
 namespace {
 
-void require(const std::string& problem, const std::string& what, ErrorKind kind) {
-    if (!problem.empty()) throw Error(kind, what + " " + problem);
+// Messages are made only for a refusal: a valid state (every read and every write) builds
+// none, where it used to build one per field checked.
+template <typename What>
+void require(const std::string& problem, const What& what, ErrorKind kind) {
+    if (!problem.empty()) throw Error(kind, what() + " " + problem);
 }
 
-void check_range(const std::optional<int>& value, int low, int high, const std::string& what,
+template <typename What>
+void check_range(const std::optional<int>& value, int low, int high, const What& what,
                  ErrorKind kind) {
     if (value && (*value < low || *value > high))
-        throw Error(kind, what + " " + std::to_string(*value) + " is out of range");
+        throw Error(kind, what() + " " + std::to_string(*value) + " is out of range");
 }
 
-void check_seconds(const std::optional<double>& value, const std::string& what, ErrorKind kind) {
+template <typename What>
+void check_seconds(const std::optional<double>& value, const What& what, ErrorKind kind) {
     if (value && (!std::isfinite(*value) || *value <= 0 || *value > k_max_timeout_s))
-        throw Error(kind, what + " is not a positive number of seconds (at most 7 days)");
+        throw Error(kind, what() + " is not a positive number of seconds (at most 7 days)");
 }
 
 }  // namespace
 
 void validate_service(const Service& s, ErrorKind kind) {
-    const std::string of = " of service " + show_name(s.name);
+    const auto of = [&s] { return " of service " + show_name(s.name); };
+    const auto field = [&of](const char* what) { return [&of, what] { return what + of(); }; };
     const std::pair<const std::string*, const char*> texts[] = {
         {&s.workdir, "the workdir"},         {&s.build, "the build command"},
         {&s.release, "the release command"}, {&s.deploy, "the deploy command"},
         {&s.stop, "the stop command"},       {&s.health.cmd, "the health command"},
     };
-    for (const auto& [text, what] : texts) require(command_problem(*text), what + of, kind);
+    for (const auto& text : texts) require(command_problem(*text.first), field(text.second), kind);
     if (!s.health.http.empty())
-        require(health_url_problem(s.health.http), "the health URL" + of, kind);
+        require(health_url_problem(s.health.http), field("the health URL"), kind);
     if (!s.health.expect.empty())
-        require(health_expect_problem(s.health.expect), "the expected health status" + of, kind);
+        require(health_expect_problem(s.health.expect), field("the expected health status"), kind);
     if (!s.health.http.empty() && !s.health.cmd.empty())
         throw Error(kind, "service " + show_name(s.name) + " has both a health URL and command");
-    check_range(s.health.attempts, 1, k_max_attempts, "health attempts" + of, kind);
-    check_seconds(s.health.interval_s, "the health interval" + of, kind);
-    check_seconds(s.health.connect_timeout_s, "the health connect timeout" + of, kind);
-    check_seconds(s.health.timeout_s, "the health timeout" + of, kind);
-    check_range(s.build_timeout_s, 1, k_max_timeout_s, "the build timeout" + of, kind);
-    check_range(s.deploy_timeout_s, 1, k_max_timeout_s, "the deploy timeout" + of, kind);
-    check_range(s.retries, 0, k_max_retries, "retries" + of, kind);
-    for (const auto& [key, value] : s.env) {
-        require(variable_name_problem(key), "variable " + show_name(key) + of, kind);
-        require(command_problem(value), "the value of variable " + show_name(key) + of, kind);
+    check_range(s.health.attempts, 1, k_max_attempts, field("health attempts"), kind);
+    check_seconds(s.health.interval_s, field("the health interval"), kind);
+    check_seconds(s.health.connect_timeout_s, field("the health connect timeout"), kind);
+    check_seconds(s.health.timeout_s, field("the health timeout"), kind);
+    check_range(s.build_timeout_s, 1, k_max_timeout_s, field("the build timeout"), kind);
+    check_range(s.deploy_timeout_s, 1, k_max_timeout_s, field("the deploy timeout"), kind);
+    check_range(s.retries, 0, k_max_retries, field("retries"), kind);
+    for (const auto& entry : s.env) {
+        const std::string& key = entry.first;
+        require(
+            variable_name_problem(key), [&] { return "variable " + show_name(key) + of(); }, kind);
+        require(
+            command_problem(entry.second),
+            [&] { return "the value of variable " + show_name(key) + of(); }, kind);
     }
     for (const auto& secret : s.secrets) {
-        require(variable_name_problem(secret.key), "secret " + show_name(secret.key) + of, kind);
+        require(
+            variable_name_problem(secret.key),
+            [&] { return "secret " + show_name(secret.key) + of(); }, kind);
         // The source is never shown: a malformed one may be the secret value itself.
         if (!is_secret_source(secret.source)) {
-            throw Error(kind, "secret " + show_name(secret.key) + of +
+            throw Error(kind, "secret " + show_name(secret.key) + of() +
                                   " has an invalid source (not shown; expected env:VARIABLE or "
                                   "file:PATH)");
         }
         if (s.env.count(secret.key))
-            throw Error(kind, "secret " + show_name(secret.key) + of + " is also a plain variable");
+            throw Error(kind,
+                        "secret " + show_name(secret.key) + of() + " is also a plain variable");
     }
     if (!s.current.version.empty())
-        require(version_problem(s.current.version), "the deployed version" + of, kind);
+        require(version_problem(s.current.version), field("the deployed version"), kind);
 }
 
 }  // namespace depctl

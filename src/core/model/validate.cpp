@@ -52,59 +52,73 @@ void check_id(std::unordered_set<std::string>& ids, const std::string& id, const
 
 // The state is written as JSON, which holds UTF-8 only: text that is not must be refused
 // here, by field, rather than fail the write later as an "internal error".
-void check_text(std::string_view text, const std::string& what, ErrorKind kind) {
+// `what` makes the message, only when there is one to give: a valid state builds none.
+template <typename What>
+void check_text(std::string_view text, const What& what, ErrorKind kind) {
     if (!is_valid_utf8(text))
-        throw Error(kind, what + " is not valid UTF-8", "depctl stores text as UTF-8");
+        throw Error(kind, what() + " is not valid UTF-8", "depctl stores text as UTF-8");
+}
+
+// A message of fixed text, then a suffix made on demand (" of service NAME").
+template <typename Suffix>
+auto text_then(const char* text, const Suffix& suffix) {
+    return [text, &suffix] { return text + suffix(); };
+}
+
+void check_service_texts(const Service& s, ErrorKind kind) {
+    const auto of = [&s] { return " of service " + show_name(s.name); };
+    const std::pair<const std::string*, const char*> fields[] = {
+        {&s.id, "the id"},
+        {&s.stage_id, "the stage id"},
+        {&s.workdir, "--workdir"},
+        {&s.build, "--build"},
+        {&s.release, "--release"},
+        {&s.deploy, "--deploy"},
+        {&s.stop, "--stop"},
+        {&s.health.http, "--health-http"},
+        {&s.health.cmd, "--health-cmd"},
+        {&s.health.expect, "--health-expect"},
+        {&s.current.version, "the deployed version"},
+        {&s.current.status, "the status"},
+        {&s.current.updated_at, "updated_at"},
+        {&s.current.deployment_id, "the deployment id"},
+    };
+    for (const auto& field : fields) check_text(*field.first, text_then(field.second, of), kind);
+    for (const auto& entry : s.env) {
+        const std::string& key = entry.first;
+        check_text(key, text_then("a variable name", of), kind);
+        check_text(
+            entry.second, [&] { return "variable " + show_name(key) + of(); }, kind);
+    }
+    for (const auto& secret : s.secrets) {
+        check_text(secret.key, text_then("a secret name", of), kind);
+        check_text(
+            secret.source, [&] { return "secret " + show_name(secret.key) + of(); }, kind);
+    }
+    for (const auto& dep : s.depends_on) check_text(dep, text_then("a depends_on id", of), kind);
 }
 
 void check_texts(const State& state, ErrorKind kind) {
-    check_text(state.project.id, "the project id", kind);
+    const auto none = [] { return std::string(); };
+    check_text(state.project.id, text_then("the project id", none), kind);
     for (const auto& id : state.project.enforced_order)
-        check_text(id, "an enforced_order entry", kind);
+        check_text(id, text_then("an enforced_order entry", none), kind);
     for (const auto& env : state.environments) {
-        const std::string in_env = " of environment " + show_name(env.name);
-        check_text(env.id, "the id" + in_env, kind);
-        check_text(env.pre_deploy, "the pre-deploy hook" + in_env, kind);
-        check_text(env.post_deploy, "the post-deploy hook" + in_env, kind);
-        for (const auto& [type, stage_id] : env.default_stages) {
-            check_text(type, "a default_stages key" + in_env, kind);
-            check_text(stage_id, "a default stage id" + in_env, kind);
+        const auto in_env = [&env] { return " of environment " + show_name(env.name); };
+        check_text(env.id, text_then("the id", in_env), kind);
+        check_text(env.pre_deploy, text_then("the pre-deploy hook", in_env), kind);
+        check_text(env.post_deploy, text_then("the post-deploy hook", in_env), kind);
+        for (const auto& entry : env.default_stages) {
+            check_text(entry.first, text_then("a default_stages key", in_env), kind);
+            check_text(entry.second, text_then("a default stage id", in_env), kind);
         }
         for (const auto& stage : env.stages) {
-            check_text(stage.id, "a stage id" + in_env, kind);
-            check_text(stage.description, "the description of stage " + show_name(stage.name),
-                       kind);
+            check_text(stage.id, text_then("a stage id", in_env), kind);
+            check_text(
+                stage.description,
+                [&] { return "the description of stage " + show_name(stage.name); }, kind);
         }
-        for (const auto& s : env.services) {
-            const std::string of = " of service " + show_name(s.name);
-            const std::pair<const std::string*, const char*> fields[] = {
-                {&s.id, "the id"},
-                {&s.stage_id, "the stage id"},
-                {&s.workdir, "--workdir"},
-                {&s.build, "--build"},
-                {&s.release, "--release"},
-                {&s.deploy, "--deploy"},
-                {&s.stop, "--stop"},
-                {&s.health.http, "--health-http"},
-                {&s.health.cmd, "--health-cmd"},
-                {&s.health.expect, "--health-expect"},
-                {&s.current.version, "the deployed version"},
-                {&s.current.status, "the status"},
-                {&s.current.updated_at, "updated_at"},
-                {&s.current.deployment_id, "the deployment id"},
-            };
-            for (const auto& [value, name] : fields)
-                check_text(*value, std::string(name) + of, kind);
-            for (const auto& [key, value] : s.env) {
-                check_text(key, "a variable name" + of, kind);
-                check_text(value, "variable " + show_name(key) + of, kind);
-            }
-            for (const auto& secret : s.secrets) {
-                check_text(secret.key, "a secret name" + of, kind);
-                check_text(secret.source, "secret " + show_name(secret.key) + of, kind);
-            }
-            for (const auto& dep : s.depends_on) check_text(dep, "a depends_on id" + of, kind);
-        }
+        for (const auto& s : env.services) check_service_texts(s, kind);
     }
 }
 
