@@ -315,7 +315,7 @@ def bench_cli(args, work, results):
     jq_text = f"; `jq . state.json` {median(jq) * 1000:.1f} ms" if jq else ""
     common = f"state.json of {n + 1} services, {size / 1e6:.2f} MB; `depctl --version` {median(version) * 1000:.1f} ms{jq_text}"
     for name, times, cpu, faults, limit in (("stage list", listing, listing_cpu, listing_faults, 10.0),
-                                            ("stage move", move, move_cpu, move_faults, 20.0)):
+                                            ("stage move", move, move_cpu, move_faults, 8.0)):
         m = median(times) * 1000
         results.append({"target": f"CLI: `environment {name}`, 1,000 services (median of {runs})",
                         "limit": f"<= {limit:.0f} ms", "measured": f"{m:.1f} ms", "ratio": m / limit,
