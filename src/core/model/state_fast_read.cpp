@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/model/state_fast_reader.hpp"
+#include "core/model/state_fields.hpp"
 #include "depctl/rules.hpp"
 
 namespace depctl {
@@ -15,9 +16,6 @@ namespace {
 using fast_read::NotFast;
 using fast_read::Reader;
 using fast_read::Seen;
-
-constexpr double k_positive = std::numeric_limits<double>::min();
-constexpr double k_max_seconds = k_max_timeout_s;
 
 // A number within model_json.cpp's limits; one outside them, or a fraction where a whole
 // number belongs, goes to the tree, whose message names the field.
@@ -46,32 +44,6 @@ Stage read_stage(Reader& in) {
     });
     if (!seen.has(0) || !seen.has(1)) throw NotFast{};
     return stage;
-}
-
-HealthCheck read_health(Reader& in) {
-    HealthCheck health;
-    Seen seen;
-    in.object([&](std::string_view key) {
-        if (key == "http")
-            seen.mark(0), health.http = in.string();
-        else if (key == "cmd")
-            seen.mark(1), health.cmd = in.string();
-        else if (key == "expect")
-            seen.mark(2), health.expect = in.string();
-        else if (key == "attempts")
-            seen.mark(3), health.attempts = bounded<int>(in, 1, k_max_attempts);
-        else if (key == "interval_s")
-            seen.mark(4), health.interval_s = bounded<double>(in, k_positive, k_max_seconds);
-        else if (key == "connect_timeout_s")
-            seen.mark(5), health.connect_timeout_s = bounded<double>(in, k_positive, k_max_seconds);
-        else if (key == "timeout_s")
-            seen.mark(6), health.timeout_s = bounded<double>(in, k_positive, k_max_seconds);
-        else if (key == "start_period_s")
-            seen.mark(7), health.start_period_s = bounded<double>(in, k_positive, k_max_seconds);
-        else
-            throw NotFast{};
-    });
-    return health;
 }
 
 std::vector<std::string> read_strings(Reader& in) {
@@ -119,57 +91,106 @@ ServiceCurrent read_current(Reader& in) {
     return current;
 }
 
+// Reads one member into the field of state_fields.hpp's table named by `key`; a key of no
+// field goes to the tree. Required fields are counted so that a missing one does too.
+class FieldReader {
+public:
+    FieldReader(Reader& in, Seen& seen) : m_in(in), m_seen(seen) {}
+
+    // Each call visits the whole table: the field whose name is `key` reads its value.
+    template <typename Fields>
+    void read(std::string_view key, Fields&& visit_table) {
+        m_key = key;
+        m_index = 0;
+        m_matched = false;
+        visit_table(*this);
+        if (!m_matched) throw NotFast{};
+    }
+    // After the object: every required field was there.
+    template <typename Fields>
+    void require_all(Fields&& visit_table) {
+        m_key = {};
+        m_index = 0;
+        m_matched = true;  // read nothing, only count
+        visit_table(*this);
+        for (int bit : m_required_bits)
+            if (bit >= 0 && !m_seen.has(bit)) throw NotFast{};
+    }
+
+    void text(std::string_view name, std::string& value) {
+        if (take(name)) value = m_in.string();
+    }
+    void required(std::string_view name, std::string& value) {
+        note_required();
+        text(name, value);
+    }
+    template <typename T>
+    void number(std::string_view name, std::optional<T>& value, state_fields::Range range) {
+        if (take(name)) value = bounded<T>(m_in, range.low, range.high);
+    }
+    void flag(std::string_view name, bool& value) {
+        if (take(name)) value = m_in.boolean();
+    }
+    template <typename T>
+    void nested(std::string_view name, T& value, state_fields::Presence presence) {
+        if (presence == state_fields::Presence::required) note_required();
+        if (take(name)) read_value(value);
+    }
+
+private:
+    bool take(std::string_view name) {
+        const int bit = m_index++;
+        if (m_matched || name != m_key) return false;
+        m_seen.mark(bit);
+        m_matched = true;
+        return true;
+    }
+    void note_required() {
+        for (int& bit : m_required_bits) {
+            if (bit == m_index) return;
+            if (bit < 0) {
+                bit = m_index;
+                return;
+            }
+        }
+        throw NotFast{};  // more required fields than slots: a table this reader does not know
+    }
+    void read_value(ServiceCurrent& current) { current = read_current(m_in); }
+    void read_value(std::vector<std::string>& items) { items = read_strings(m_in); }
+    void read_value(std::vector<SecretRef>& secrets) { secrets = read_secrets(m_in); }
+    void read_value(std::map<std::string, std::string>& map) {
+        m_in.object([&](std::string_view name) {
+            if (!map.emplace(std::string(name), m_in.string()).second) throw NotFast{};
+        });
+    }
+    void read_value(HealthCheck& health) {
+        Seen seen;
+        FieldReader fields(m_in, seen);
+        m_in.object([&](std::string_view key) {
+            fields.read(key, [&](FieldReader& v) { state_fields::health_fields(health, v); });
+        });
+    }
+    void read_value(ServiceType& type) {
+        const auto parsed = parse_service_type(m_in.string());
+        if (!parsed) throw NotFast{};
+        type = *parsed;
+    }
+
+    Reader& m_in;
+    Seen& m_seen;
+    std::string_view m_key;
+    int m_index = 0;
+    bool m_matched = false;
+    int m_required_bits[6] = {-1, -1, -1, -1, -1, -1};
+};
+
 Service read_service(Reader& in) {
     Service s;
     Seen seen;
-    in.object([&](std::string_view key) {
-        if (key == "id")
-            seen.mark(0), s.id = in.string();
-        else if (key == "name")
-            seen.mark(1), s.name = in.string();
-        else if (key == "type") {
-            seen.mark(2);
-            const auto type = parse_service_type(in.string());
-            if (!type) throw NotFast{};
-            s.type = *type;
-        } else if (key == "stage_id")
-            seen.mark(3), s.stage_id = in.string();
-        else if (key == "skipped")
-            seen.mark(4), s.skipped = in.boolean();
-        else if (key == "workdir")
-            seen.mark(5), s.workdir = in.string();
-        else if (key == "build")
-            seen.mark(6), s.build = in.string();
-        else if (key == "release")
-            seen.mark(7), s.release = in.string();
-        else if (key == "deploy")
-            seen.mark(8), s.deploy = in.string();
-        else if (key == "stop")
-            seen.mark(9), s.stop = in.string();
-        else if (key == "health")
-            seen.mark(10), s.health = read_health(in);
-        else if (key == "env") {
-            seen.mark(11);
-            in.object([&](std::string_view name) {
-                if (!s.env.emplace(std::string(name), in.string()).second) throw NotFast{};
-            });
-        } else if (key == "secrets") {
-            seen.mark(12), s.secrets = read_secrets(in);
-        } else if (key == "depends_on")
-            seen.mark(13), s.depends_on = read_strings(in);
-        else if (key == "current") {
-            seen.mark(14), s.current = read_current(in);
-        } else if (key == "build_timeout_s") {
-            seen.mark(15), s.build_timeout_s = bounded<int>(in, 1, k_max_seconds);
-        } else if (key == "deploy_timeout_s") {
-            seen.mark(16), s.deploy_timeout_s = bounded<int>(in, 1, k_max_seconds);
-        } else if (key == "retries") {
-            seen.mark(17), s.retries = bounded<int>(in, 0, k_max_retries);
-        } else {
-            throw NotFast{};  // a field this reader does not know
-        }
-    });
-    if (!seen.has(0) || !seen.has(1) || !seen.has(2) || !seen.has(3)) throw NotFast{};
+    FieldReader fields(in, seen);
+    const auto table = [&s](FieldReader& v) { state_fields::service_fields(s, v); };
+    in.object([&](std::string_view key) { fields.read(key, table); });
+    fields.require_all(table);
     return s;
 }
 

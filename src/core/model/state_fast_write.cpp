@@ -1,10 +1,12 @@
 // The state written as text directly: one pass over the model into one string. The key order
-// below is the JSON library's (its objects are std::maps: keys sorted by bytes); keep each
-// object's keys sorted when adding a field, and add the field to the unit test's full state.
+// is the JSON library's (its objects are std::maps: keys sorted by bytes). A service's fields
+// come from state_fields.hpp, the table the reader uses too; keep each object's keys sorted
+// when adding a field, and add the field to the unit test's full state.
 #include "depctl/state_fast_write.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/state_fields.hpp"
 #include "depctl/names.hpp"
 
 namespace depctl {
@@ -163,89 +165,88 @@ void write_strings(Writer& w, const std::vector<std::string>& items) {
     w.close(']');
 }
 
-void write_health(Writer& w, const HealthCheck& h) {
-    w.open('{');
-    w.field("attempts", h.attempts);
-    w.field("cmd", h.cmd);
-    w.field("connect_timeout_s", h.connect_timeout_s);
-    w.field("expect", h.expect);
-    w.field("http", h.http);
-    w.field("interval_s", h.interval_s);
-    w.field("start_period_s", h.start_period_s);
-    w.field("timeout_s", h.timeout_s);
-    w.close('}');
-}
+// Writes the fields of state_fields.hpp's tables.
+class FieldWriter {
+public:
+    explicit FieldWriter(Writer& w) : w_(w) {}
 
-bool health_set(const HealthCheck& h) {
-    return !h.http.empty() || !h.cmd.empty() || !h.expect.empty() || h.attempts || h.interval_s ||
-           h.connect_timeout_s || h.timeout_s || h.start_period_s;
-}
-
-void write_current(Writer& w, const ServiceCurrent& current) {
-    w.open('{');
-    w.field("deployment_id", current.deployment_id);
-    w.field("status", current.status);
-    w.field("updated_at", current.updated_at);
-    w.field("version", current.version);
-    w.close('}');
-}
-
-void write_secrets(Writer& w, const std::vector<SecretRef>& secrets) {
-    w.open('[');
-    for (const auto& secret : secrets) {
-        w.item();
-        w.open('{');
-        w.key("key");
-        w.string(secret.key);
-        w.key("source");
-        w.string(secret.source);
-        w.close('}');
+    void text(std::string_view name, const std::string& value) { w_.field(name, value); }
+    void required(std::string_view name, const std::string& value) {
+        w_.key(name);
+        w_.string(value);
     }
-    w.close(']');
-}
+    template <typename T>
+    void number(std::string_view name, const std::optional<T>& value, state_fields::Range) {
+        w_.field(name, value);
+    }
+    void flag(std::string_view name, bool value) {
+        if (!value) return;
+        w_.key(name);
+        w_.boolean(true);
+    }
+    void nested(std::string_view name, const ServiceCurrent& current, state_fields::Presence) {
+        if (current.empty() || w_.definition_only()) return;
+        w_.key(name);
+        w_.open('{');
+        w_.field("deployment_id", current.deployment_id);
+        w_.field("status", current.status);
+        w_.field("updated_at", current.updated_at);
+        w_.field("version", current.version);
+        w_.close('}');
+    }
+    void nested(std::string_view name, const std::vector<std::string>& items,
+                state_fields::Presence) {
+        if (items.empty()) return;
+        w_.key(name);
+        write_strings(w_, items);
+    }
+    void nested(std::string_view name, const std::map<std::string, std::string>& map,
+                state_fields::Presence) {
+        if (map.empty()) return;
+        w_.key(name);
+        write_string_map(w_, map);
+    }
+    void nested(std::string_view name, const HealthCheck& health, state_fields::Presence) {
+        if (!health_set(health)) return;
+        w_.key(name);
+        w_.open('{');
+        state_fields::health_fields(health, *this);
+        w_.close('}');
+    }
+    void nested(std::string_view name, const std::vector<SecretRef>& secrets,
+                state_fields::Presence) {
+        if (secrets.empty()) return;
+        w_.key(name);
+        w_.open('[');
+        for (const auto& secret : secrets) {
+            w_.item();
+            w_.open('{');
+            w_.key("key");
+            w_.string(secret.key);
+            w_.key("source");
+            w_.string(secret.source);
+            w_.close('}');
+        }
+        w_.close(']');
+    }
+    void nested(std::string_view name, ServiceType type, state_fields::Presence) {
+        w_.key(name);
+        w_.string(to_string(type));
+    }
+
+private:
+    static bool health_set(const HealthCheck& h) {
+        return !h.http.empty() || !h.cmd.empty() || !h.expect.empty() || h.attempts ||
+               h.interval_s || h.connect_timeout_s || h.timeout_s || h.start_period_s;
+    }
+
+    Writer& w_;
+};
 
 void write_service(Writer& w, const Service& s) {
     w.open('{');
-    w.field("build", s.build);
-    w.field("build_timeout_s", s.build_timeout_s);
-    if (!s.current.empty() && !w.definition_only()) {
-        w.key("current");
-        write_current(w, s.current);
-    }
-    if (!s.depends_on.empty()) {
-        w.key("depends_on");
-        write_strings(w, s.depends_on);
-    }
-    w.field("deploy", s.deploy);
-    w.field("deploy_timeout_s", s.deploy_timeout_s);
-    if (!s.env.empty()) {
-        w.key("env");
-        write_string_map(w, s.env);
-    }
-    if (health_set(s.health)) {
-        w.key("health");
-        write_health(w, s.health);
-    }
-    w.key("id");
-    w.string(s.id);
-    w.key("name");
-    w.string(s.name);
-    w.field("release", s.release);
-    w.field("retries", s.retries);
-    if (!s.secrets.empty()) {
-        w.key("secrets");
-        write_secrets(w, s.secrets);
-    }
-    if (s.skipped) {
-        w.key("skipped");
-        w.boolean(true);
-    }
-    w.key("stage_id");
-    w.string(s.stage_id);
-    w.field("stop", s.stop);
-    w.key("type");
-    w.string(to_string(s.type));
-    w.field("workdir", s.workdir);
+    FieldWriter fields(w);
+    state_fields::service_fields(s, fields);
     w.close('}');
 }
 
