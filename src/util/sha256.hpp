@@ -6,6 +6,10 @@
 
 namespace depctl {
 
-std::string sha256_hex(std::string_view bytes);
+// best: the CPU's SHA instructions when it has them, else portable code (the same digest;
+// portable exists so the tests can compare the two).
+enum class Sha256Impl { best, portable };
+
+std::string sha256_hex(std::string_view bytes, Sha256Impl impl = Sha256Impl::best);
 
 }  // namespace depctl
