@@ -194,34 +194,72 @@ def schedule_services(seed=1):
     return services
 
 
-def schedule_state(services):
+# The same environment with DESIGN §9's round-two knobs: a cap on stage 1 (the data stores
+# roll out two at a time) and mixed edge conditions (a quarter `started`, a quarter
+# `completed`, the rest `healthy`); targets of `completed` edges are JOBs.
+SCHEDULE_MIXED_CAPS = {0: 2}
+
+
+def schedule_mixed_services(seed=1):
+    services = schedule_services(seed)
+    rng = random.Random(seed + 1000)
+    for s in services:
+        s["conditions"] = [rng.choice(("healthy", "healthy", "started", "completed")) for _ in s["deps"]]
+    completed = {d for s in services for d, c in zip(s["deps"], s["conditions"]) if c == "completed"}
+    for s in services:
+        s["job"] = s["index"] in completed
+    return services
+
+
+def schedule_edge(d, condition):
+    """A depends_on entry as the state stores it: a plain id is healthy."""
+    return f"svc_{d:04d}" if condition == "healthy" else {"condition": condition, "id": f"svc_{d:04d}"}
+
+
+def schedule_state(services, caps=None):
     out = []
     for s in services:
-        entry = {"id": f"svc_{s['index']:04d}", "name": f"svc-{s['index']:02d}", "type": "APPLICATION",
-                 "stage_id": f"stg_s{s['stage']}", "depends_on": [f"svc_{d:04d}" for d in s["deps"]]}
+        conditions = s.get("conditions", ["healthy"] * len(s["deps"]))
+        entry = {"id": f"svc_{s['index']:04d}", "name": f"svc-{s['index']:02d}",
+                 "type": "JOB" if s.get("job") else "APPLICATION", "stage_id": f"stg_s{s['stage']}",
+                 "depends_on": [schedule_edge(d, c) for d, c in zip(s["deps"], conditions)]}
         for kind in ("build", "release", "deploy"):
             if kind in s:
                 entry[kind] = f"sleep {s[kind]}"
         if "health" in s:
             entry["health"] = {"cmd": f"sleep {s['health']}"}
         out.append(entry)
+    stage_list = stages(len(SCHEDULE_STAGES))
+    for k, cap in (caps or {}).items():
+        stage_list[k]["max_parallel"] = cap
     return state_doc({"id": "env_sched", "name": "sched", "type": "development",
-                      "stages": stages(len(SCHEDULE_STAGES)), "default_stages": {}, "services": out})
+                      "stages": stage_list, "default_stages": {}, "services": out})
 
 
-def schedule_lower_bound(services, jobs):
-    """max(critical path, total work / parallelism) under DESIGN §5: a build starts at
-    once; a rollout (release -> deploy -> health) starts after its own build, after every
-    service of every earlier stage has finished, and after its dependencies have finished."""
-    finish, stage_end = {}, {}
+def schedule_lower_bound(services, jobs, caps=None):
+    """max(critical path, total work / parallelism) under DESIGN §5 and §9: a build starts
+    at once; a rollout (release -> deploy -> health) starts after its own build, after every
+    service of every earlier stage has finished, and after what each dependency's condition
+    names (healthy, completed: all its steps; started: its deploy step). A stage capped at c
+    ends no sooner than its barrier plus its rollout work / c."""
+    caps = caps or {}
+    finish, started, stage_end, stage_work, stage_barrier = {}, {}, {}, {}, {}
     total = 0.0
     for s in services:  # services are in stage order, dependencies point backwards
         total += sum(s.get(k, 0) for k in STEP_KINDS)
-        barrier = max((stage_end[k] for k in stage_end if k < s["stage"]), default=0.0)
-        start = max([s.get("build", 0), barrier] + [finish[d] for d in s["deps"]])
-        finish[s["index"]] = start + sum(s.get(k, 0) for k in ("release", "deploy", "health"))
-        stage_end[s["stage"]] = max(stage_end.get(s["stage"], 0.0), finish[s["index"]])
-    critical = max(finish.values())
+        k = s["stage"]
+        barrier = max((stage_end[j] for j in stage_end if j < k), default=0.0)
+        stage_barrier[k] = barrier
+        conditions = s.get("conditions", ["healthy"] * len(s["deps"]))
+        waits = [started[d] if c == "started" else finish[d] for d, c in zip(s["deps"], conditions)]
+        start = max([s.get("build", 0), barrier] + waits)
+        started[s["index"]] = start + s.get("release", 0) + s.get("deploy", 0)
+        finish[s["index"]] = started[s["index"]] + s.get("health", 0)
+        stage_work[k] = stage_work.get(k, 0.0) + sum(s.get(x, 0) for x in ("release", "deploy", "health"))
+        stage_end[k] = max(stage_end.get(k, 0.0), finish[s["index"]])
+        if k in caps:
+            stage_end[k] = max(stage_end[k], stage_barrier[k] + stage_work[k] / caps[k])
+    critical = max(stage_end.values())
     return max(critical, total / jobs), critical, total
 
 
@@ -260,6 +298,27 @@ def bench_schedule(args, work, results):
                     "limit": ">= 1.30", "measured": f"{s / p:.2f}", "ratio": 1.30 / (s / p),
                     "detail": f"strict {s:.3f} s (runs {', '.join(f'{t:.3f}' for t in strict)}) / pipelined {p:.3f} s",
                     "command": "depctl environment deploy -e sched -j 8 --services <stage k's services>, once per stage"})
+    bench_schedule_mixed(args, work, results, env, deploy, runs)
+
+
+def bench_schedule_mixed(args, work, results, env, deploy, runs):
+    services = schedule_mixed_services()
+    bound, critical, total = schedule_lower_bound(services, SCHEDULE_JOBS, SCHEDULE_MIXED_CAPS)
+    project = os.path.join(work, "sched-mixed")
+    write_state(project, schedule_state(services, SCHEDULE_MIXED_CAPS))
+    run_timed(deploy + ["--version", "v0"], project, env)  # history for the estimates
+    makespans = [run_timed(deploy + ["--version", f"m{run}"], project, env)[0] for run in range(runs)]
+    m = median(makespans)
+    edges = [c for s in services for c in s["conditions"]]
+    mix = ", ".join(f"{edges.count(c)} {c}" for c in ("healthy", "started", "completed"))
+    detail = (f"edges {mix}; stage 1 capped at {SCHEDULE_MIXED_CAPS[0]}; lower bound {bound:.3f} s = "
+              f"max(critical path with the cap {critical:.3f} s, work {total:.2f} s / {SCHEDULE_JOBS}); "
+              f"makespan median {m:.3f} s (runs {', '.join(f'{t:.3f}' for t in makespans)})")
+    results.append({"target": f"schedule: makespan / lower bound, stage cap and mixed edge conditions, "
+                              f"-j{SCHEDULE_JOBS}",
+                    "limit": "<= 1.05", "measured": f"{m / bound:.3f}", "ratio": m / bound / 1.05,
+                    "detail": detail,
+                    "command": f"depctl environment deploy -e sched -j {SCHEDULE_JOBS} --version V (sched-mixed)"})
 
 
 # ---------------------------------------------------------------------------- CLI latency

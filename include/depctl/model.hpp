@@ -55,6 +55,22 @@ struct HealthCheck {
     bool empty() const { return http.empty() && cmd.empty(); }
 };
 
+// What a dependent waits for on a depends_on edge (DESIGN §9): the other service's health
+// step (the default), its deploy step only (compose's service_started), or every step of it
+// (compose's service_completed_successfully: meant for jobs that run to the end).
+enum class EdgeCondition { healthy, started, completed };
+inline constexpr std::array<EdgeCondition, 3> k_edge_conditions = {
+    EdgeCondition::healthy, EdgeCondition::started, EdgeCondition::completed};
+std::string_view to_string(EdgeCondition condition);                       // "healthy", ...
+std::optional<EdgeCondition> parse_edge_condition(std::string_view text);  // any letter case
+
+// One depends_on edge: the service waited for, by id, and what is waited for.
+struct Dependency {
+    std::string id;
+    EdgeCondition condition = EdgeCondition::healthy;
+    bool operator==(const Dependency&) const = default;
+};
+
 // What the last deployment did to a service; written by the deploy engine.
 struct ServiceCurrent {
     std::string version;
@@ -81,7 +97,7 @@ struct Service {
     std::optional<int> build_timeout_s;
     std::optional<int> deploy_timeout_s;
     std::optional<int> retries;
-    std::vector<std::string> depends_on;  // service ids
+    std::vector<Dependency> depends_on;
     ServiceCurrent current;
 };
 

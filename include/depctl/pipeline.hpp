@@ -101,7 +101,10 @@ Service& create_service(Environment& env, std::string_view name, ServiceType typ
                         const ServiceChanges& options);
 void edit_service(Environment& env, std::string_view name, const ServiceChanges& changes);
 void delete_service(Environment& env, std::string_view name);
-void add_dependency(Environment& env, std::string_view service, std::string_view on);
+// Adds the edge, or changes the condition of an existing one; the same edge with the same
+// condition is refused.
+void add_dependency(Environment& env, std::string_view service, std::string_view on,
+                    EdgeCondition condition = EdgeCondition::healthy);
 void remove_dependency(Environment& env, std::string_view service, std::string_view on);
 
 // Names of the services that depend on `service_id`.

@@ -38,6 +38,8 @@ struct PlannedService {
     bool skipped_but_named = false;
     std::size_t first_rollout_step() const;  // release, else deploy, else health, else stop
     std::size_t last_step() const;
+    // The step a dependent waits for on an edge with this condition; k_no_step for none.
+    std::size_t awaited_step(EdgeCondition condition) const;
 };
 
 struct PlannedStage {

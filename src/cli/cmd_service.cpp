@@ -89,8 +89,12 @@ std::string render_service(const Environment& env, const Service& s) {
                    : !s.health.cmd.empty() ? "cmd " + s.health.cmd
                                            : "-");
     std::string depends;
-    for (const auto& name : view["depends_on"])
-        depends += (depends.empty() ? "" : ", ") + name.get<std::string>();
+    // The default condition goes unsaid, as in the pipeline file's short form.
+    for (const auto& dep : view["dependencies"]) {
+        const std::string condition = dep["condition"].get<std::string>();
+        depends += (depends.empty() ? "" : ", ") + dep["service"].get<std::string>() +
+                   (condition == to_string(EdgeCondition::healthy) ? "" : " (" + condition + ")");
+    }
     row("Depends on:", or_dash(depends));
     std::string vars;
     for (const auto& [key, value] : s.env) vars += (vars.empty() ? "" : " ") + key + "=" + value;
@@ -132,8 +136,27 @@ struct ServiceArgs {
     std::string name;
     std::string type;
     std::string on;
+    EdgeCondition condition = EdgeCondition::healthy;
     ServiceChanges changes;
 };
+
+// --condition of `service depend`: what the dependent waits for (DESIGN §9).
+void add_condition_option(CLI::App& dep, ServiceArgs& args) {
+    dep.add_option_function<std::string>(
+           "--condition",
+           [&args](const std::string& v) {
+               const auto condition = parse_edge_condition(v);
+               if (!condition)
+                   throw CLI::ValidationError(
+                       "--condition",
+                       "unknown condition \"" + v + "\" (healthy, started or completed)");
+               args.condition = *condition;
+           },
+           "What to wait for: healthy (its health step passed; the default), started (its "
+           "deploy step succeeded, health not awaited) or completed (every step of it "
+           "succeeded: for jobs such as migrations)")
+        ->type_name("healthy|started|completed");
+}
 
 }  // namespace
 
@@ -284,28 +307,36 @@ void register_service(CLI::App& app, Invocation& inv) {
     for (const bool add : {true, false}) {
         auto* dep = cmd->add_subcommand(
             add ? "depend" : "undepend",
-            add ? "Make a service wait for another's health (same or earlier stage)"
-                : "Remove a dependency");
+            add ? "Make a service wait for another (same or earlier stage): for its health by "
+                  "default, for its deploy step (--condition started) or for all its steps "
+                  "(--condition completed)"
+                : "Remove a dependency, whatever its condition");
         dep->add_option("name", args->name, "The service that waits")
             ->required()
             ->type_name("SERVICE");
         dep->add_option("--on", args->on, "The service it waits for")
             ->required()
             ->type_name("SERVICE");
-        set_examples(*dep, std::string("  depctl service ") + (add ? "depend" : "undepend") +
-                               " nginx --on php-fpm");
+        if (add) add_condition_option(*dep, *args);
+        set_examples(*dep, add ? "  depctl service depend nginx --on php-fpm\n"
+                                 "  depctl service depend api --on migrate --condition completed\n"
+                                 "  depctl service depend worker --on queue --condition started"
+                               : "  depctl service undepend nginx --on php-fpm");
         on_run(*dep, inv, [&inv, args, add] {
             return mutate_service(
                 inv,
                 [&](Environment& env) {
-                    add ? add_dependency(env, args->name, args->on)
+                    add ? add_dependency(env, args->name, args->on, args->condition)
                         : remove_dependency(env, args->name, args->on);
                     return find_service(env, args->name).id;
                 },
                 [&](const Environment& env, const Service& service) {
-                    return "Service " + show_name(service.name) +
-                           (add ? " now depends on " : " no longer depends on ") +
-                           show_name(find_service(env, args->on).name);
+                    const std::string other = show_name(find_service(env, args->on).name);
+                    if (!add)
+                        return "Service " + show_name(service.name) + " no longer depends on " +
+                               other;
+                    return "Service " + show_name(service.name) + " now depends on " + other +
+                           " (" + std::string(to_string(args->condition)) + ")";
                 });
         });
     }

@@ -15,8 +15,8 @@ using nlohmann::json;
 
 json service_card(const Environment& env, const Service& s) {
     json deps = json::array();
-    for (const auto& id : s.depends_on) {
-        if (const Service* d = env.find_service_by_id(id)) deps.push_back(d->name);
+    for (const Dependency& edge : s.depends_on) {
+        if (const Service* d = env.find_service_by_id(edge.id)) deps.push_back(d->name);
     }
     return {
         {"id", s.id},

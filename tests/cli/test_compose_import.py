@@ -111,7 +111,13 @@ class ComposeImport(DepctlTestCase):
         ups = [svc for kind, svc in events if kind == "up"]
         self.assertEqual(sorted(ups), sorted(set(types) - skipped), events)
         doc, edges = compose_edges(os.path.join(DATA, name))
+        mapped = {"service_started": "started", "service_healthy": "healthy",
+                  "service_completed_successfully": "completed"}
         for service, dep, condition in edges:
+            drafted = draft["services"][service]["depends_on"]
+            # The short form (a list) only while every edge is healthy.
+            self.assertEqual("healthy" if isinstance(drafted, list) else drafted[dep],
+                             mapped[condition], (service, dep))
             if service in skipped:
                 continue
             with self.subTest(edge=(service, dep, condition)):
@@ -138,7 +144,8 @@ class ComposeImport(DepctlTestCase):
     def test_flask_mariadb_named_project(self):
         draft, _ = self.import_deploy_and_check("flask-mariadb.yaml")
         self.assertEqual(draft["project"], "flaskdb")
-        self.assertEqual(draft["services"]["proxy"]["depends_on"], ["backend"])
+        self.assertEqual(draft["services"]["proxy"]["depends_on"], {"backend": "started"})
+        self.assertEqual(draft["services"]["backend"]["depends_on"], ["db"])
         self.assertNotIn("build", draft["services"]["proxy"])
 
     def test_migration_job_completes_before_the_api(self):

@@ -89,3 +89,31 @@ TEST_CASE("a state that loads survives its own round trip") {
     const std::string once = serialize_state(state);
     CHECK(serialize_state(parse_state(once, "again")) == once);
 }
+
+TEST_CASE("depends_on: a plain id is a healthy edge, other conditions are objects") {
+    nlohmann::json doc = sample();
+    Service db;
+    db.id = "svc_db";
+    db.name = "DB";
+    db.stage_id = api(doc)["stage_id"];
+    doc["environments"][0]["services"].push_back(to_json(db));
+    // A state written before edge conditions: ids only.
+    api(doc)["depends_on"] = {"svc_db"};
+    State old = parse_state(doc.dump(), "test");
+    REQUIRE(old.environments[0].services[0].depends_on.size() == 1);
+    CHECK(old.environments[0].services[0].depends_on[0] ==
+          Dependency{"svc_db", EdgeCondition::healthy});
+    CHECK(to_json(old.environments[0].services[0])["depends_on"] == nlohmann::json({"svc_db"}));
+    // started and completed round-trip as objects.
+    api(doc)["depends_on"] = nlohmann::json::array({{{"id", "svc_db"}, {"condition", "started"}}});
+    State now = parse_state(doc.dump(), "test");
+    CHECK(now.environments[0].services[0].depends_on[0].condition == EdgeCondition::started);
+    CHECK(to_json(now.environments[0].services[0])["depends_on"] == api(doc)["depends_on"]);
+    // Anything else is refused, naming what is wrong.
+    api(doc)["depends_on"] = nlohmann::json::array({{{"id", "svc_db"}, {"condition", "ready"}}});
+    CHECK(store_error(doc).find("unknown depends_on condition \"ready\"") != std::string::npos);
+    api(doc)["depends_on"] = nlohmann::json::array({{{"condition", "started"}}});
+    CHECK(store_error(doc).find("missing field \"id\"") != std::string::npos);
+    api(doc)["depends_on"] = nlohmann::json::array({7});
+    CHECK(store_error(doc).find("depends_on entry") != std::string::npos);
+}

@@ -103,6 +103,27 @@ TEST_CASE("dependencies: same or earlier stage, no cycles") {
     CHECK(refused([](Environment& e) { move_service(e, "DB", "late"); }) == ErrorKind::Refused);
 }
 
+TEST_CASE("dependencies: a condition per edge, changed by depending again") {
+    State state = seeded();
+    Environment& env = state.environments.front();
+    add_dependency(env, "Backend", "DB", EdgeCondition::completed);
+    const Service* backend = env.find_service_by_id(find_service(env, "Backend").id);
+    REQUIRE(backend->depends_on.size() == 1);
+    CHECK(backend->depends_on[0].condition == EdgeCondition::completed);
+    // The same edge with another condition is an edit, not a second edge.
+    add_dependency(env, "Backend", "DB", EdgeCondition::started);
+    REQUIRE(backend->depends_on.size() == 1);
+    CHECK(backend->depends_on[0].condition == EdgeCondition::started);
+    Environment copy = env;
+    CHECK(kind_of([&] { add_dependency(copy, "Backend", "DB", EdgeCondition::started); }) ==
+          ErrorKind::Refused);
+    // undepend removes the edge whatever its condition.
+    remove_dependency(env, "Backend", "DB");
+    CHECK(backend->depends_on.empty());
+    CHECK(parse_edge_condition("Completed") == EdgeCondition::completed);
+    CHECK_FALSE(parse_edge_condition("ready").has_value());
+}
+
 // An environment of `n` services in one stage; service i depends on service i + 1, so a
 // depth-first search from the first service goes all the way down.
 namespace {
@@ -117,7 +138,7 @@ Environment chain_of(std::size_t n) {
         s.id = "svc_" + std::to_string(i);
         s.name = "s" + std::to_string(i);
         s.stage_id = "stg_only";
-        if (i + 1 < n) s.depends_on.push_back("svc_" + std::to_string(i + 1));
+        if (i + 1 < n) s.depends_on.push_back({"svc_" + std::to_string(i + 1)});
         env.services.push_back(std::move(s));
     }
     return env;
@@ -131,7 +152,7 @@ TEST_CASE("dependency checks: a long chain is fine, a cycle is named member by m
     CHECK_NOTHROW(validate_dependencies(env, ErrorKind::Corrupt));
 
     Environment small = chain_of(4);
-    small.services[3].depends_on.push_back("svc_1");  // s0 -> s1 -> s2 -> s3 -> s1
+    small.services[3].depends_on.push_back({"svc_1"});  // s0 -> s1 -> s2 -> s3 -> s1
     try {
         validate_dependencies(small, ErrorKind::Refused);
         FAIL("a cycle was accepted");
@@ -151,7 +172,7 @@ TEST_CASE("clone copies stages, services and edges with fresh ids") {
     CHECK(copy.stages.front().id != source.stages.front().id);
     const Service& backend = find_service(copy, "Backend");
     REQUIRE(backend.depends_on.size() == 1);
-    CHECK(copy.find_service_by_id(backend.depends_on.front())->name == "DB");
+    CHECK(copy.find_service_by_id(backend.depends_on.front().id)->name == "DB");
     validate_state(state, ErrorKind::Refused);
 }
 

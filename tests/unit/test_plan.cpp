@@ -124,6 +124,67 @@ TEST_CASE("dry-run JSON lists stages, steps and what is left out") {
     CHECK(render_plan_text(plan).find("Web: deploy  (after Api)") != std::string::npos);
 }
 
+TEST_CASE("plan: what an edge waits for follows its condition") {
+    Environment env = sample();
+    ServiceChanges job;
+    job.build = "make";
+    job.deploy = "migrate";
+    job.health_cmd = "check";
+    create_service(env, "Migrate", ServiceType::job, job);
+    move_service(env, "Migrate", "APPLICATION DEFAULT");
+    add_dependency(env, "Web", "Api", EdgeCondition::started);
+    add_dependency(env, "Web", "Migrate", EdgeCondition::completed);
+    const Plan plan = make_plan(env, {});
+    const std::size_t web = step_of(plan, "Web", StepKind::deploy);
+    // started: Api's deploy step, not its health check.
+    CHECK(reaches(plan, web, step_of(plan, "Api", StepKind::deploy)));
+    CHECK_FALSE(reaches(plan, web, step_of(plan, "Api", StepKind::health)));
+    // completed: every step of the job, its health check included.
+    CHECK(reaches(plan, web, step_of(plan, "Migrate", StepKind::health)));
+    CHECK(planned(plan, "Api").awaited_step(EdgeCondition::healthy) ==
+          step_of(plan, "Api", StepKind::health));
+    // The dry run names each condition but the default; no warning for a JOB.
+    const std::string text = render_plan_text(plan);
+    CHECK(text.find("Web: deploy  (after Api [started], Migrate [completed])") !=
+          std::string::npos);
+    CHECK(text.find("warning:") == std::string::npos);
+    const auto json = plan_to_json(plan);
+    CHECK(json["stages"][3]["services"][1]["dependencies"] ==
+          nlohmann::json::parse(R"([{"service": "Api", "condition": "started"},
+                                    {"service": "Migrate", "condition": "completed"}])"));
+    CHECK(json["warnings"].empty());
+}
+
+TEST_CASE("plan: the dry run warns of a completed edge to a service that is not a JOB") {
+    Environment env = sample();
+    add_dependency(env, "Web", "Api", EdgeCondition::completed);
+    const Plan plan = make_plan(env, {});
+    const std::string warning =
+        "Web waits for Api to complete, but Api is an APPLICATION, not a JOB";
+    CHECK(render_plan_text(plan).find("  warning: " + warning) != std::string::npos);
+    const auto json = plan_to_json(plan);
+    REQUIRE(json["warnings"].size() == 1);
+    CHECK(json["warnings"][0].get<std::string>().rfind(warning, 0) == 0);
+}
+
+TEST_CASE("plan: a started edge to a service without a deploy step") {
+    State state = new_state("demo");
+    Environment& env =
+        create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
+    ServiceChanges health_only;
+    health_only.health_cmd = "check";
+    ServiceChanges deploy_only;
+    deploy_only.deploy = "run";
+    create_service(env, "External", ServiceType::container, health_only);
+    create_service(env, "Web", ServiceType::container, deploy_only);
+    add_dependency(env, "Web", "External", EdgeCondition::started);
+    const Plan plan = make_plan(env, {});
+    // Nothing to start: no wait on its health check (the stage is the same).
+    CHECK(planned(plan, "External").awaited_step(EdgeCondition::started) == k_no_step);
+    CHECK_FALSE(reaches(plan, step_of(plan, "Web", StepKind::deploy),
+                        step_of(plan, "External", StepKind::health)));
+}
+
 TEST_CASE("estimates come from the newest successful run of each step") {
     const Environment env = sample();
     Plan plan = make_plan(env, {});

@@ -35,7 +35,8 @@ State full_state() {
     worker.current = {"1.4.2", "DEPLOYED", "2024-05-01T12:00:00.000Z", "dep_0123456789ab"};
     worker.skipped = true;
     add_dependency(env, "Api", "DB");
-    add_dependency(env, "Api", "Worker");
+    add_dependency(env, "Api", "Worker", EdgeCondition::completed);
+    add_dependency(env, "Worker", "DB", EdgeCondition::started);
     create_environment(state, {"staging", EnvironmentType::staging, std::string("production")});
     state.project.enforced_order = {state.environments[1].id, state.environments[0].id};
     return state;

@@ -44,7 +44,9 @@ State every_field() {
     s.build_timeout_s = 600;
     s.deploy_timeout_s = 1;
     s.retries = 0;
-    s.depends_on = {"svc_0", "svc_2"};
+    s.depends_on = {{"svc_0", EdgeCondition::healthy},
+                    {"svc_2", EdgeCondition::started},
+                    {"svc_3", EdgeCondition::completed}};
     s.current = {"1.4.2", "DEPLOYED", "2024-05-01T12:00:00.000Z", "dep_0123456789ab"};
     env.services.push_back(s);
     Service bare;
@@ -105,7 +107,7 @@ Service random_service(std::mt19937& rng, int i) {
     s.deploy_timeout_s = maybe(rng, 604800);
     s.retries = maybe(rng, i % 3);
     for (int k = std::uniform_int_distribution<int>(0, 3)(rng); k > 0; --k)
-        s.depends_on.push_back(text());
+        s.depends_on.push_back({text(), static_cast<EdgeCondition>(k % 3)});
     if (std::bernoulli_distribution(0.5)(rng)) s.current = {text(), text() + "X", text(), text()};
     return s;
 }

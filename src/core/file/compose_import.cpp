@@ -161,18 +161,29 @@ struct Drafter {
         return m;
     }
 
+    // compose's conditions map one to one (DESIGN §8); all healthy: the short form, a list.
+    static std::string_view condition_of(const std::string& compose_condition) {
+        if (compose_condition == "service_started") return to_string(EdgeCondition::started);
+        if (compose_condition == "service_completed_successfully")
+            return to_string(EdgeCondition::completed);
+        return to_string(EdgeCondition::healthy);
+    }
+
     YamlValue depends_of(const ComposeService& s) {
-        YamlValue list = YamlValue::list();
+        const bool all_healthy =
+            std::all_of(s.depends_on.begin(), s.depends_on.end(), [](const file::ComposeEdge& e) {
+                return condition_of(e.condition) == to_string(EdgeCondition::healthy);
+            });
+        YamlValue out = all_healthy ? YamlValue::list() : YamlValue::map();
         std::string said;
         for (const auto& edge : s.depends_on) {
-            list.items.push_back(YamlValue::text(edge.name));
+            if (all_healthy)
+                out.items.push_back(YamlValue::text(edge.name));
+            else
+                out.put(edge.name, YamlValue::raw(std::string(condition_of(edge.condition))));
             said += (said.empty() ? "" : ", ") + edge.name + " " + edge.condition;
             const std::string who = "service " + s.name + ": depends_on " + edge.name;
             const ComposeService& dep = service(edge.name);
-            if (edge.condition == "service_started" && dep.health.present)
-                notes.push_back(who +
-                                ": service_started becomes a wait for health (depctl's "
-                                "dependencies wait for the health check)");
             if (edge.condition == "service_healthy" && dep.health.disabled)
                 notes.push_back(who + ": service_healthy, but its healthcheck is disabled");
             if (!edge.required)
@@ -182,8 +193,8 @@ struct Drafter {
                                 ": restart: true is not kept (depctl does not restart "
                                 "dependents when a dependency is redeployed)");
         }
-        list.comments.push_back("compose: " + said);
-        return list;
+        out.comments.push_back("compose: " + said);
+        return out;
     }
 
     YamlValue service_of(const ComposeService& s) {

@@ -43,7 +43,7 @@ Environment adopt(Environment wanted, const Environment* existing) {
     for (auto& [type, stage_id] : wanted.default_stages) remap(stage_id);
     for (auto& service : wanted.services) {
         remap(service.stage_id);
-        for (auto& dep : service.depends_on) remap(dep);
+        for (auto& dep : service.depends_on) remap(dep.id);
     }
     return wanted;
 }

@@ -224,12 +224,21 @@ struct Builder {
             set_skipped(env, spec.name, true);
     }
 
-    static std::vector<std::pair<std::string, YAML::Node>> dependencies(const YAML::Node& node) {
-        std::vector<std::pair<std::string, YAML::Node>> deps;
+    struct Edge {
+        std::string name;
+        YAML::Node node;
+        EdgeCondition condition = EdgeCondition::healthy;
+    };
+    // A list means healthy for each; a map names each condition (checked already).
+    static std::vector<Edge> dependencies(const YAML::Node& node) {
+        std::vector<Edge> deps;
         if (node.IsSequence())
-            for (const auto& item : node) deps.emplace_back(item.Scalar(), item);
+            for (const auto& item : node) deps.push_back({item.Scalar(), item});
         else if (node.IsMap())
-            for (const auto& kv : node) deps.emplace_back(kv.first.Scalar(), kv.first);
+            for (const auto& kv : node)
+                deps.push_back(
+                    {kv.first.Scalar(), kv.first,
+                     parse_edge_condition(kv.second.Scalar()).value_or(EdgeCondition::healthy)});
         return deps;
     }
 
@@ -263,17 +272,16 @@ struct Builder {
         for (const auto& spec : specs) {
             Service& service = index.find(spec.name);
             for (const auto& edge : dependencies(spec.depends_on)) {
-                // Named copies, not a structured binding: clang 14 cannot capture one.
-                const auto& dep = edge.first;
-                const auto& node = edge.second;
+                const auto& dep = edge.name;
+                const auto& node = edge.node;
                 const std::string p = path + "." + spec.name + ".depends_on";
                 const std::string id = at(w, node, p, [&] { return index.find(dep).id; });
                 for (const auto& existing : service.depends_on)
-                    if (existing == id)
+                    if (existing.id == id)
                         refuse_at(w, node, p,
                                   "service " + show_name(service.name) + " already depends on " +
                                       show_name(dep));
-                service.depends_on.push_back(id);
+                service.depends_on.push_back({id, edge.condition});
             }
         }
         try {
@@ -283,10 +291,11 @@ struct Builder {
             for (auto& s : replay.services) s.depends_on.clear();
             for (const auto& spec : specs) {
                 for (const auto& edge : dependencies(spec.depends_on)) {
-                    const auto& dep = edge.first;
-                    const auto& node = edge.second;
+                    const auto& dep = edge.name;
+                    const auto& node = edge.node;
+                    const EdgeCondition condition = edge.condition;
                     at(w, node, path + "." + spec.name + ".depends_on", [&] {
-                        add_dependency(replay, spec.name, dep);
+                        add_dependency(replay, spec.name, dep, condition);
                         return 0;
                     });
                 }

@@ -55,7 +55,7 @@ const char* type_words(KeyType type) {
         case KeyType::object_list:
             return "a list";
         case KeyType::depends_on:
-            return "a list of service names or a map of name: healthy";
+            return "a list of service names or a map of name: condition";
     }
     return "a value";
 }
@@ -133,9 +133,11 @@ void check_scalar_map(const Where& w, const YAML::Node& node, const KeySpec& spe
         const std::string sub = join_path(path, entry.first.Scalar());
         if (!entry.second.IsScalar() || is_null(entry.second))
             refuse_at(w, entry.second, sub, "expected a text value", "quote it: \"...\"");
-        if (spec.type == KeyType::depends_on && entry.second.Scalar() != "healthy")
-            refuse_at(w, entry.second, sub, "unknown condition " + show_name(entry.second.Scalar()),
-                      "depctl waits for a dependency to be healthy: write `healthy`");
+        if (spec.type == KeyType::depends_on) {
+            // A condition is an enumeration of the key's values (healthy, started, completed).
+            check_scalar(w, entry.second, KeySpec{spec.name, KeyType::enumeration, {}, spec.values},
+                         sub);
+        }
     }
 }
 

@@ -44,11 +44,16 @@ Fields service_fields(const Environment& env, const Service& s) {
     for (const auto& [key, value] : s.env) put("env." + key, quoted(value));
     for (const auto& secret : s.secrets) put("secrets." + secret.key, quoted(secret.source));
     std::string deps;
-    for (const auto& id : s.depends_on) {
-        const Service* dep = env.find_service_by_id(id);
-        deps += (deps.empty() ? "" : ", ") + (dep ? dep->name : id);
+    bool all_healthy = true;
+    for (const Dependency& edge : s.depends_on) {
+        const Service* dep = env.find_service_by_id(edge.id);
+        deps += (deps.empty() ? "" : ", ") + (dep ? dep->name : edge.id);
+        if (edge.condition != EdgeCondition::healthy) {
+            all_healthy = false;
+            deps += ": " + std::string(to_string(edge.condition));
+        }
     }
-    put("depends_on", deps.empty() ? "" : "[" + deps + "]");
+    put("depends_on", deps.empty() ? "" : all_healthy ? "[" + deps + "]" : "{" + deps + "}");
     put("build_timeout", number(s.build_timeout_s));
     put("deploy_timeout", number(s.deploy_timeout_s));
     put("retries", number(s.retries));

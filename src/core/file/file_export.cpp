@@ -1,6 +1,7 @@
 // export: the state as a pipeline file that reads like a hand-written one. Stages and
 // services shared by every environment are written once; what differs goes into the
 // environment as overrides; defaults are left out.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -85,11 +86,20 @@ YamlValue service_of(const Environment& env, const ServiceIndex& index, const Se
     YamlValue secrets = YamlValue::map();
     for (const auto& secret : s.secrets) secrets.put(secret.key, YamlValue::text(secret.source));
     if (!secrets.entries.empty()) m.put("secrets", secrets);
-    YamlValue deps = YamlValue::list();
-    for (const auto& id : s.depends_on)
-        if (const Service* dep = ServiceIndex::find(index.by_id, id))
+    // The short form (a list) while every edge is healthy, else a map name: condition.
+    const bool all_healthy =
+        std::all_of(s.depends_on.begin(), s.depends_on.end(),
+                    [](const Dependency& d) { return d.condition == EdgeCondition::healthy; });
+    YamlValue deps = all_healthy ? YamlValue::list() : YamlValue::map();
+    for (const Dependency& edge : s.depends_on) {
+        const Service* dep = ServiceIndex::find(index.by_id, edge.id);
+        if (!dep) continue;
+        if (all_healthy)
             deps.items.push_back(YamlValue::text(dep->name));
-    if (!deps.items.empty()) m.put("depends_on", deps);
+        else
+            deps.put(dep->name, YamlValue::raw(std::string(to_string(edge.condition))));
+    }
+    if (!deps.items.empty() || !deps.entries.empty()) m.put("depends_on", deps);
     put_number(m, "build_timeout", s.build_timeout_s);
     put_number(m, "deploy_timeout", s.deploy_timeout_s);
     put_number(m, "retries", s.retries);

@@ -2,11 +2,20 @@
 // hover text; docs/pipeline-file.md shows an example of each.
 #include "core/file/file_keys.hpp"
 
+#include "depctl/model.hpp"
+
 namespace depctl::file {
 namespace {
 
 const std::vector<std::string_view> k_service_types = {"application", "container", "database",
                                                        "job", "helm"};
+
+// The values of a `depends_on` map, from the model's one table.
+std::vector<std::string_view> edge_condition_names() {
+    std::vector<std::string_view> out;
+    for (EdgeCondition condition : k_edge_conditions) out.push_back(to_string(condition));
+    return out;
+}
 
 std::vector<KeySpec> make_health_keys() {
     return {
@@ -43,7 +52,10 @@ std::vector<KeySpec> make_service_keys() {
         {"env", KeyType::variables, "Variables for release, deploy, health and stop"},
         {"secrets", KeyType::secrets, "Secrets read at deploy time: env:VAR or file:PATH"},
         {"depends_on", KeyType::depends_on,
-         "Services that must be healthy first (same or earlier stage)"},
+         "Services waited for (same or earlier stage): a list (each healthy), or a map of "
+         "name: healthy (health step passed), started (deploy step succeeded) or completed "
+         "(every step succeeded: jobs)",
+         edge_condition_names()},
         {"build_timeout",
          KeyType::integer,
          "Build step timeout in seconds (default 1800)",

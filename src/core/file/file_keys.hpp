@@ -20,7 +20,7 @@ enum class KeyType {
     object,         // `children`
     named_objects,  // { name: object of `children` }
     object_list,    // [ object of `children` ]
-    depends_on,     // [name] or { name: healthy }
+    depends_on,     // [name] or { name: condition }, a condition one of `values`
 };
 
 struct KeySpec {

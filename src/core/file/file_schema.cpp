@@ -71,8 +71,7 @@ json value_schema(const KeySpec& key, bool top_level) {
         case KeyType::depends_on:
             s = {{"oneOf",
                   {{{"type", "array"}, {"items", {{"type", "string"}}}},
-                   {{"type", "object"},
-                    {"additionalProperties", {{"enum", json::array({"healthy"})}}}}}}};
+                   {{"type", "object"}, {"additionalProperties", {{"enum", enum_values(key)}}}}}}};
             break;
     }
     if (key.minimum) s["minimum"] = *key.minimum;

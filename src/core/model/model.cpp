@@ -53,6 +53,25 @@ std::optional<EnvironmentType> parse_environment_type(std::string_view text) {
     return std::nullopt;
 }
 
+std::string_view to_string(EdgeCondition condition) {
+    switch (condition) {
+        case EdgeCondition::healthy:
+            return "healthy";
+        case EdgeCondition::started:
+            return "started";
+        case EdgeCondition::completed:
+            return "completed";
+    }
+    return "healthy";
+}
+
+std::optional<EdgeCondition> parse_edge_condition(std::string_view text) {
+    for (EdgeCondition condition : k_edge_conditions) {
+        if (iequals(text, to_string(condition))) return condition;
+    }
+    return std::nullopt;
+}
+
 const Stage* Environment::find_stage_by_id(std::string_view wanted) const {
     for (const auto& stage : stages) {
         if (stage.id == wanted) return &stage;

@@ -122,6 +122,25 @@ HealthCheck health_from_json(const json& j) {
     return h;
 }
 
+// A depends_on entry: a plain service id is a `healthy` edge (every state written before
+// edge conditions, and the short form kept for it); any other condition is an object
+// {"condition": "...", "id": "svc_..."}.
+Dependency dependency_from_json(const json& dep) {
+    if (dep.is_string()) return {dep.get<std::string>(), EdgeCondition::healthy};
+    if (!dep.is_object())
+        throw Error(ErrorKind::Corrupt, "a depends_on entry is neither an id nor an object");
+    const std::string condition = get_string(dep, "condition", true);
+    const auto parsed = parse_edge_condition(condition);
+    if (!parsed || condition != to_string(*parsed))
+        throw Error(ErrorKind::Corrupt, "unknown depends_on condition \"" + condition + "\"");
+    return {get_string(dep, "id", true), *parsed};
+}
+
+json dependency_to_json(const Dependency& dep) {
+    if (dep.condition == EdgeCondition::healthy) return dep.id;
+    return {{"condition", std::string(to_string(dep.condition))}, {"id", dep.id}};
+}
+
 Service service_from_json(const json& j) {
     require_object(j, "a service");
     Service s;
@@ -151,10 +170,8 @@ Service service_from_json(const json& j) {
     s.build_timeout_s = get_number<int>(j, "build_timeout_s", 1, k_max_seconds);
     s.deploy_timeout_s = get_number<int>(j, "deploy_timeout_s", 1, k_max_seconds);
     s.retries = get_number<int>(j, "retries", 0, k_max_retries);
-    for (const auto& dep : get_array(j, "depends_on")) {
-        if (!dep.is_string()) throw Error(ErrorKind::Corrupt, "a depends_on entry is not a string");
-        s.depends_on.push_back(dep.get<std::string>());
-    }
+    for (const auto& dep : get_array(j, "depends_on"))
+        s.depends_on.push_back(dependency_from_json(dep));
     const json& current = get_object(j, "current");
     s.current = {get_string(current, "version"), get_string(current, "status"),
                  get_string(current, "updated_at"), get_string(current, "deployment_id")};
@@ -225,7 +242,11 @@ json to_json(const Service& s) {
     put_if(j, "build_timeout_s", s.build_timeout_s);
     put_if(j, "deploy_timeout_s", s.deploy_timeout_s);
     put_if(j, "retries", s.retries);
-    if (!s.depends_on.empty()) j["depends_on"] = s.depends_on;
+    if (!s.depends_on.empty()) {
+        json deps = json::array();
+        for (const Dependency& dep : s.depends_on) deps.push_back(dependency_to_json(dep));
+        j["depends_on"] = deps;
+    }
     if (!s.current.empty()) {
         json current = json::object();
         put_if(current, "version", s.current.version);

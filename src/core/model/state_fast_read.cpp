@@ -52,6 +52,35 @@ std::vector<std::string> read_strings(Reader& in) {
     return out;
 }
 
+// A depends_on entry: an id (healthy) or {"condition": ..., "id": ...}, as model_json reads.
+std::vector<Dependency> read_dependencies(Reader& in) {
+    std::vector<Dependency> out;
+    in.array([&] {
+        if (!in.next_is('{')) {
+            out.push_back({in.string(), EdgeCondition::healthy});
+            return;
+        }
+        Dependency dep;
+        Seen fields;
+        in.object([&](std::string_view field) {
+            if (field == "id") {
+                fields.mark(0), dep.id = in.string();
+            } else if (field == "condition") {
+                fields.mark(1);
+                const std::string text = in.string();
+                const auto condition = parse_edge_condition(text);
+                if (!condition || text != to_string(*condition)) throw NotFast{};
+                dep.condition = *condition;
+            } else {
+                throw NotFast{};
+            }
+        });
+        if (!fields.has(0) || !fields.has(1)) throw NotFast{};
+        out.push_back(std::move(dep));
+    });
+    return out;
+}
+
 // A service's secrets: references (key, where its value comes from), never values.
 std::vector<SecretRef> read_secrets(Reader& in) {
     std::vector<SecretRef> secrets;
@@ -157,6 +186,7 @@ private:
     }
     void read_value(ServiceCurrent& current) { current = read_current(m_in); }
     void read_value(std::vector<std::string>& items) { items = read_strings(m_in); }
+    void read_value(std::vector<Dependency>& deps) { deps = read_dependencies(m_in); }
     void read_value(std::vector<SecretRef>& secrets) { secrets = read_secrets(m_in); }
     void read_value(std::map<std::string, std::string>& map) {
         m_in.object([&](std::string_view name) {

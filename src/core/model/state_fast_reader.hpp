@@ -120,6 +120,12 @@ public:
         return out;
     }
 
+    // Whether the next value starts with `c` (nothing is consumed).
+    bool next_is(char c) {
+        skip_space();
+        return m_p != m_end && *m_p == c;
+    }
+
     bool boolean() {
         skip_space();
         if (literal("true")) return true;

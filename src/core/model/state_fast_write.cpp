@@ -200,6 +200,27 @@ public:
         w_.key(name);
         write_strings(w_, items);
     }
+    // As model_json writes them: a healthy edge as its plain id, any other as an object.
+    void nested(std::string_view name, const std::vector<Dependency>& deps,
+                state_fields::Presence) {
+        if (deps.empty()) return;
+        w_.key(name);
+        w_.open('[');
+        for (const Dependency& dep : deps) {
+            w_.item();
+            if (dep.condition == EdgeCondition::healthy) {
+                w_.string(dep.id);
+                continue;
+            }
+            w_.open('{');
+            w_.key("condition");
+            w_.string(to_string(dep.condition));
+            w_.key("id");
+            w_.string(dep.id);
+            w_.close('}');
+        }
+        w_.close(']');
+    }
     void nested(std::string_view name, const std::map<std::string, std::string>& map,
                 state_fields::Presence) {
         if (map.empty()) return;

@@ -95,7 +95,7 @@ void check_service_texts(const Service& s, ErrorKind kind) {
         check_text(
             secret.source, [&] { return "secret " + show_name(secret.key) + of(); }, kind);
     }
-    for (const auto& dep : s.depends_on) check_text(dep, text_then("a depends_on id", of), kind);
+    for (const auto& dep : s.depends_on) check_text(dep.id, text_then("a depends_on id", of), kind);
 }
 
 void check_texts(const State& state, ErrorKind kind) {
@@ -144,7 +144,8 @@ std::vector<std::vector<std::size_t>> dependency_edges(const Environment& env, E
         const std::size_t own = stage_index(s.stage_id);
         std::vector<std::size_t>& out = deps[i];
         out.reserve(s.depends_on.size());
-        for (const auto& dep_id : s.depends_on) {
+        for (const Dependency& edge : s.depends_on) {
+            const std::string& dep_id = edge.id;
             const auto it = by_id.find(dep_id);
             if (it == by_id.end()) {
                 throw Error(kind, "service " + show_name(s.name) +

@@ -46,7 +46,7 @@ void clone_into(Environment& target, const Environment& source) {
         Service copy = service;
         copy.id = new_ids.at(service.id);
         copy.stage_id = new_ids.at(service.stage_id);
-        for (auto& dep : copy.depends_on) dep = new_ids.at(dep);
+        for (auto& dep : copy.depends_on) dep.id = new_ids.at(dep.id);
         copy.current = {};
         target.services.push_back(std::move(copy));
     }

@@ -81,7 +81,7 @@ std::vector<std::string> dependents_of(const Environment& env, std::string_view 
     std::vector<std::string> out;
     for (const auto& s : env.services) {
         for (const auto& dep : s.depends_on) {
-            if (dep == service_id) out.push_back(s.name);
+            if (dep.id == service_id) out.push_back(s.name);
         }
     }
     return out;

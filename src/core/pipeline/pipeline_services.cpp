@@ -232,22 +232,28 @@ void delete_service(Environment& env, std::string_view name) {
     std::erase_if(env.services, [&](const Service& s) { return s.id == id; });
 }
 
-void add_dependency(Environment& env, std::string_view service_name, std::string_view on) {
+void add_dependency(Environment& env, std::string_view service_name, std::string_view on,
+                    EdgeCondition condition) {
     Service& service = find_service(env, service_name);
     const Service& other = find_service(env, on);
-    if (std::find(service.depends_on.begin(), service.depends_on.end(), other.id) !=
-        service.depends_on.end()) {
+    const auto existing = std::find_if(service.depends_on.begin(), service.depends_on.end(),
+                                       [&](const Dependency& dep) { return dep.id == other.id; });
+    if (existing == service.depends_on.end()) {
+        service.depends_on.push_back({other.id, condition});
+    } else if (existing->condition != condition) {
+        existing->condition = condition;  // a new condition for the same edge: an edit
+    } else {
         refuse("service " + show_name(service.name) + " already depends on " +
-               show_name(other.name));
+               show_name(other.name) + " (" + std::string(to_string(condition)) + ")");
     }
-    service.depends_on.push_back(other.id);
     validate_dependencies(env, ErrorKind::Refused);
 }
 
 void remove_dependency(Environment& env, std::string_view service_name, std::string_view on) {
     Service& service = find_service(env, service_name);
     const Service& other = find_service(env, on);
-    if (std::erase(service.depends_on, other.id) == 0) {
+    if (std::erase_if(service.depends_on,
+                      [&](const Dependency& dep) { return dep.id == other.id; }) == 0) {
         refuse("service " + show_name(service.name) + " does not depend on " +
                show_name(other.name));
     }

@@ -71,6 +71,16 @@ std::size_t PlannedService::last_step() const {
     return k_no_step;
 }
 
+std::size_t PlannedService::awaited_step(EdgeCondition condition) const {
+    if (condition != EdgeCondition::started) return last_step();
+    // Started: its deploy step succeeded; a service without one is started once whatever it
+    // runs before its health check has run (nothing at all: no wait).
+    for (StepKind kind : {StepKind::deploy, StepKind::release, StepKind::build}) {
+        if (steps[static_cast<int>(kind)] != k_no_step) return steps[static_cast<int>(kind)];
+    }
+    return k_no_step;
+}
+
 namespace {
 
 // The services a plan covers, by stage; skipped and unselected ones are listed as left out.
@@ -151,7 +161,8 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
     add_service_steps(plan,
                       {StepKind::build, StepKind::release, StepKind::deploy, StepKind::health});
     add_stage_barriers(plan);
-    // depends_on: the rollout waits until each dependency has finished all its steps.
+    // depends_on: the rollout waits for each dependency's step its condition names (the
+    // health step for healthy, the deploy step for started, the last step for completed).
     // Dependencies outside the plan (skipped or not selected) are taken as already deployed.
     std::unordered_map<std::string, std::size_t> planned_of;
     for (std::size_t i = 0; i < plan.services.size(); ++i)
@@ -159,11 +170,11 @@ Plan make_plan(const Environment& env, const PlanOptions& options) {
     for (PlannedService& ps : plan.services) {
         const std::size_t first = ps.first_rollout_step();
         if (first == k_no_step) continue;
-        for (const auto& dep_id : ps.service.depends_on) {
-            const auto it = planned_of.find(dep_id);
+        for (const Dependency& dep : ps.service.depends_on) {
+            const auto it = planned_of.find(dep.id);
             if (it == planned_of.end()) continue;
-            const std::size_t last = plan.services[it->second].last_step();
-            if (last != k_no_step) plan.steps[first].deps.push_back(last);
+            const std::size_t awaited = plan.services[it->second].awaited_step(dep.condition);
+            if (awaited != k_no_step) plan.steps[first].deps.push_back(awaited);
         }
     }
     assign_priorities(plan);
@@ -190,8 +201,8 @@ void add_reverse_dependencies(Plan& plan) {
         while (!pending.empty()) {
             const std::size_t at = pending.back();
             pending.pop_back();
-            for (const auto& dep_id : plan.services[at].service.depends_on) {
-                const auto it = planned_of.find(dep_id);
+            for (const Dependency& dep : plan.services[at].service.depends_on) {
+                const auto it = planned_of.find(dep.id);
                 if (it == planned_of.end() || !seen.insert(it->second).second) continue;
                 if (stop_of(it->second) != k_no_step) {
                     plan.steps[stop_of(it->second)].deps.push_back(dependent_stop);

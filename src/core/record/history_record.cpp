@@ -120,9 +120,10 @@ ServiceRecord HistoryRecord::service_record(const PlannedService& ps, const Exec
 // name and condition, so a record explains its waits without the state of the day.
 std::vector<DependencyRecord> HistoryRecord::planned_dependencies(const PlannedService& ps) const {
     std::vector<DependencyRecord> out;
-    for (const auto& dep_id : ps.service.depends_on) {
-        const auto it = m_planned_names.find(dep_id);
-        if (it != m_planned_names.end()) out.push_back({it->second, "healthy"});
+    for (const Dependency& dep : ps.service.depends_on) {
+        const auto it = m_planned_names.find(dep.id);
+        if (it != m_planned_names.end())
+            out.push_back({it->second, std::string(to_string(dep.condition))});
     }
     return out;
 }

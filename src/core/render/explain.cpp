@@ -49,7 +49,7 @@ public:
             if (b.stage)
                 prereqs.push_back({WaitKind::stage, m_t.stages[*b.stage].name, {}, 0, b.end_ms});
             for (const TimelineDependency& dep : svc.depends_on) {
-                if (const auto last = last_ran(dep.service))
+                if (const auto last = awaited_ran(dep))
                     prereqs.push_back({WaitKind::dependency, m_t.services[dep.service].name,
                                        dep.condition, 0,
                                        m_t.services[dep.service].steps[*last].end_ms()});
@@ -83,8 +83,7 @@ public:
             case WaitKind::dependency:
                 for (const TimelineDependency& dep : svc.depends_on)
                     if (m_t.services[dep.service].name == w.what)
-                        if (const auto last = last_ran(dep.service))
-                            return StepRef{dep.service, *last};
+                        if (const auto last = awaited_ran(dep)) return StepRef{dep.service, *last};
                 return std::nullopt;
             case WaitKind::worker:
                 return freed_worker(svc.steps[e.ref.step].start_ms, e.ref);
@@ -107,6 +106,16 @@ private:
         for (std::size_t k = 0; k < svc.steps.size(); ++k)
             if (svc.steps[k].step != "build") return k == j;
         return false;
+    }
+
+    // The step a dependency edge waited for (the plan's awaited_step): a `started` edge
+    // waits for the last step before the health check, any other for the last step.
+    std::optional<std::size_t> awaited_ran(const TimelineDependency& dep) const {
+        if (dep.condition != to_string(EdgeCondition::started)) return last_ran(dep.service);
+        const auto& steps = m_t.services[dep.service].steps;
+        for (std::size_t k = steps.size(); k-- > 0;)
+            if (steps[k].ran() && steps[k].step != to_string(StepKind::health)) return k;
+        return std::nullopt;
     }
 
     std::optional<std::size_t> last_ran(std::size_t service) const {

@@ -90,9 +90,11 @@ PipelineGraph pipeline_graph(const Environment& env) {
     for (const Service& s : env.services) {
         const auto to = where.find(s.id);
         if (to == where.end()) continue;
-        for (const auto& dep : s.depends_on) {
-            const auto from = where.find(dep);
-            if (from != where.end()) g.edges.push_back({from->second, to->second, "healthy"});
+        for (const Dependency& dep : s.depends_on) {
+            const auto from = where.find(dep.id);
+            if (from != where.end())
+                g.edges.push_back(
+                    {from->second, to->second, std::string(to_string(dep.condition))});
         }
     }
     return g;

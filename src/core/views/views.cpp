@@ -67,9 +67,15 @@ json stage_list_view(const Environment& env) {
 }
 
 json service_view(const Environment& env, const Service& s) {
+    // depends_on stays a list of names (its shape before edge conditions); dependencies
+    // adds what each edge waits for, shaped as in deployment records.
     json depends = json::array();
-    for (const auto& id : s.depends_on) {
-        if (const Service* dep = env.find_service_by_id(id)) depends.push_back(dep->name);
+    json dependencies = json::array();
+    for (const Dependency& edge : s.depends_on) {
+        const Service* dep = env.find_service_by_id(edge.id);
+        if (!dep) continue;
+        depends.push_back(dep->name);
+        dependencies.push_back({{"service", dep->name}, {"condition", to_string(edge.condition)}});
     }
     json secrets = json::array();
     // Only where a secret comes from is shown; its value is never read here.
@@ -104,6 +110,7 @@ json service_view(const Environment& env, const Service& s) {
             {"deploy_timeout_s", optional(s.deploy_timeout_s)},
             {"retries", optional(s.retries)},
             {"depends_on", depends},
+            {"dependencies", dependencies},
             {"current",
              {{"version", s.current.version},
               {"status", s.current.status},
