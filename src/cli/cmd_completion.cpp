@@ -105,6 +105,9 @@ std::vector<std::string> environment_names(const Position& at) {
     return out;
 }
 
+// The label of a deployment id argument: an id, a prefix of one, or `latest`.
+constexpr const char* k_deployment_or_latest = "DEPLOYMENT|latest";
+
 std::vector<std::string> names_in_environment(const Position& at, const std::string& label) {
     auto store = open_state(at.options);
     const State state = store->load();
@@ -117,6 +120,7 @@ std::vector<std::string> names_in_environment(const Position& at, const std::str
         } catch (const Error&) {
             for (const auto& env : state.environments) envs.push_back(&env);
         }
+        out.push_back("latest");  // accepted wherever an id is (DESIGN §4)
         for (const Environment* env : envs) {
             for (const auto& record : list_deployments(*store, *env, {20, {}}))
                 out.push_back(record.id);
@@ -153,7 +157,9 @@ Completion complete_value(const Position& at, std::string label, const std::stri
     std::vector<std::string> values;
     std::string prefix;  // the items of a comma-separated list already typed
     std::string partial = current;
-    if (label.find('|') != std::string::npos) {
+    if (label == k_deployment_or_latest) {
+        values = names_in_environment(at, "DEPLOYMENT");
+    } else if (label.find('|') != std::string::npos) {
         std::stringstream choices(label);
         for (std::string choice; std::getline(choices, choice, '|');) values.push_back(choice);
     } else if (label == "ENV" || label == "ENVS") {

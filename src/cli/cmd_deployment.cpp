@@ -112,10 +112,11 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     show->add_option("id", args->id,
                      "Deployment id (or a unique prefix of at least 6 characters), or `latest`")
         ->required()
-        ->type_name("DEPLOYMENT");
+        ->type_name("DEPLOYMENT|latest");
     set_examples(
         *show,
-        "  depctl deployment show dep_k2j4h5g6f7d8\n  depctl deployment show dep_k2j4h5 -o json");
+        "  depctl deployment show dep_k2j4h5g6f7d8\n  depctl deployment show dep_k2j4h5 -o json\n"
+        "  depctl deployment show latest");
     on_run(*show, inv, [&inv, args] {
         auto store = open_state(inv.options);
         const State state = store->load();
@@ -132,13 +133,14 @@ void register_deployment(CLI::App& app, Invocation& inv) {
     logs->add_option("id", args->id,
                      "Deployment id (or a unique prefix of at least 6 characters), or `latest`")
         ->required()
-        ->type_name("DEPLOYMENT");
+        ->type_name("DEPLOYMENT|latest");
     logs->add_option("--service", args->service, "Only this service")->type_name("SERVICE");
     logs->add_option("--step", args->step, "Only this step, or a hook")
         ->type_name("build|release|deploy|health|stop|pre-deploy|post-deploy");
     set_examples(*logs,
                  "  depctl deployment logs dep_k2j4h5g6f7d8\n"
-                 "  depctl deployment logs dep_k2j4h5g6f7d8 --service Backend --step deploy");
+                 "  depctl deployment logs dep_k2j4h5g6f7d8 --service Backend --step deploy\n"
+                 "  depctl deployment logs latest --service Backend");
     on_run(*logs, inv, [&inv, args] {
         if (!args->step.empty() && !parse_step_kind(args->step) && args->step != "pre-deploy" &&
             args->step != "post-deploy") {

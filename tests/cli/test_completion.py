@@ -89,7 +89,10 @@ class Completion(DepctlTestCase):
     def test_deployment_ids_and_files(self):
         self.ok("environment", "deploy", "--version", "v1")
         record = self.json("deployment", "list")[0]
-        self.assertEqual(self.complete("deployment", "show", ""), [record["id"]])
+        self.assertEqual(self.complete("deployment", "show", ""), ["latest", record["id"]])
+        self.assertEqual(self.complete("deployment", "logs", "la"), ["latest"])
+        # timeline and explain take the same ids (they once offered the word DEPLOYMENT).
+        self.assertEqual(self.complete("deployment", "explain", ""), ["latest", record["id"]])
         open(os.path.join(self.project, "other-state.json"), "w").close()
         self.assertIn("other-state.json", self.complete("--state", "oth"))
 
