@@ -3,7 +3,7 @@
 // one place so both front ends report the same thing.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 

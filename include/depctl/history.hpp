@@ -1,7 +1,7 @@
 // Reading deployment history and the deployed state of an environment.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -3,7 +3,7 @@
 // (critical path first), so good estimates shorten the whole deployment.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "depctl/plan.hpp"

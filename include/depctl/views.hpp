@@ -2,7 +2,7 @@
 // core, so they are unit-tested and every front end prints the same thing.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "depctl/model.hpp"
 

@@ -2,6 +2,7 @@
 // cancel_deployment.cpp), from any shell.
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "depctl/cancel_deployment.hpp"

@@ -6,6 +6,7 @@
 // DEPLOYMENT, PATH, DIR, or choices such as on|off). It is silent on every error: a
 // completion must never print an error into the user's command line.
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"

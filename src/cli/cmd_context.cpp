@@ -1,6 +1,7 @@
 // `context set/show`: the environment commands work on, remembered per user.
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"

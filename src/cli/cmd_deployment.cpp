@@ -1,6 +1,7 @@
 // `deployment list/show/logs`.
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "depctl/context.hpp"

@@ -1,5 +1,6 @@
 // `environment list/create/edit/delete`.
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "depctl/context.hpp"

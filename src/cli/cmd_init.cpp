@@ -1,6 +1,7 @@
 // `init` (and selected_environment, which the command files share).
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"

@@ -1,6 +1,7 @@
 // `project show/edit`.
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"

@@ -1,5 +1,6 @@
 // `service create/edit/delete/list/show/depend/undepend`.
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"

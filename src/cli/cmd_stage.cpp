@@ -1,5 +1,6 @@
 // `environment stage list/create/edit/delete/move/reorder/skip/unskip`.
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "depctl/context.hpp"

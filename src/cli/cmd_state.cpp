@@ -1,5 +1,6 @@
 // `state migrate --to URL`: moves a project between the file and etcd backends.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "depctl/etcd_store.hpp"

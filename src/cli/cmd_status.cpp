@@ -1,5 +1,6 @@
 // `environment status`: what runs where, each service's version and last status.
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "depctl/context.hpp"

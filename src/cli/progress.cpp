@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "depctl/deploy_events.hpp"
 #include "depctl/names.hpp"

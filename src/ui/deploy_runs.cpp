@@ -1,5 +1,7 @@
 #include "ui/deploy_runs.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "depctl/deploy_events.hpp"
 #include "depctl/error.hpp"
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"

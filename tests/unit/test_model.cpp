@@ -1,5 +1,6 @@
 // The state loader and validator on what a hand-edited or damaged state.json can hold.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "depctl/error.hpp"

@@ -1,5 +1,7 @@
 #include "depctl/deploy_events.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace depctl {
 using nlohmann::json;
 

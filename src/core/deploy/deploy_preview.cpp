@@ -1,4 +1,6 @@
 // The dry run's text (DeployPreview::to_text), apart from the deploy narrative.
+#include <nlohmann/json.hpp>
+
 #include "depctl/deploy.hpp"
 #include "depctl/step_estimates.hpp"
 

@@ -1,5 +1,7 @@
 #include "depctl/promotion.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "depctl/error.hpp"
 #include "depctl/history.hpp"
 #include "depctl/names.hpp"

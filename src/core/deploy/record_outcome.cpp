@@ -1,5 +1,7 @@
 #include "core/deploy/record_outcome.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "core/record/apply_record.hpp"
 #include "depctl/error.hpp"
 

@@ -2,6 +2,7 @@
 // so the file stays small and diffs stay readable.
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <type_traits>
 

@@ -1,6 +1,7 @@
 #include "depctl/plan.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
 

@@ -1,4 +1,5 @@
 // Dry-run rendering of a plan: the same facts as text for people and JSON for scripts.
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <unordered_map>
 

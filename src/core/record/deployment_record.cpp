@@ -1,4 +1,5 @@
 // DeploymentRecord <-> JSON: the record's stored and printed form (docs/json-output.md).
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "depctl/error.hpp"

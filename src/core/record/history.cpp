@@ -1,6 +1,7 @@
 #include "depctl/history.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "depctl/error.hpp"

@@ -1,6 +1,8 @@
 // The Chrome trace-event format (the "JSON Object Format" that chrome://tracing and
 // Perfetto load): metadata events name the process and one thread per service; each step
 // that ran is a complete event ("ph": "X") with ts and dur in microseconds.
+#include <nlohmann/json.hpp>
+
 #include "depctl/render.hpp"
 
 namespace depctl {

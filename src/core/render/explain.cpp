@@ -3,6 +3,7 @@
 // The critical path follows, backwards from the step that ended last, whatever each step
 // waited for last.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "depctl/timeline.hpp"
 

@@ -1,5 +1,6 @@
 // `deployment explain` as JSON for scripts and as text for people.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "depctl/error.hpp"

@@ -1,4 +1,5 @@
 // The pipeline graph of an environment and its text, DOT, Mermaid and JSON forms.
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "depctl/render.hpp"

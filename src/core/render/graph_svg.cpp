@@ -6,6 +6,7 @@
 // within one stage run in the stage's left margin. Inside a stage, services are ordered by
 // the mean row of their dependencies (one barycentre pass), which removes most crossings.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "core/render/svg.hpp"

@@ -1,5 +1,6 @@
 // A history record read into the typed timeline the pictures and `explain` work on.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "depctl/error.hpp"

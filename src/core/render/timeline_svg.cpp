@@ -4,6 +4,7 @@
 // path outlined, a time axis in seconds, and a legend.
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/render/svg.hpp"

@@ -1,6 +1,7 @@
 #include "depctl/context.hpp"
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"

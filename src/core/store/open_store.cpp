@@ -1,6 +1,7 @@
 #include "depctl/open_store.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "depctl/etcd_store.hpp"
 #include "depctl/file_store.hpp"

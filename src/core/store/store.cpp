@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "depctl/error.hpp"
 

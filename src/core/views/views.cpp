@@ -1,5 +1,7 @@
 #include "depctl/views.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace depctl {
 using nlohmann::json;
 
