@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 import unittest
+import zlib
 
 from depctl_test import DEPCTL, DepctlTestCase
 from etcd_server import EtcdServer, free_port
@@ -286,7 +287,49 @@ class EtcdBackend(DepctlTestCase):
         self.assertIn("nothing was written", result.stderr)
         self.assertEqual(self.client.range_prefix(self.etcd_prefix + "/"), [], "migrate left keys behind")
 
-    def big_environment(self, count):
+    def test_a_deploy_whose_record_would_not_fit_is_refused_before_any_step(self):
+        # Issue #14 item 4: the deploy writes each service's new version into the environment's
+        # value; one that would pass etcd's limit is refused before its first step, not after.
+        limit = 1536 * 1024 - 16 * 1024  # etcd_store.cpp k_max_value_bytes
+        self.big_environment(4000, noise=1_300_000)
+        env_key = self.client.range_prefix(self.etcd_prefix + "/env/")[0]["key"]
+        growth = self.deploy_growth(self.client.get(env_key)["value"])
+        ran = os.path.join(self.dir, "a-step-ran")
+        self.ok("service", "edit", "one-more", "--deploy", f"touch {ran}", "-e", "production")
+        # Random text (incompressible) until the value is half the deploy's growth under the limit.
+        for i in range(200):
+            room = limit - len(env_key) - growth // 2 - self.client.get(env_key)["stored_bytes"]
+            if room < 1024:
+                break
+            noise = os.urandom(min(room - 512, 30 * 1024)).hex()
+            self.ok("service", "create", f"noise-{i}", "--type", "job", "--deploy", f"echo {noise}",
+                    "-e", "production")
+        before = self.state_bytes()
+        result = self.run_depctl("environment", "deploy", "--version", "v1", "--yes", "-e", "production")
+        self.assertEqual(result.returncode, 3, result.stdout + result.stderr)
+        self.assertIn("once this deployment is recorded", result.stderr)
+        self.assertIn("nothing was run", result.stderr)
+        self.assertFalse(os.path.exists(ran), "a step ran before the refusal")
+        self.assertEqual(self.state_bytes(), before)
+        self.assertEqual(self.json("deployment", "list", "-e", "production"), [])
+        # A deploy of a few services still fits, and runs.
+        self.ok("environment", "deploy", "--version", "v1", "--yes", "-e", "production",
+                "--services", "one-more")
+        self.assertTrue(os.path.exists(ran))
+
+    @staticmethod
+    def deploy_growth(value):
+        """How many compressed bytes a deploy of every service adds to an environment's value
+        (zlib level 6, as src/util/deflate.cpp): each service gains its `current` object."""
+        env = json.loads(value)
+        before = len(zlib.compress(json.dumps(env, separators=(",", ":")).encode(), 6))
+        for service in env["services"]:
+            service["current"] = {"deployment_id": "dep_0123456789abcdef", "status": "DEPLOYED",
+                                  "updated_at": "2026-12-01T14:00:00.123Z", "version": "v1"}
+        after = len(zlib.compress(json.dumps(env, separators=(",", ":")).encode(), 6))
+        return after - before
+
+    def big_environment(self, count, noise=0):
         file_mode = {"DEPCTL_STATE": ""}
         self.ok("init", "--project", "big", env=file_mode)
         self.ok("environment", "create", "production", env=file_mode)
@@ -302,11 +345,18 @@ class EtcdBackend(DepctlTestCase):
             service["id"] = f"svc_{i:012d}"
             service["name"] = f"service-{i:04d}-of-the-large-production-environment"
             env["services"].append(service)
+        for i in range(0, noise, 30 * 1024):  # random text: about as many bytes compressed
+            service = copy.deepcopy(template)
+            service["id"] = f"svc_noise{i:09d}"
+            service["name"] = f"noise-at-{i}"
+            service["deploy"] = "echo " + os.urandom(min(30 * 1024, noise - i)).hex()
+            env["services"].append(service)
         with open(self.state_path, "w") as f:
             json.dump(state, f, indent=2)
         self.ok("state", "migrate", "--to", self.etcd.url(self.etcd_prefix), env=file_mode)
         self.ok("service", "create", "one-more", "--type", "job", "-e", "production")
-        self.assertEqual(len(self.json("service", "list", "-e", "production")), count + 1)
+        self.assertEqual(len(self.json("service", "list", "-e", "production")),
+                         count + 1 + (noise + 30 * 1024 - 1) // (30 * 1024))
         kvs = self.client.range_prefix(self.etcd_prefix + "/")
         sizes = {kv["key"]: kv["stored_bytes"] for kv in kvs}
         env_size = max(sizes.values())

@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "core/deploy/execution.hpp"
 #include "core/deploy/interrupted.hpp"
+#include "core/deploy/outcome_room.hpp"
 #include "core/deploy/record_outcome.hpp"
 #include "core/deploy/step_runner.hpp"
 #include "core/record/history_record.hpp"
@@ -28,11 +30,6 @@ namespace fs = std::filesystem;
 
 // How many of the newest deployments the duration estimates look at.
 constexpr std::size_t k_estimate_records = 3;
-// Room kept for a deployment's final record (DESIGN §9 "Failure while recording"), generously:
-// a service with two steps takes ~350 bytes of it.
-constexpr std::size_t k_record_reserve = 16 * 1024;
-constexpr std::size_t k_record_reserve_per_service = 1024;
-
 std::string resolve_version(const std::optional<std::string>& explicit_version,
                             const fs::path& project_dir) {
     if (explicit_version) {
@@ -143,6 +140,11 @@ struct Operation {
     std::string post_hook;
 };
 
+// Makes the operation from a state. It runs twice: before the lock, so that a refusal costs
+// nothing, and again under it from the state read there, so that what runs (and what an
+// approval shows) is the definition as it is once nobody else can deploy (DESIGN §5).
+using Planner = std::function<Operation(const State&)>;
+
 // The context every step runs in, with the secrets of the planned services resolved (and
 // their values masked in logs, their env: sources scrubbed from the steps' environment).
 StepRunContext context_with_secrets(StateStore& store, const DeployRequest& request,
@@ -164,6 +166,14 @@ StepRunContext context_with_secrets(StateStore& store, const DeployRequest& requ
     }
     context.mask = mask_patterns(every_secret);
     return context;
+}
+
+void check_parallelism(int parallelism) {
+    if (parallelism < 1 || parallelism > 1024) {
+        throw Error(ErrorKind::Refused,
+                    "parallelism " + std::to_string(parallelism) + " is out of range",
+                    "allowed: 1 to 1024");
+    }
 }
 
 // Runs, shows and records a pre- or post-deploy hook, alike; true if none or it succeeded.
@@ -201,28 +211,49 @@ ExecResult run_steps(const Plan& plan, StepRunner& runner, DeployObserver& obser
     return result;
 }
 
-DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
-                            DeployObserver& observer, Operation op,
-                            const std::function<void(const Operation&)>& approve) {
-    if (request.parallelism < 1 || request.parallelism > 1024) {
-        throw Error(ErrorKind::Refused,
-                    "parallelism " + std::to_string(request.parallelism) + " is out of range",
-                    "allowed: 1 to 1024");
-    }
-    // Secrets are read before the lock: a missing one fails the deploy before any step.
-    StepRunContext context = context_with_secrets(store, request, op);
+// What a deployer holds while it runs: the environment's lock and the steps lock.
+struct Held {
+    LockHolder me;
+    std::unique_ptr<EnvironmentLock> lock;
+    std::unique_ptr<StepsLock> steps_lock;
+};
 
-    LockHolder me =
-        LockHolder::current_process(op.kind == HistoryRecord::Operation::stop ? "stop" : "deploy");
-    me.deployment_id = new_id("dep_");
+// Takes the environment's lock (waiting for it with --wait, cancellable), then the steps
+// lock: steps of a dead deployer end before any of ours start; then it is recorded.
+Held hold_environment(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                      const Operation& first) {
+    Held held{LockHolder::current_process(first.kind == HistoryRecord::Operation::stop ? "stop"
+                                                                                       : "deploy"),
+              {},
+              {}};
+    held.me.deployment_id = new_id("dep_");
     store.cancel_waits_on(&cancel);
-    const auto lock = store.lock_environment(op.env.id, me, request.wait);
+    held.lock = store.lock_environment(first.env.id, held.me, request.wait);
     store.cancel_waits_on(nullptr);
-    // Steps of a dead deployer end before any of ours start; then it is recorded.
-    const auto steps_lock = take_steps_lock(store, op.env.id, request.grace);
-    record_interrupted(store, op.env.id, me.deployment_id);
+    held.steps_lock = take_steps_lock(store, first.env.id, request.grace);
+    record_interrupted(store, first.env.id, held.me.deployment_id);
+    return held;
+}
+
+DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                            DeployObserver& observer, const State& state, const Planner& plan_for,
+                            const std::function<void(const Operation&)>& approve) {
+    check_parallelism(request.parallelism);
+    const Operation first = plan_for(state);
+    // Secrets are read before the lock: a missing one fails the deploy before any step.
+    (void)context_with_secrets(store, request, first);
+    const Held held = hold_environment(store, request, cancel, first);
+    const LockHolder& me = held.me;
+    const auto& lock = held.lock;
+
+    // The plan that runs is made from the state read under the lock: while this deployer
+    // waited, another may have deployed, or someone edited a service (`--wait`, or the
+    // moment between the first read and the lock).
+    const State locked_state = store.load();
+    const Operation op = plan_for(locked_state);
+    StepRunContext context = context_with_secrets(store, request, op);
     if (approve) approve(op);
-    context.held_fd = steps_lock->held_fd();
+    context.held_fd = held.steps_lock->held_fd();
     context.fencing_token = lock->fencing_token();
     // A lost lock (DESIGN §9 "Fencing"): no new step, the running ones killed at once.
     lock->on_loss([&cancel] { cancel.request(CancelLevel::immediate); });
@@ -234,10 +265,9 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
                          request.parallelism);
     record.set_rollback(request.rollback);
+    check_outcome_fits(store, locked_state, op.plan, op.kind, record.record());
     // Room for the final record, so that a disk that fills up meanwhile cannot lose it.
-    store.put_running_record(
-        op.env.id, record.record().to_json(),
-        k_record_reserve + k_record_reserve_per_service * op.plan.services.size());
+    store.put_running_record(op.env.id, record.record().to_json(), record_room(op.plan));
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 
@@ -266,38 +296,62 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
 }  // namespace
 
+// The version a deploy runs: the one asked for, or the rollback target, checked against
+// the promotion order (as in github/branch-deploy; a rollback skips it).
+std::string checked_version(StateStore& store, const State& state, const Environment& env,
+                            const DeployRequest& request, const std::string& resolved) {
+    const std::string version =
+        request.rollback ? rollback_version(store, env, request.version) : resolved;
+    if (request.rollback) return version;
+    const PromotionVerdict verdict = check_enforced_order(store, state, env, version);
+    if (!verdict.allowed) {
+        throw Error(
+            ErrorKind::Policy,
+            "cannot deploy " + version + " to " + show_name(env.name) + ": " + verdict.message(),
+            "deploy " + version + " to the earlier environments first, or use --rollback");
+    }
+    return version;
+}
+
+const Environment& environment_in(const State& state, const std::string& environment_id) {
+    const Environment* env = state.find_environment_by_id(environment_id);
+    if (!env) throw Error(ErrorKind::Refused, "environment not found");
+    return *env;
+}
+
 DeployOutcome deploy_environment(StateStore& store, const State& state,
                                  const DeployRequest& request, CancelSignal& cancel,
                                  DeployObserver& observer, const ApprovalPrompt& approve) {
-    const Environment* env = state.find_environment_by_id(request.environment_id);
-    if (!env) throw Error(ErrorKind::Refused, "environment not found");
+    // The version of the code is fixed when the command starts (git HEAD now), not when the
+    // lock is free; everything else is planned from the state (see Planner).
+    const std::string resolved =
+        request.rollback ? std::string() : resolve_version(request.version, store.project_dir());
+    std::optional<PastDurations> past;
+    const Planner plan_for = [&](const State& s) {
+        const Environment& env = environment_in(s, request.environment_id);
+        const std::string version = checked_version(store, s, env, request, resolved);
+        Plan plan = make_plan(env, {request.services});
+        if (!request.force_build) mark_reused_builds(plan, store, s, version);
+        past = rank_by_past_durations(plan, store, env.id);
+        return Operation{HistoryRecord::Operation::deploy,
+                         s,
+                         env,
+                         std::move(plan),
+                         version,
+                         env.pre_deploy,
+                         env.post_deploy};
+    };
 
-    // Everything that can be refused is checked before the lock, so a refusal costs nothing.
-    const std::string version = request.rollback
-                                    ? rollback_version(store, *env, request.version)
-                                    : resolve_version(request.version, store.project_dir());
-    // Promotion order, as in github/branch-deploy: a rollback skips it.
-    if (!request.rollback) {
-        const PromotionVerdict verdict = check_enforced_order(store, state, *env, version);
-        if (!verdict.allowed) {
-            throw Error(
-                ErrorKind::Policy,
-                "cannot deploy " + version + " to " + show_name(env->name) + ": " +
-                    verdict.message(),
-                "deploy " + version + " to the earlier environments first, or use --rollback");
-        }
-    }
-    Plan plan = make_plan(*env, {request.services});
-    if (!request.force_build) mark_reused_builds(plan, store, state, version);
-    const PastDurations past = rank_by_past_durations(plan, store, env->id);
-
-    // Approval (Spryker's Please_approve): under the lock, so the plan shown is the one run.
+    // Approval (Spryker's Please_approve): under the lock, of the plan that will run.
+    // Asked of the environment as it is under the lock: switched on or off while this deploy
+    // waited, it is what holds now.
     std::function<void(const Operation&)> approval;
-    if (env->require_approval && !request.assume_yes) {
+    if (!request.assume_yes) {
         approval = [&](const Operation& op) {
+            if (!op.env.require_approval) return;
             if (!approve) {
                 throw Error(ErrorKind::Policy,
-                            "environment " + show_name(env->name) + " requires approval",
+                            "environment " + show_name(op.env.name) + " requires approval",
                             "pass --yes, or run from a terminal to be asked; nothing was run");
             }
             DeployPreview preview{op.plan,
@@ -305,36 +359,30 @@ DeployOutcome deploy_environment(StateStore& store, const State& state,
                                   {},
                                   nlohmann::json::object(),
                                   request.rollback,
-                                  estimate_of(op.plan, past, request.parallelism)};
+                                  estimate_of(op.plan, *past, request.parallelism)};
             if (!approve(preview)) {
                 throw Error(ErrorKind::Policy,
-                            "deployment of " + show_name(env->name) + " was not approved",
+                            "deployment of " + show_name(op.env.name) + " was not approved",
                             "nothing was run");
             }
         };
     }
-    Operation op{HistoryRecord::Operation::deploy,
-                 state,
-                 *env,
-                 std::move(plan),
-                 version,
-                 env->pre_deploy,
-                 env->post_deploy};
-    return run_operation(store, request, cancel, observer, std::move(op), approval);
+    return run_operation(store, request, cancel, observer, state, plan_for, approval);
 }
 
 DeployOutcome stop_environment(StateStore& store, const State& state, const DeployRequest& request,
                                CancelSignal& cancel, DeployObserver& observer) {
-    const Environment* env = state.find_environment_by_id(request.environment_id);
-    if (!env) throw Error(ErrorKind::Refused, "environment not found");
-    Operation op{HistoryRecord::Operation::stop,
-                 state,
-                 *env,
-                 make_stop_plan(*env, {request.services}),
-                 {},
-                 {},
-                 {}};
-    return run_operation(store, request, cancel, observer, std::move(op), {});
+    const Planner plan_for = [&](const State& s) {
+        const Environment& env = environment_in(s, request.environment_id);
+        return Operation{HistoryRecord::Operation::stop,
+                         s,
+                         env,
+                         make_stop_plan(env, {request.services}),
+                         {},
+                         {},
+                         {}};
+    };
+    return run_operation(store, request, cancel, observer, state, plan_for, {});
 }
 
 }  // namespace depctl

@@ -3,6 +3,7 @@
 #include "depctl/etcd_store.hpp"
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -256,7 +257,7 @@ void EtcdStore::check_fits(const State& state) {
                     "environment " + show_name(env.name) + " takes " + std::to_string(bytes) +
                         " bytes compressed, more than one etcd request may carry (" +
                         std::to_string(k_max_value_bytes) + ")",
-                    "nothing was written; shorten its services' commands and environment "
+                    "shorten its services' commands and environment "
                     "variables, split it, or raise etcd's --max-request-bytes (docs/etcd.md, "
                     "Limits)");
     }

@@ -38,7 +38,11 @@ MigrationReport migrate_state(StateStore& from, StateStore& to) {
 
     // All or nothing: a state the target cannot hold is refused before any history is
     // copied (issue #14 item 4), so no stray keys are left behind.
-    to.check_fits(state);
+    try {
+        to.check_fits(state);
+    } catch (const Error& e) {
+        throw Error(e.kind(), e.what(), "nothing was written; " + e.hint());
+    }
     MigrationReport report{state.project.name, state.environments.size(), 0};
     for (const auto& env : state.environments) {
         const auto records = from.list_history(env.id);
