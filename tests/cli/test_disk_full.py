@@ -87,6 +87,24 @@ class FileSizeLimit(DepctlTestCase):
         self.assertEqual(len([r for r in records if r["version"] == "v-next"]), 1)
         self.assertFalse(os.listdir(os.path.join(self.project, ".depctl", "running")))
 
+    def test_an_unreadable_finished_record_does_not_block_the_environment(self):
+        # A final record left by a broken or newer depctl (an outcome, fields that do not
+        # read) is recorded INTERRUPTED with what it holds, like a RUNNING one, and the
+        # environment deploys again.
+        self.init_environment()
+        self.ok("service", "create", "api", "--type", "application", "--deploy", "true")
+        env_id = self.json("environment", "list")[0]["id"]
+        running = os.path.join(self.project, ".depctl", "running")
+        os.makedirs(running, exist_ok=True)
+        with open(os.path.join(running, env_id + ".json"), "w") as f:
+            f.write('{"id": "dep_brokenrecord01", "status": "DEPLOYED", "stages": "not a list",'
+                    ' "version": "v0"}')
+        self.ok("environment", "deploy", "--version", "v1")
+        records = {r["id"]: r for r in self.json("deployment", "list")}
+        self.assertEqual(records["dep_brokenrecord01"]["status"], "INTERRUPTED")
+        self.assertEqual([r["version"] for r in self.json("deployment", "list")][0], "v1")
+        self.assertFalse(os.listdir(running))
+
 
 TMPFS_SCRIPT = textwrap.dedent("""\
     set -u

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <nlohmann/json.hpp>
 
 #include "core/record/apply_record.hpp"
 #include "depctl/error.hpp"
@@ -39,8 +40,7 @@ bool in_history(StateStore& store, const std::string& environment_id, const std:
 // full, etcd refused): into the history unless it got there, into the state again (that
 // changes nothing when the state took it), then cleared.
 std::string finish_recording(StateStore& store, const std::string& environment_id,
-                             const nlohmann::json& stored) {
-    const DeploymentRecord record = DeploymentRecord::from_json(stored);
+                             const DeploymentRecord& record, const nlohmann::json& stored) {
     if (!in_history(store, environment_id, record.id)) store.append_history(environment_id, stored);
     store.transact([&](State& s) { apply_record_to_state(record, s); });
     store.clear_running_record(environment_id);
@@ -82,9 +82,17 @@ std::string record_interrupted(StateStore& store, const std::string& environment
     if (!running || !running->is_object()) return {};
     const std::string id = running->value("id", "");
     if (id == found_by) return {};
-    // A finished deployment whose recording failed (record_outcome.hpp): finished now.
-    if (running->value("status", "") != to_string(DeploymentStatus::running))
-        return finish_recording(store, environment_id, *running);
+    // A finished deployment whose recording failed (record_outcome.hpp): finished now. One
+    // that cannot be read is recorded INTERRUPTED below, like a RUNNING one, so that the
+    // environment is never stuck behind it.
+    if (running->value("status", "") != to_string(DeploymentStatus::running)) {
+        std::optional<DeploymentRecord> finished;
+        try {
+            finished = DeploymentRecord::from_json(*running);
+        } catch (const Error&) {
+        }
+        if (finished) return finish_recording(store, environment_id, *finished, *running);
+    }
     // Killed after its record was appended but before this one was cleared: recorded.
     if (in_history(store, environment_id, id)) {
         store.clear_running_record(environment_id);
