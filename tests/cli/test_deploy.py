@@ -138,6 +138,24 @@ class Deploy(DepctlTestCase):
         self.assertEqual(set(self.events()), {"Api/build", "Api/deploy"})
         self.fails(3, "environment", "deploy", "--version", "v1", "--services", "Apx", message="not found")
 
+    def test_each_deployed_service_records_the_definition_it_ran(self):
+        # DESIGN §9: the record holds what a rollback restores; a later edit changes the state,
+        # never the record.
+        self.ok("service", "create", "Api", "--type", "application", "--deploy", "echo one",
+                "--build", "true", "--env", "PORT=8080", "--secret", "TOKEN=env:API_TOKEN",
+                "--health-cmd", "true", "--deploy-timeout", "90")
+        self.ok("environment", "deploy", "--version", "v1", env={"API_TOKEN": "s3cr3t-value"})
+        self.ok("service", "edit", "Api", "--deploy", "echo two", "--env", "PORT=9090")
+        def recorded(record):
+            return next(svc for stage in record["stages"] for svc in stage["services"])
+        service = recorded(self.last_record())
+        self.assertEqual(service["definition"], {
+            "build": "true", "deploy": "echo one", "env": {"PORT": "8080"},
+            "secrets": [{"key": "TOKEN", "source": "env:API_TOKEN"}],
+            "health": {"cmd": "true"}, "deploy_timeout_s": 90})
+        self.ok("environment", "stop", env={"API_TOKEN": "s3cr3t-value"})
+        self.assertNotIn("definition", recorded(self.last_record()))
+
     def test_a_skipped_service_named_in_services_is_deployed_and_the_plan_says_so(self):
         self.add("Seed", "job", None, 0)
         self.add("Api", "application", None, 0)

@@ -1,5 +1,6 @@
 #include "core/record/history_record.hpp"
 
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <unordered_map>
 
@@ -46,6 +47,16 @@ StepRecord step_record(const std::string& name, const StepReport& report, StepSt
     return out;
 }
 
+// What of a service's definition a rollback restores (DESIGN §9): its commands, environment,
+// secret sources (never their values), health check and timeouts. Identity, type,
+// dependencies and status are recorded beside it; the stage is the environment's layout.
+nlohmann::json definition_snapshot(const Service& service) {
+    nlohmann::json snapshot = to_json(service);
+    for (const char* key : {"id", "name", "type", "stage_id", "skipped", "depends_on", "current"})
+        snapshot.erase(key);
+    return snapshot;
+}
+
 }  // namespace
 
 HistoryRecord::HistoryRecord(Operation operation, const Plan& plan, const std::string& project,
@@ -82,7 +93,8 @@ ServiceRecord HistoryRecord::service_record(const PlannedService& ps, const Exec
                       ServiceStatus::deployed,
                       {},
                       planned_dependencies(ps),
-                      nlohmann::json::object()};
+                      m_operation == Operation::deploy ? definition_snapshot(ps.service)
+                                                       : nlohmann::json::object()};
     for (int kind = 0; kind < k_service_step_kinds; ++kind) {
         const std::size_t i = ps.steps[kind];
         if (i == k_no_step) continue;
