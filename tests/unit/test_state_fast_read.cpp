@@ -131,6 +131,14 @@ TEST_CASE("fast state reader: leaves whatever it does not fully understand to th
     std::string bad_utf8 = bytes;
     bad_utf8.replace(bad_utf8.find("run"), 1, "\xff");
     CHECK_FALSE(read_state_fast(bad_utf8));
+    // A map key (an env name) with ill-formed UTF-8: the tree refuses it, so must this reader
+    // (found by fuzz_state in CI).
+    std::string bad_key = bytes;
+    const auto port = bad_key.find("\"PORT\"");
+    REQUIRE(port != std::string::npos);
+    bad_key.replace(port + 3, 2, "\xb5\xff");
+    CHECK_FALSE(read_state_fast(bad_key));
+    CHECK_THROWS(nlohmann::json::parse(bad_key));
     CHECK_FALSE(
         read_state_fast(R"({"schema_version": 1, "project": {"id": "prj_a", "name": "\ud800"}})"));
     CHECK(read_state_fast(

@@ -213,8 +213,11 @@ private:
     std::string_view plain_key() {
         expect('"');
         const char* start = m_p;
+        // Every key this reader knows is ASCII; any other byte (a map key such as an env
+        // name may hold anything) goes to the tree, which checks its UTF-8.
         while (m_p < m_end && *m_p != '"') {
-            if (*m_p == '\\' || static_cast<unsigned char>(*m_p) < 0x20) throw NotFast{};
+            const auto byte = static_cast<unsigned char>(*m_p);
+            if (byte == '\\' || byte < 0x20 || byte >= 0x80) throw NotFast{};
             ++m_p;
         }
         if (m_p == m_end) throw NotFast{};
