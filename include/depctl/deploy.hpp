@@ -30,6 +30,10 @@ struct DeployRequest {
     bool force_build = false;  // build again even when a reusable build exists
     bool assume_yes = false;   // --yes: approval given up front
     bool rollback = false;     // redeploy an earlier version; skips the enforced order
+    // `environment rollback` (env_rollback.hpp): every service's version and definition of
+    // an earlier deployment; `rollback_to` names it (else the one before the current).
+    bool environment_rollback = false;
+    std::optional<std::string> rollback_to;
 };
 
 struct DeployPreview;
@@ -56,6 +60,8 @@ struct DeployPreview {
     nlohmann::json promotion;  // the enforced-order verdict (PromotionVerdict::to_json)
     bool rollback = false;
     std::optional<DeploymentEstimate> estimate;  // absent when no step has a past duration
+    // `environment rollback`: EnvironmentRollback::to_json(); null otherwise.
+    nlohmann::json restores = nullptr;
     nlohmann::json to_json() const;
     // The dry run's text; with dry_run false, the same plan shown before the approval
     // question, without saying that nothing will run.

@@ -36,6 +36,12 @@ struct PlannedService {
     // Skipped in the state but named in --services: deployed all the same, and the plan
     // says so (naming a service is the clearest request there is).
     bool skipped_but_named = false;
+    // The version this service deploys when it is not the deployment's (an environment
+    // rollback gives each service its own, DESIGN §9); empty = the deployment's.
+    std::string version;
+    const std::string& version_or(const std::string& deployment_version) const {
+        return version.empty() ? deployment_version : version;
+    }
     std::size_t first_rollout_step() const;  // release, else deploy, else health, else stop
     std::size_t last_step() const;
     // The step a dependent waits for on an edge with this condition; k_no_step for none.

@@ -45,6 +45,9 @@ struct ServiceRecord {
     // The service's definition as deployed (commands, env, ...), for the next round's
     // rollback and drift checks; an empty object is not stored.
     nlohmann::json definition = nlohmann::json::object();
+    // The version this service was deployed at when it is not the record's (an environment
+    // rollback gives each service its own); empty = the record's (not stored).
+    std::string version;
 };
 
 struct StageRecord {
@@ -89,6 +92,9 @@ struct DeploymentRecord {
     std::int64_t duration_ms = 0;
     int parallelism = 0;
     bool rollback = false;  // stored only when true
+    // `environment rollback`: the deployment whose services' versions and definitions this
+    // one restored (DESIGN §9); empty = none (not stored).
+    std::string rolled_back_to;
     std::vector<StepRecord> hooks;
     std::vector<StageRecord> stages;
     std::optional<FailedStep> failed_step;  // stored as null when none
@@ -109,6 +115,10 @@ struct DeploymentRecord {
     static DeploymentRecord from_json(const nlohmann::json& j);
 
     std::size_t service_count() const;
+    // The version `service` (one of this record's) was deployed at.
+    const std::string& version_of(const ServiceRecord& service) const {
+        return service.version.empty() ? version : service.version;
+    }
 };
 
 }  // namespace depctl

@@ -32,7 +32,9 @@ struct DeployArgs {
     bool follow = false;
     bool force_build = false;
     bool rollback = false;
-    bool apply = false;  // apply depctl.yaml first
+    bool apply = false;                 // apply depctl.yaml first
+    bool environment_rollback = false;  // `environment rollback`
+    std::optional<std::string> to;      // its --to
     double grace_s = 10;
 };
 
@@ -69,16 +71,24 @@ std::vector<std::string> split_list(const std::string& text) {
     return items;
 }
 
-int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
-    if (args.apply && !stop) {
-        const auto path = find_pipeline_file("");
-        if (!path) throw Error(ErrorKind::Refused, "--apply: no depctl.yaml here or above");
-        commit_pipeline_file(inv.options, load_pipeline_file(*path), std::nullopt);
+// An environment rollback writes the definitions it restored into the state (DESIGN §9):
+// said on stderr, so that nobody is surprised that the next deploy runs them.
+void say_definitions_restored(const Invocation& inv, const State& state,
+                              const DeploymentRecord& record) {
+    std::size_t restored = 0;
+    for (const StageRecord& stage : record.stages) {
+        for (const ServiceRecord& s : stage.services)
+            restored += s.status == ServiceStatus::deployed && !s.definition.empty();
     }
-    auto store = open_state(inv.options);
-    const State state = store->load();
-    const Environment& env = select_environment(state, inv.options.environment);
-    if (!stop && !args.apply) warn_if_file_differs(inv.options, state, env.name);
+    if (restored == 0 || inv.options.quiet) return;
+    std::cerr << "note: the definitions of " << restored
+              << (restored == 1 ? " service" : " services") << " as of " << record.rolled_back_to
+              << " are the current ones now (the next deploy runs them)\n";
+    warn_if_file_managed(inv.options, state);
+}
+
+// The request of a deploy, stop or rollback, from its flags.
+DeployRequest request_from(const DeployArgs& args, const Environment& env, bool stop) {
     DeployRequest request;
     request.environment_id = env.id;
     request.version = args.version;
@@ -98,6 +108,23 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     request.force_build = args.force_build;
     request.assume_yes = args.yes;
     request.rollback = args.rollback;
+    request.environment_rollback = args.environment_rollback;
+    request.rollback_to = args.to;
+    return request;
+}
+
+int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
+    if (args.apply && !stop) {
+        const auto path = find_pipeline_file("");
+        if (!path) throw Error(ErrorKind::Refused, "--apply: no depctl.yaml here or above");
+        commit_pipeline_file(inv.options, load_pipeline_file(*path), std::nullopt);
+    }
+    auto store = open_state(inv.options);
+    const State state = store->load();
+    const Environment& env = select_environment(state, inv.options.environment);
+    if (!stop && !args.apply && !args.environment_rollback)
+        warn_if_file_differs(inv.options, state, env.name);
+    const DeployRequest request = request_from(args, env, stop);
 
     if (args.dry_run) {
         const DeployPreview preview = preview_deployment(*store, state, request);
@@ -125,6 +152,7 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
         stop ? stop_environment(*store, state, request, cancel, progress)
              : deploy_environment(*store, state, request, cancel, progress, prompt);
     progress.deployment_finished(outcome);
+    if (args.environment_rollback) say_definitions_restored(inv, state, outcome.record);
     return outcome.exit_code;
 }
 
@@ -145,6 +173,37 @@ void add_wait_follow_grace(CLI::App& cmd, DeployArgs& args, const std::string& f
                    "Seconds between SIGTERM and SIGKILL on cancel (default 10)")
         ->check(seconds_range(0, 3600))
         ->type_name("SECONDS");
+}
+
+// `environment rollback` (DESIGN §9): the deploy pipeline with every service's version and
+// definition of an earlier successful deployment.
+void register_rollback(CLI::App& environment, Invocation& inv) {
+    auto args = std::make_shared<DeployArgs>();
+    args->environment_rollback = true;
+    auto* cmd = environment.add_subcommand(
+        "rollback",
+        "Return every service to the version and definition of the last successful deployment "
+        "before the current one (or --to)");
+    cmd->add_option_function<std::string>(
+           "--to", [args](const std::string& v) { args->to = v; },
+           "A DEPLOYED deployment (id, unique prefix, `latest`) or a version (its newest "
+           "DEPLOYED deployment)")
+        ->type_name("DEPLOYMENT|latest");
+    cmd->add_flag("--dry-run", args->dry_run,
+                  "Print what each service goes back to (version, changed fields); run and "
+                  "write nothing");
+    add_parallelism(*cmd, *args);
+    cmd->add_flag("--yes,-y", args->yes,
+                  "Approve up front (needed without a TTY when approval is required)");
+    add_wait_follow_grace(*cmd, *args, "Stream every step's output, prefixed by service and step");
+    cmd->add_flag("--force-build", args->force_build,
+                  "Build again even when the restored version was built before");
+    set_examples(*cmd,
+                 "  depctl environment rollback --dry-run\n"
+                 "  depctl environment rollback --yes\n"
+                 "  depctl environment rollback --to 1.4.2 -o json\n"
+                 "  depctl environment rollback --to dep_k2j4h5g6f7d8 --wait");
+    on_run(*cmd, inv, [&inv, args] { return run_deploy(inv, *args, false); });
 }
 
 }  // namespace
@@ -194,6 +253,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
     set_examples(
         *stop, "  depctl environment stop\n  depctl environment stop -e preview-42 --services Api");
     on_run(*stop, inv, [&inv, args] { return run_deploy(inv, *args, true); });
+    register_rollback(environment, inv);
 }
 
 }  // namespace depctl::cli

@@ -29,6 +29,9 @@ void print_record(const DeploymentRecord& r) {
               << "By:          " << r.user << '@' << r.host << " (" << r.trigger << ")\n"
               << "Started:     " << r.started_at << '\n'
               << "Finished:    " << r.finished_at << " (" << ms_text(r.duration_ms) << ")\n";
+    if (!r.rolled_back_to.empty())
+        std::cout << "Rollback:    of the environment to " << r.rolled_back_to
+                  << " (each service at the version it had then)\n";
     if (r.failed_step) {
         const FailedStep& f = *r.failed_step;
         std::cout << "Failed step: " << f.service << ' ' << f.step << ", exit code " << f.exit_code
@@ -49,8 +52,9 @@ void print_record(const DeploymentRecord& r) {
                 if (step.status != StepStatus::succeeded)
                     steps += " (exit " + std::to_string(step.exit_code) + ")";
             }
-            rows.push_back(
-                {svc.name, std::string(to_string(svc.status)), steps.empty() ? "-" : steps});
+            const std::string name =
+                svc.version.empty() ? svc.name : svc.name + " at " + svc.version;
+            rows.push_back({name, std::string(to_string(svc.status)), steps.empty() ? "-" : steps});
         }
         if (!rows.empty()) std::cout << render_table({"Service", "Status", "Steps"}, rows);
         for (const std::string& left : stage.left_out) std::cout << "  " << left << '\n';

@@ -14,6 +14,7 @@
 #include "core/deploy/step_runner.hpp"
 #include "core/record/history_record.hpp"
 #include "depctl/build_cache.hpp"
+#include "depctl/env_rollback.hpp"
 #include "depctl/error.hpp"
 #include "depctl/executor.hpp"
 #include "depctl/history.hpp"
@@ -30,34 +31,6 @@ namespace fs = std::filesystem;
 
 // How many of the newest deployments the duration estimates look at.
 constexpr std::size_t k_estimate_records = 3;
-std::string resolve_version(const std::optional<std::string>& explicit_version,
-                            const fs::path& project_dir) {
-    if (explicit_version) {
-        const std::string version = trim(*explicit_version);
-        // The version lands in the state, the history and every step's environment: text only.
-        if (!version_problem(version).empty()) {
-            throw Error(ErrorKind::Refused, "invalid version " + show_name(*explicit_version));
-        }
-        return version;
-    }
-    if (const char* from_env = std::getenv("DEPCTL_VERSION"); from_env && *from_env) {
-        return resolve_version(std::string(from_env), project_dir);
-    }
-    std::string output;
-    ProcessSpec git{"git rev-parse HEAD",
-                    project_dir,
-                    {},
-                    std::chrono::milliseconds(10000),
-                    std::chrono::milliseconds(1000),
-                    {}};
-    const ProcessResult result = run_process(
-        git, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
-    const std::string head = trim(output);
-    if (result.end == ProcessEnd::exited && result.exit_code == 0 && head.size() == 40) return head;
-    throw Error(
-        ErrorKind::Refused, "cannot tell which version to deploy",
-        "pass --version V, set DEPCTL_VERSION, or run inside a git repository with a commit");
-}
 
 namespace {
 
@@ -98,6 +71,7 @@ nlohmann::json DeployPreview::to_json() const {
     out["rollback"] = rollback;
     out["enforced_order"] = promotion;
     if (!version_problem.empty()) out["version_problem"] = version_problem;
+    if (restores.is_object()) out["restores"] = restores;
     return out;
 }
 
@@ -105,6 +79,21 @@ DeployPreview preview_deployment(StateStore& store, const State& state,
                                  const DeployRequest& request) {
     const Environment* env = state.find_environment_by_id(request.environment_id);
     if (!env) throw Error(ErrorKind::Refused, "environment not found");
+    if (request.environment_rollback) {
+        RollbackPlan rb =
+            plan_environment_rollback(store, state, *env, request.rollback_to, request.force_build);
+        DeployPreview preview{std::move(rb.plan),
+                              rb.rollback.target_version,
+                              {},
+                              nlohmann::json::object(),
+                              true,
+                              {},
+                              rb.rollback.to_json()};
+        preview.estimate =
+            estimate_of(preview.plan, rank_by_past_durations(preview.plan, store, env->id),
+                        request.parallelism);
+        return preview;
+    }
     DeployPreview preview{make_plan(*env, {request.services}),
                           {},
                           {},
@@ -138,6 +127,7 @@ struct Operation {
     std::string version;
     std::string pre_hook;
     std::string post_hook;
+    nlohmann::json restores = nullptr;  // environment rollback: what it restores
 };
 
 // Makes the operation from a state. It runs twice: before the lock, so that a refusal costs
@@ -264,7 +254,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     ensure_own_directory(context.log_dir);
     HistoryRecord record(op.kind, op.plan, op.state.project.name, op.version, me, request.trigger,
                          request.parallelism);
-    record.set_rollback(request.rollback);
+    record.set_rollback(request.rollback || request.environment_rollback);
+    if (op.restores.is_object()) record.set_rolled_back_to(op.restores.value("to", ""));
     check_outcome_fits(store, locked_state, op.plan, op.kind, record.record());
     // Room for the final record, so that a disk that fills up meanwhile cannot lose it.
     store.put_running_record(op.env.id, record.record().to_json(), record_room(op.plan));
@@ -292,6 +283,22 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
         return {record_lock_lost(store, op.env.id, record.record()), exit_code_of(ErrorKind::Busy)};
 
     return outcome_of(record.record());
+}
+
+// `environment rollback` (DESIGN §9): each service's own version; no enforced order.
+Operation rollback_operation(StateStore& store, const State& s, const Environment& env,
+                             const DeployRequest& request, std::optional<PastDurations>& past) {
+    RollbackPlan rb =
+        plan_environment_rollback(store, s, env, request.rollback_to, request.force_build);
+    past = rank_by_past_durations(rb.plan, store, env.id);
+    return Operation{HistoryRecord::Operation::deploy,
+                     s,
+                     env,
+                     std::move(rb.plan),
+                     rb.rollback.target_version,
+                     env.pre_deploy,
+                     env.post_deploy,
+                     rb.rollback.to_json()};
 }
 
 }  // namespace
@@ -324,11 +331,13 @@ DeployOutcome deploy_environment(StateStore& store, const State& state,
                                  DeployObserver& observer, const ApprovalPrompt& approve) {
     // The version of the code is fixed when the command starts (git HEAD now), not when the
     // lock is free; everything else is planned from the state (see Planner).
+    const bool from_history = request.rollback || request.environment_rollback;
     const std::string resolved =
-        request.rollback ? std::string() : resolve_version(request.version, store.project_dir());
+        from_history ? std::string() : resolve_version(request.version, store.project_dir());
     std::optional<PastDurations> past;
     const Planner plan_for = [&](const State& s) {
         const Environment& env = environment_in(s, request.environment_id);
+        if (request.environment_rollback) return rollback_operation(store, s, env, request, past);
         const std::string version = checked_version(store, s, env, request, resolved);
         Plan plan = make_plan(env, {request.services});
         if (!request.force_build) mark_reused_builds(plan, store, s, version);
@@ -358,8 +367,9 @@ DeployOutcome deploy_environment(StateStore& store, const State& state,
                                   op.version,
                                   {},
                                   nlohmann::json::object(),
-                                  request.rollback,
-                                  estimate_of(op.plan, *past, request.parallelism)};
+                                  request.rollback || request.environment_rollback,
+                                  estimate_of(op.plan, *past, request.parallelism),
+                                  op.restores};
             if (!approve(preview)) {
                 throw Error(ErrorKind::Policy,
                             "deployment of " + show_name(op.env.name) + " was not approved",

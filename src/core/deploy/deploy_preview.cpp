@@ -11,6 +11,29 @@ std::string counted(std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + ' ' + (n == 1 ? one : many);
 }
 
+// An environment rollback's lines: per service, version now -> version restored and the
+// definition fields that change (names only: never values), or why it is left as it is.
+std::string restores_text(const nlohmann::json& restores) {
+    std::string out = "Rollback of the environment to deployment " +
+                      restores.value("to", std::string()) +
+                      " (versions and definitions; the enforced deployment order is not "
+                      "checked; the restored definitions become the current ones):\n";
+    for (const auto& s : restores["services"]) {
+        const std::string now = s.value("version_now", std::string());
+        out += "  " + s.value("service", std::string()) + ": ";
+        if (s.contains("left_out")) {
+            out += "left out (" + s.value("left_out", std::string()) + ")\n";
+            continue;
+        }
+        out += (now.empty() ? "(none)" : now) + " -> " + s.value("version", std::string());
+        std::string changed;
+        for (const auto& field : s["changed"])
+            changed += (changed.empty() ? "" : ", ") + field.get<std::string>();
+        out += changed.empty() ? ", definition unchanged\n" : ", definition: " + changed + "\n";
+    }
+    return out + "\n";
+}
+
 }  // namespace
 
 std::string DeployPreview::to_text(bool dry_run) const {
@@ -18,7 +41,11 @@ std::string DeployPreview::to_text(bool dry_run) const {
                       plan.environment_name + "\", version " +
                       (version.empty() ? "(unresolved: " + version_problem + ")" : version) +
                       "\n\n";
-    if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
+    if (restores.is_object()) {
+        out += restores_text(restores);
+    } else if (rollback) {
+        out += "Rollback: the enforced deployment order is not checked.\n\n";
+    }
     if (promotion.value("applies", false)) {
         if (promotion.value("allowed", false)) {
             out += "Enforced deployment order: satisfied.\n\n";

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/record/apply_record.hpp"
+#include "core/record/definition.hpp"
 #include "depctl/error.hpp"
 
 namespace depctl {
@@ -32,6 +33,9 @@ void check_outcome_fits(StateStore& store, const State& state, const Plan& plan,
     for (const PlannedService& ps : plan.services) {
         ServiceRecord service;
         service.id = ps.service.id;
+        service.version = ps.version;
+        // An environment rollback also writes the definitions it restores (DESIGN §9).
+        if (!running.rolled_back_to.empty()) service.definition = definition_snapshot(ps.service);
         service.status = kind == DeploymentRecord::Operation::stop ? ServiceStatus::stopped
                                                                    : ServiceStatus::deployed;
         every.services.push_back(std::move(service));

@@ -167,7 +167,7 @@ std::vector<std::pair<std::string, std::string>> StepRunner::variables(const Pla
     std::vector<std::pair<std::string, std::string>> vars = {
         {"DEPCTL_PROJECT", m_context.project},
         {"DEPCTL_SERVICE", ps.service.name},
-        {"DEPCTL_VERSION", m_context.version},
+        {"DEPCTL_VERSION", ps.version_or(m_context.version)},
         {"DEPCTL_STEP", std::string(to_string(kind))},
     };
     if (kind == StepKind::build) return vars;

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "core/record/definition.hpp"
 #include "depctl/error.hpp"
 #include "depctl/model.hpp"
 #include "depctl/rules.hpp"
@@ -206,6 +207,10 @@ Environment environment_from_json(const json& j) {
 }
 
 }  // namespace
+
+Service parse_service(const json& j) {
+    return service_from_json(j);
+}
 
 json to_json(const Stage& stage) {
     json j = {{"id", stage.id}, {"name", stage.name}};

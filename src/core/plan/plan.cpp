@@ -111,7 +111,8 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
             plan.services.push_back({s,
                                      stage_of.at(s.stage_id),
                                      {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step},
-                                     s.skipped});
+                                     s.skipped,
+                                     {}});
         }
     }
     return plan;

@@ -98,6 +98,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
                                 {"depends_on", index_of.dependency_names(ps)},
                                 {"dependencies", index_of.dependencies_json(ps)},
                                 {"skipped_but_named", ps.skipped_but_named}});
+            if (!ps.version.empty()) services.back()["version"] = ps.version;
             for (auto& warning : index_of.warnings(ps)) warnings.push_back(std::move(warning));
         }
         stages.push_back({{"position", stage.position},
@@ -133,6 +134,7 @@ std::string render_plan_text(const Plan& plan) {
             const std::string waits = index_of.waits_text(ps);
             if (!waits.empty()) out += "  (after " + waits + ")";
             if (ps.skipped_but_named) out += "  (skipped, but named in --services)";
+            if (!ps.version.empty()) out += "  (version " + ps.version + ")";
             out += "\n";
             for (const auto& warning : index_of.warnings(ps)) out += "  warning: " + warning + "\n";
         }

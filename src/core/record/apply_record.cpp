@@ -3,6 +3,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/record/definition.hpp"
+
 namespace depctl {
 
 void apply_record_to_state(const DeploymentRecord& record, State& state) {
@@ -22,7 +24,12 @@ void apply_record_to_state(const DeploymentRecord& record, State& state) {
             // changes its status, so `environment status` shows a mixed-version environment
             // honestly.
             if (recorded.status == ServiceStatus::deployed)
-                service->current.version = record.version;
+                service->current.version = record.version_of(recorded);
+            // An environment rollback makes the restored definition the current one, so the
+            // next deploy does not silently run today's again (DESIGN §9, docs/decisions.md).
+            if (!record.rolled_back_to.empty() && recorded.status == ServiceStatus::deployed &&
+                !recorded.definition.empty())
+                *service = restore_definition(*service, recorded.definition);
             if (recorded.status == ServiceStatus::stopped && service->current.version.empty())
                 continue;  // never deployed
             service->current.status = std::string(to_string(recorded.status));

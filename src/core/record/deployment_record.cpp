@@ -11,10 +11,10 @@ namespace {
 using json = nlohmann::json;
 
 const std::set<std::string, std::less<>> k_known_fields = {
-    "id",          "operation",     "project",     "environment_id", "environment", "version",
-    "status",      "trigger",       "user",        "host",           "pid",         "started_at",
-    "finished_at", "duration_ms",   "parallelism", "rollback",       "hooks",       "stages",
-    "failed_step", "fencing_token", "error",       "interrupted"};
+    "id",          "operation",     "project",     "environment_id", "environment",   "version",
+    "status",      "trigger",       "user",        "host",           "pid",           "started_at",
+    "finished_at", "duration_ms",   "parallelism", "rollback",       "hooks",         "stages",
+    "failed_step", "fencing_token", "error",       "interrupted",    "rolled_back_to"};
 
 [[noreturn]] void corrupt(const std::string& what) {
     throw Error(ErrorKind::Corrupt, "a history record is unreadable: " + what,
@@ -98,6 +98,7 @@ json service_to_json(const ServiceRecord& s) {
               {"type", s.type}, {"status", to_string(s.status)},
               {"steps", steps}, {"depends_on", depends_on}};
     if (s.definition.is_object() && !s.definition.empty()) j["definition"] = s.definition;
+    if (!s.version.empty()) j["version"] = s.version;
     return j;
 }
 
@@ -113,6 +114,7 @@ ServiceRecord service_from_json(const json& j) {
             {field<std::string>(dep, "service"), field<std::string>(dep, "condition", "healthy")});
     const json& definition = member(j, "definition");
     if (definition.is_object()) s.definition = definition;
+    s.version = field<std::string>(j, "version");
     return s;
 }
 
@@ -166,6 +168,7 @@ json DeploymentRecord::to_json() const {
               {"finished_at", finished_at},
               {"duration_ms", duration_ms}};
     if (rollback) j["rollback"] = true;
+    if (!rolled_back_to.empty()) j["rolled_back_to"] = rolled_back_to;
     if (fencing_token) j["fencing_token"] = *fencing_token;
     if (!error.empty()) j["error"] = error;
     if (interrupted) {
@@ -197,6 +200,7 @@ DeploymentRecord DeploymentRecord::from_json(const json& j) {
     r.duration_ms = field<std::int64_t>(j, "duration_ms");
     r.parallelism = field<int>(j, "parallelism");
     r.rollback = field<bool>(j, "rollback");
+    r.rolled_back_to = field<std::string>(j, "rolled_back_to");
     for (const json& hook : array_of(j, "hooks")) r.hooks.push_back(step_from_json(hook, "name"));
     for (const json& stage : array_of(j, "stages")) {
         StageRecord s{field<std::size_t>(stage, "position"),

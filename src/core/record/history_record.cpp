@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/record/definition.hpp"
 #include "depctl/build_cache.hpp"
 
 namespace depctl {
@@ -47,16 +48,6 @@ StepRecord step_record(const std::string& name, const StepReport& report, StepSt
     return out;
 }
 
-// What of a service's definition a rollback restores (DESIGN §9): its commands, environment,
-// secret sources (never their values), health check and timeouts. Identity, type,
-// dependencies and status are recorded beside it; the stage is the environment's layout.
-nlohmann::json definition_snapshot(const Service& service) {
-    nlohmann::json snapshot = to_json(service);
-    for (const char* key : {"id", "name", "type", "stage_id", "skipped", "depends_on", "current"})
-        snapshot.erase(key);
-    return snapshot;
-}
-
 }  // namespace
 
 HistoryRecord::HistoryRecord(Operation operation, const Plan& plan, const std::string& project,
@@ -94,7 +85,8 @@ ServiceRecord HistoryRecord::service_record(const PlannedService& ps, const Exec
                       {},
                       planned_dependencies(ps),
                       m_operation == Operation::deploy ? definition_snapshot(ps.service)
-                                                       : nlohmann::json::object()};
+                                                       : nlohmann::json::object(),
+                      ps.version};
     for (int kind = 0; kind < k_service_step_kinds; ++kind) {
         const std::size_t i = ps.steps[kind];
         if (i == k_no_step) continue;
@@ -103,7 +95,7 @@ ServiceRecord HistoryRecord::service_record(const PlannedService& ps, const Exec
         const bool build = static_cast<StepKind>(kind) == StepKind::build;
         StepRecord step = step_record(std::string(to_string(static_cast<StepKind>(kind))), report,
                                       status, m_started);
-        if (build) step.build_key = build_key(ps.service, m_record.version);
+        if (build) step.build_key = build_key(ps.service, ps.version_or(m_record.version));
         out.steps.push_back(step);
         if (out.status != ServiceStatus::deployed || step_succeeded(status)) continue;
         // A build cancelled by fail-fast or Ctrl-C never touched the running

@@ -22,6 +22,7 @@ public:
                   int parallelism);
     void add_hook(const std::string& name, const StepReport& report);
     void set_rollback(bool rollback) { m_record.rollback = rollback; }
+    void set_rolled_back_to(const std::string& id) { m_record.rolled_back_to = id; }
     void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok,
                 bool canceled);
     const DeploymentRecord& record() const { return m_record; }

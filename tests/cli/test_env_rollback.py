@@ -1,0 +1,179 @@
+"""`environment rollback` (DESIGN §9, #16): every service back to the version AND definition
+it had after an earlier successful deployment, proven from what the steps themselves write."""
+import json
+import os
+import unittest
+
+from depctl_test import DepctlTestCase, file_backend_only
+
+
+class EnvironmentRollback(DepctlTestCase):
+    def setUp(self):
+        super().setUp()
+        self.init_environment("production")
+        self.runs = os.path.join(self.dir, "runs")
+        self.builds = os.path.join(self.dir, "builds")
+        # DB (stage 1) <- Api <- Web (Api and Web in one stage: order from depends_on).
+        for name, kind in [("DB", "database"), ("Api", "application"), ("Web", "application")]:
+            self.ok("service", "create", name, "--type", kind,
+                    "--build", f'echo "$DEPCTL_SERVICE $DEPCTL_VERSION" >> {self.builds}',
+                    "--deploy", self.deploy_command(), "--env", "MODE=A")
+        self.ok("service", "depend", "Api", "--on", "DB")
+        self.ok("service", "depend", "Web", "--on", "Api")
+
+    def deploy_command(self):
+        return f'echo "$DEPCTL_SERVICE $DEPCTL_VERSION $MODE" >> {self.runs}'
+
+    def lines(self, path):
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return f.read().splitlines()
+
+    def set_mode(self, mode, *names):
+        for name in names or ("DB", "Api", "Web"):
+            self.ok("service", "edit", name, "--env", f"MODE={mode}")
+
+    def v1_v2_v3_failing(self):
+        """v1 with env A, v2 with env B, v3 with env C and a broken Web: the issue's story."""
+        self.ok("environment", "deploy", "--version", "v1")
+        self.set_mode("B")
+        self.ok("environment", "deploy", "--version", "v2")
+        self.set_mode("C")
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        failed = self.run_depctl("environment", "deploy", "--version", "v3")
+        self.assertEqual(failed.returncode, 1, failed.stderr)
+        return [r["id"] for r in reversed(self.json("deployment", "list"))]  # oldest first
+
+    def services_in_state(self):
+        env = self.state()["environments"][0]
+        return {s["name"]: s for s in env["services"]}
+
+    def test_restores_v2_with_its_env_for_every_service_in_order_reusing_builds(self):
+        ids = self.v1_v2_v3_failing()
+        builds_before = self.lines(self.builds)
+        runs_before = len(self.lines(self.runs))
+        result = self.ok("environment", "rollback")
+        # Every service ran v2 with env B, DB before Api before Web; no build ran.
+        self.assertEqual(self.lines(self.runs)[runs_before:], ["DB v2 B", "Api v2 B", "Web v2 B"])
+        self.assertEqual(self.lines(self.builds), builds_before)
+        self.assertIn("reused", result.stdout)
+        self.assertIn("are the current ones now", result.stderr)
+        status = self.json("environment", "status")
+        self.assertEqual({s["name"]: (s["version"], s["status"]) for s in status["services"]},
+                         {n: ("v2", "DEPLOYED") for n in ("DB", "Api", "Web")})
+        record = self.last_record()
+        self.assertTrue(record["rollback"])
+        self.assertEqual(record["rolled_back_to"], ids[1])
+        self.assertEqual(record["status"], "DEPLOYED")
+        for stage in record["stages"]:
+            for svc in stage["services"]:
+                self.assertEqual(svc["version"], "v2")
+                self.assertEqual(svc["definition"]["env"], {"MODE": "B"})
+        # The restored definitions are the current ones: the next deploy does not re-break.
+        services = self.services_in_state()
+        self.assertEqual(services["Web"]["deploy"], self.deploy_command())
+        self.assertEqual({n: s["env"] for n, s in services.items()},
+                         {n: {"MODE": "B"} for n in ("DB", "Api", "Web")})
+        self.ok("environment", "deploy", "--version", "v4")
+        self.assertEqual(self.lines(self.runs)[-3:], ["DB v4 B", "Api v4 B", "Web v4 B"])
+
+    def test_to_by_id_and_by_version(self):
+        ids = self.v1_v2_v3_failing()
+        runs = len(self.lines(self.runs))
+        self.ok("environment", "rollback", "--to", "v1")
+        self.assertEqual(self.lines(self.runs)[runs:], ["DB v1 A", "Api v1 A", "Web v1 A"])
+        self.assertEqual(self.last_record()["rolled_back_to"], ids[0])
+        runs = len(self.lines(self.runs))
+        self.ok("environment", "rollback", "--to", ids[1][:10], "-o", "json")
+        self.assertEqual(self.lines(self.runs)[runs:], ["DB v2 B", "Api v2 B", "Web v2 B"])
+        self.assertEqual(self.last_record()["rolled_back_to"], ids[1])
+
+    def test_mixed_version_target_gives_each_service_its_own_version(self):
+        self.ok("environment", "deploy", "--version", "v1")
+        self.set_mode("B")
+        self.ok("environment", "deploy", "--version", "v2", "--services", "Api")
+        target = self.last_record()["id"]
+        self.set_mode("C")
+        self.ok("environment", "deploy", "--version", "v3")
+        runs = len(self.lines(self.runs))
+        preview = self.json("environment", "rollback", "--dry-run")
+        restores = {s["service"]: s for s in preview["restores"]["services"]}
+        self.assertEqual(preview["restores"]["to"], target)
+        self.assertEqual({n: (s["version_now"], s["version"], s["changed"]) for n, s in restores.items()},
+                         {"DB": ("v3", "v1", ["env"]), "Api": ("v3", "v2", ["env"]),
+                          "Web": ("v3", "v1", ["env"])})
+        self.ok("environment", "rollback")
+        # DB and Web go back to v1 with env A (what they ran as of the target), Api to v2 with B.
+        self.assertEqual(self.lines(self.runs)[runs:], ["DB v1 A", "Api v2 B", "Web v1 A"])
+        status = self.json("environment", "status")
+        self.assertEqual({s["name"]: s["version"] for s in status["services"]},
+                         {"DB": "v1", "Api": "v2", "Web": "v1"})
+        self.assertEqual({n: s["env"]["MODE"] for n, s in self.services_in_state().items()},
+                         {"DB": "A", "Api": "B", "Web": "A"})
+
+    def test_dry_run_writes_nothing_and_names_fields_only(self):
+        self.v1_v2_v3_failing()
+        self.ok("service", "edit", "Api", "--env", "TOKEN=not-for-the-dry-run")
+        before = self.state_bytes()
+        history = self.json("deployment", "list")
+        text = self.ok("environment", "rollback", "--dry-run").stdout
+        self.assertIn("Web: v2 -> v2, definition: deploy, env", text)
+        self.assertIn("Api: v3 -> v2, definition: env", text)
+        self.assertNotIn("not-for-the-dry-run", text)
+        self.assertIn("Nothing was run and nothing was written.", text)
+        self.json("environment", "rollback", "--dry-run")
+        self.assertEqual(self.state_bytes(), before)
+        self.assertEqual(self.json("deployment", "list"), history)
+        self.assertEqual(len(self.lines(self.runs)), 8)  # v1, v2: 3 each; v3: DB, Api
+
+    def test_a_service_created_after_the_target_is_left_as_it_is(self):
+        self.ok("environment", "deploy", "--version", "v1")
+        self.ok("environment", "deploy", "--version", "v2")
+        self.ok("service", "create", "Cron", "--type", "application", "--deploy", self.deploy_command())
+        self.ok("environment", "deploy", "--version", "v3")
+        plan = self.ok("environment", "rollback", "--dry-run").stdout
+        self.assertIn("Cron: left out (no successful deployment as of", plan)
+        self.assertIn("Cron (no successful deployment as of", plan)
+        runs = len(self.lines(self.runs))
+        self.ok("environment", "rollback")
+        self.assertEqual(self.lines(self.runs)[runs:], ["DB v2 A", "Api v2 A", "Web v2 A"])
+        self.assertEqual(self.services_in_state()["Cron"]["current"]["version"], "v3")
+
+    def test_refusals_leave_the_state_unchanged(self):
+        self.fails(3, "environment", "rollback", message="no successful deployment before the current one")
+        self.ok("environment", "deploy", "--version", "v1")
+        self.fails(3, "environment", "rollback", message="no successful deployment before the current one")
+        self.fails(3, "environment", "rollback", "--to", "v9", message='no DEPLOYED deployment of a version "v9"')
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        self.run_depctl("environment", "deploy", "--version", "v2")
+        failed = self.last_record()["id"]
+        self.fails(3, "environment", "rollback", "--to", failed, message="only a DEPLOYED deployment")
+        self.fails(3, "environment", "rollback", "--dry-run", "--to", failed)
+        self.fails(2, "environment", "rollback", "--bogus")
+
+    @file_backend_only("rewrites the history file as an older depctl wrote it")
+    def test_a_record_without_definitions_is_refused_naming_the_services(self):
+        self.ok("environment", "deploy", "--version", "v1")
+        self.ok("environment", "deploy", "--version", "v2")
+        env_id = self.state()["environments"][0]["id"]
+        path = os.path.join(self.project, ".depctl", "history", env_id + ".jsonl")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        old = []
+        for line in lines:
+            if line.startswith("{") and '"v1"' in line:
+                record = json.loads(line)
+                for stage in record["stages"]:
+                    for svc in stage["services"]:
+                        svc.pop("definition", None)
+                line = json.dumps(record, separators=(",", ":"))
+            old.append(line)
+        with open(path, "w") as f:
+            f.write("\n".join(old) + "\n")
+        self.fails(3, "environment", "rollback", message="holds no definition of DB, Api, Web")
+        self.ok("environment", "rollback", "--to", "v2")  # a record that has them
+
+
+if __name__ == "__main__":
+    unittest.main()
