@@ -93,6 +93,9 @@ class Completion(DepctlTestCase):
         self.assertEqual(self.complete("deployment", "logs", "la"), ["latest"])
         # timeline and explain take the same ids (they once offered the word DEPLOYMENT).
         self.assertEqual(self.complete("deployment", "explain", ""), ["latest", record["id"]])
+        # environment rollback --to takes a deployment too (or a version, which is not offered).
+        self.assertEqual(self.complete("environment", "rollback", "--to", ""), ["latest", record["id"]])
+        self.assertIn("rollback", self.complete("environment", "ro"))
         open(os.path.join(self.project, "other-state.json"), "w").close()
         self.assertIn("other-state.json", self.complete("--state", "oth"))
 

@@ -140,6 +140,11 @@ class EnvironmentRollback(DepctlTestCase):
         self.assertEqual(self.lines(self.runs)[runs:], ["DB v2 A", "Api v2 A", "Web v2 A"])
         self.assertEqual(self.services_in_state()["Cron"]["current"]["version"], "v3")
 
+    def test_help_names_the_target_forms(self):
+        text = self.ok("environment", "rollback", "--help").stdout
+        for needle in ("--to DEPLOYMENT|latest", "--dry-run", "--wait", "--yes", "version and definition"):
+            self.assertIn(needle, text)
+
     def test_refusals_leave_the_state_unchanged(self):
         self.fails(3, "environment", "rollback", message="no successful deployment before the current one")
         self.ok("environment", "deploy", "--version", "v1")
