@@ -21,8 +21,16 @@ export const bin = process.env.DEPCTL_BIN;
 if (!bin) throw new Error('DEPCTL_BIN is not set (ctest sets it)');
 export const shotDir = process.env.DEPCTL_SCREENSHOTS || path.join(os.tmpdir(), 'depctl-ui-shots');
 
+// Every project directory goes when the test process ends, passed or failed (the
+// screenshots, kept for a look, live in shotDir).
+const projects = [];
+process.on('exit', () => {
+  for (const dir of projects) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 export function makeProject(setup) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depctl-ui-'));
+  projects.push(dir);
   const env = { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, '.config'), DEPCTL_STATE: path.join(dir, '.depctl/state.json') };
   delete env.DEPCTL_ENVIRONMENT;
   const cli = (...args) => execFileSync(bin, args, { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

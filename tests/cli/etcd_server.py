@@ -82,6 +82,20 @@ class EtcdClient:
                 return out
             start = base64.b64decode(kvs[-1]["key"]) + b"\0"
 
+    def raw_prefix(self, prefix):
+        """Every key under `prefix` as (key, stored bytes): what copy_into() writes back."""
+        out, start, end = [], prefix.encode(), _prefix_end(prefix)
+        while True:
+            reply = self.call("/v3/kv/range", {"key": _b64(start), "range_end": _b64(end), "limit": "500"})
+            kvs = reply.get("kvs", [])
+            out += [(_unb64(kv["key"]), base64.b64decode(kv.get("value") or "")) for kv in kvs]
+            if not reply.get("more") or not kvs:
+                return out
+            start = base64.b64decode(kvs[-1]["key"]) + b"\0"
+
+    def put_raw(self, key, raw):
+        self.call("/v3/kv/put", {"key": _b64(key), "value": base64.b64encode(raw).decode()})
+
     def get(self, key):
         kvs = self.range_prefix(key)
         return next((kv for kv in kvs if kv["key"] == key), None)

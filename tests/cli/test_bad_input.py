@@ -211,9 +211,12 @@ class BadInput(DepctlTestCase):
 
     def setUp(self):
         super().setUp()
-        self.init_environment("production")
-        for name, kind in (("DB", "database"), ("Backend", "application"), ("Worker", "application")):
-            self.ok("service", "create", name, "--type", kind)
+
+        def build():
+            self.init_environment("production")
+            for name, kind in (("DB", "database"), ("Backend", "application"), ("Worker", "application")):
+                self.ok("service", "create", name, "--type", kind)
+        self.from_snapshot("three services", build)
 
     def run_words(self, words, timeout=120):
         """Runs depctl with bytes both ways: words that are not UTF-8 reach depctl as they

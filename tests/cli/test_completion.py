@@ -22,13 +22,16 @@ HARNESS = "\n".join([
 class Completion(DepctlTestCase):
     def setUp(self):
         super().setUp()
-        self.init_environment("dev")
-        self.ok("environment", "stage", "edit", "-n", "DATABASE DEFAULT", "--new-name", "first stage")
-        self.ok("service", "create", "Api", "--type", "application", "--deploy", "true")
-        self.ok("service", "create", "DB", "--type", "database", "--deploy", "true")
-        self.ok("service", "create", "Web", "--type", "application")
-        self.ok("environment", "create", "staging")
-        self.ok("service", "create", "Queue", "--type", "container", "-e", "staging")
+
+        def build():
+            self.init_environment("dev")
+            self.ok("environment", "stage", "edit", "-n", "DATABASE DEFAULT", "--new-name", "first stage")
+            self.ok("service", "create", "Api", "--type", "application", "--deploy", "true")
+            self.ok("service", "create", "DB", "--type", "database", "--deploy", "true")
+            self.ok("service", "create", "Web", "--type", "application")
+            self.ok("environment", "create", "staging")
+            self.ok("service", "create", "Queue", "--type", "container", "-e", "staging")
+        self.from_snapshot("two environments", build)
         self.script = os.path.join(self.dir, "depctl.bash")
         with open(self.script, "w") as f:
             f.write(self.ok("completion", "bash").stdout)

@@ -24,15 +24,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The fuzzer's project; removed when the fuzzer or the replay exits normally (a crash
+// leaves it, beside the input).
+fs::path g_project_dir;
+
+void remove_project_dir() {
+    std::error_code ignored;
+    fs::remove_all(g_project_dir, ignored);
+}
+
 const fs::path& project_dir() {
-    static const fs::path dir = [] {
+    static const bool made = [] {
         char pattern[] = "/tmp/depctl-fuzz-history-XXXXXX";
-        const char* made = ::mkdtemp(pattern);
-        if (!made) std::abort();
-        fs::create_directories(fs::path(made) / ".depctl" / "history");
-        return fs::path(made);
+        const char* dir = ::mkdtemp(pattern);
+        if (!dir) std::abort();
+        g_project_dir = dir;
+        fs::create_directories(g_project_dir / ".depctl" / "history");
+        return std::atexit(remove_project_dir) == 0;
     }();
-    return dir;
+    (void)made;
+    return g_project_dir;
 }
 
 void check_record(const nlohmann::json& stored) {
