@@ -41,6 +41,10 @@ enum class ServiceStatus {
     deployed,
     build_error,
     deployment_error,
+    // In the state only: its deploy step ran in a deployment that failed, so the attempted
+    // version may be (partly) live (DESIGN §9 "Honest status"). The record says
+    // DEPLOYMENT_ERROR.
+    failed,
     canceled,
     stopped,
     stop_error,

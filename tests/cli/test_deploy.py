@@ -192,6 +192,44 @@ class Deploy(DepctlTestCase):
         self.assertEqual((status["versions"], status["mixed_versions"]), ([], False))
         self.assertEqual([s["version"] for s in status["services"]], ["v2", "v1", "v1"])  # kept
 
+    def test_a_service_whose_deploy_step_ran_in_a_failed_deployment_shows_failed_at_that_version(self):
+        """DESIGN §9 "Honest status": once its deploy step ran, what runs may be the attempted
+        version; a failure before that step (build, release) leaves the old version running."""
+        flag = os.path.join(self.dir, "v2")
+        broken = f"test ! -e {flag}"  # succeeds for v1, fails once the flag exists
+        self.ok("service", "create", "db", "--type", "database", "--deploy", "true")
+        self.ok("service", "create", "web", "--type", "application", "--deploy", "true", "--build", broken)
+        self.ok("service", "create", "jobs", "--type", "job", "--deploy", "true", "--release", broken)
+        self.ok("service", "create", "api", "--type", "application", "--deploy", broken)
+        self.ok("service", "create", "cron", "--type", "job", "--deploy", "true",
+                "--health-cmd", broken, "--health-attempts", "1")
+        self.ok("environment", "deploy", "--version", "v1")
+        open(flag, "w").close()
+        for name in ("web", "jobs", "api", "cron"):
+            result = self.run_depctl("environment", "deploy", "--version", "v2", "--services", name)
+            self.assertEqual(result.returncode, 1, f"{name}: {result.stdout}{result.stderr}")
+        status = self.json("environment", "status")
+        now = {s["name"]: (s["version"], s["status"]) for s in status["services"]}
+        self.assertEqual(now, {
+            "db": ("v1", "DEPLOYED"),
+            "web": ("v1", "BUILD_ERROR"),        # the build failed: v1 still runs
+            "jobs": ("v1", "DEPLOYMENT_ERROR"),  # the release failed before the deploy step
+            "api": ("v2", "FAILED"),             # its deploy step ran and failed
+            "cron": ("v2", "FAILED"),            # deployed, then unhealthy
+        })
+        # The records keep saying how each deployment ended, as before.
+        self.assertEqual(self.last_record()["status"], "DEPLOYMENT_ERROR")
+        # Services that FAILED at a version do not count as running it.
+        self.assertEqual(status["summary"], "all deployed services run version v1; "
+                                            "4 failed or cancelled in their last deployment")
+        self.assertRegex(self.ok("environment", "status").stdout, r"api\s+\|[^|]+\|\s+v2\s+\|\s+FAILED")
+        # A successful deploy afterwards makes it DEPLOYED again.
+        os.remove(flag)
+        self.ok("environment", "deploy", "--version", "v3", "--services", "api")
+        self.assertIn({"name": "api", "version": "v3", "status": "DEPLOYED"},
+                      [{k: s[k] for k in ("name", "version", "status")}
+                       for s in self.json("environment", "status")["services"]])
+
     def test_stop_runs_a_chain_inside_one_stage_in_reverse_deploy_order(self):
         # proxy -> backend -> db, all in one stage; `cache` has no stop command and sits
         # between worker and db, so worker's stop still comes before db's.
@@ -241,7 +279,7 @@ class Deploy(DepctlTestCase):
         self.assertIn("boom", logs)
         status = self.json("environment", "status")
         by_name = {s["name"]: s for s in status["services"]}
-        self.assertEqual(by_name["DB"]["status"], "DEPLOYMENT_ERROR")
+        self.assertEqual((by_name["DB"]["version"], by_name["DB"]["status"]), ("v1", "FAILED"))  # its deploy ran
         self.assertEqual(by_name["Cache"]["version"], "v1")
         self.assertIsNone(by_name["Api"]["version"])
 

@@ -118,7 +118,7 @@ class EnvironmentRollback(DepctlTestCase):
         before = self.state_bytes()
         history = self.json("deployment", "list")
         text = self.ok("environment", "rollback", "--dry-run").stdout
-        self.assertIn("Web: v2 -> v2, definition: deploy, env", text)
+        self.assertIn("Web: v3 -> v2, definition: deploy, env", text)  # v3 FAILED on Web
         self.assertIn("Api: v3 -> v2, definition: env", text)
         self.assertNotIn("not-for-the-dry-run", text)
         self.assertIn("Nothing was run and nothing was written.", text)

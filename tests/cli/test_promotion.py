@@ -113,7 +113,7 @@ class Promotion(DepctlTestCase):
         status = self.json("environment", "status", "-e", "development")
         by_name = {s["name"]: (s["version"], s["status"]) for s in status["services"]}
         self.assertEqual(by_name, {"Api": ("V1", "DEPLOYED"), "DB": ("V2", "DEPLOYED"),
-                                   "Jobs": ("V1", "DEPLOYMENT_ERROR")})
+                                   "Jobs": ("V2", "FAILED")})  # its deploy step ran (DESIGN §9)
         self.assertTrue(status["mixed_versions"])
         text = self.ok("environment", "status", "-e", "development").stdout
         self.assertIn("mixed versions: the environment runs 2 versions (V1, V2)", text)

@@ -121,7 +121,9 @@ TEST_CASE("deploy: a failure in the first stage leaves the next one unstarted") 
     }
     CHECK(recorded == std::vector<std::string>{"DB deploy FAILED", "Api deploy NOT_STARTED"});
     CHECK_FALSE(std::filesystem::exists(project.dir.path() / "api.ran"));
-    CHECK(project.service("DB").current.status == "DEPLOYMENT_ERROR");
+    // Its deploy step ran: the state says FAILED at the attempted version (DESIGN §9).
+    CHECK(project.service("DB").current.status == "FAILED");
+    CHECK(project.service("DB").current.version == "v1");
     CHECK(project.service("Api").current.version.empty());  // never deployed
 }
 

@@ -93,6 +93,7 @@ namespace {
 // What `environment status` counts over the services that are not skipped.
 struct StatusCounts {
     std::set<std::string> versions;  // of the services that run one
+    std::size_t counted = 0;         // the services not skipped
     std::size_t never = 0;
     std::size_t unhealthy = 0;
     std::size_t stopped = 0;  // a stop is not a failure: counted on its own
@@ -115,10 +116,12 @@ nlohmann::json service_status_json(const Environment& env, const Service& s) {
 
 void count_service(const Service& s, StatusCounts& counts) {
     const auto status = parse_service_status(s.current.status);
-    // A stopped service runs no version: only the others count towards "runs".
+    ++counts.counted;
+    // A stopped service runs no version, and one that FAILED at a version does not run it
+    // well: only the others count towards "runs".
     if (s.current.version.empty()) {
         ++counts.never;
-    } else if (status != ServiceStatus::stopped) {
+    } else if (status != ServiceStatus::stopped && status != ServiceStatus::failed) {
         counts.versions.insert(s.current.version);
     }
     if (status == ServiceStatus::stopped) {
@@ -134,7 +137,7 @@ std::string status_summary(const Environment& env, const StatusCounts& c) {
     if (env.services.empty()) {
         summary = "no services";
     } else if (c.versions.empty() && c.stopped == 0) {
-        summary = "never deployed";
+        summary = c.never < c.counted ? "no version deployed successfully" : "never deployed";
     } else if (c.versions.empty()) {
         summary = "stopped: no service runs";
     } else if (c.versions.size() > 1) {

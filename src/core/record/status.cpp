@@ -34,12 +34,13 @@ constexpr Table<StepStatus, 8> k_step{{
     {StepStatus::reused, "REUSED"},
 }};
 
-constexpr Table<ServiceStatus, 11> k_service{{
+constexpr Table<ServiceStatus, 12> k_service{{
     {ServiceStatus::never_deployed, "NEVER_DEPLOYED"},
     {ServiceStatus::not_started, "NOT_STARTED"},
     {ServiceStatus::deployed, "DEPLOYED"},
     {ServiceStatus::build_error, "BUILD_ERROR"},
     {ServiceStatus::deployment_error, "DEPLOYMENT_ERROR"},
+    {ServiceStatus::failed, "FAILED"},
     {ServiceStatus::canceled, "CANCELED"},
     {ServiceStatus::stopped, "STOPPED"},
     {ServiceStatus::stop_error, "STOP_ERROR"},
