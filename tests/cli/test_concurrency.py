@@ -55,6 +55,7 @@ class Concurrency(DepctlTestCase):
         created = []
         allowed = {}  # (service, field) -> values the state may hold
         killed = 0
+        last_listed = None
         for i in range(300):
             kind = rng.choice(["create", "edit", "move"]) if created else "create"
             if kind == "create":
@@ -83,8 +84,9 @@ class Concurrency(DepctlTestCase):
                     allowed[(name, field)] = {value}  # acknowledged: nothing older may show
             else:
                 self.fail(f"mutation {i} exited {proc.returncode}: {err}")
-            with open(self.state_path) as f:
-                state = json.load(f)
+            with open(self.state_path, "rb") as f:
+                raw = f.read()
+            state = json.loads(raw)
             env = state["environments"][0]
             stage_names = {st["id"]: st["name"] for st in env["stages"]}
             services = {svc["name"]: svc for svc in env["services"]}
@@ -93,7 +95,9 @@ class Concurrency(DepctlTestCase):
             for (svc, fld), values in allowed.items():
                 actual = services[svc].get("deploy") if fld == "deploy" else stage_names[services[svc]["stage_id"]]
                 self.assertIn(actual, values, f"{svc}.{fld} lost an acknowledged update")
-            self.ok("service", "list")
+            if raw != last_listed:  # depctl reads the same bytes the same way: once is enough
+                self.ok("service", "list")
+                last_listed = raw
         acknowledged = 300 - killed
         print(f"\n300 mutations: {killed} killed, {acknowledged} acknowledged ({len(created)} creations); "
               "0 corrupt states, 0 lost acknowledged mutations")
