@@ -4,9 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "depctl/model.hpp"
 #include "util/cancel.hpp"
@@ -50,5 +52,23 @@ HealthOutcome run_health_attempts(const HealthCheck& check, const CancelSignal& 
 
 // The HTTP attempt for check.http (libcurl through HttpClient).
 HealthAttempt http_health_attempt(const HealthCheck& check, const CancelSignal& cancel);
+
+// `environment status --check` (DESIGN §9): each service's health check run once, now.
+struct HealthNow {
+    // unchecked: the service has no health check (or the checks were cancelled).
+    enum class Result { unchecked, up, down } result = Result::unchecked;
+    std::string detail;  // why it is DOWN: "status 503", "exit code 1", ... (secrets masked)
+};
+struct HealthNowContext {
+    std::string project;
+    std::filesystem::path project_dir;
+    int parallelism = 8;
+};
+// One result per service of `env` (same order). A command check runs with the variables,
+// env, secrets and workdir its health step gets (DEPCTL_VERSION: the version the state
+// says it runs) and the check's timeout; its output is not kept. A secret that cannot be
+// read makes the check DOWN with the reason, never the value.
+std::vector<HealthNow> check_health_now(const Environment& env, const HealthNowContext& context,
+                                        const CancelSignal& cancel);
 
 }  // namespace depctl
