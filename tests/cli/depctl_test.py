@@ -174,8 +174,17 @@ class DepctlTestCase(unittest.TestCase):
         else:
             self._restore_snapshot(snapshot)
 
+    # A class whose tests are about how depctl creates its files (modes under a umask, ...)
+    # sets this to False: its tests must see depctl create them.
+    snapshots = True
+
     def _snapshot_applies(self):
+        if not self.snapshots:
+            return False
         if self.env.get("DEPCTL_STATE") != (self.etcd.url(self.etcd_prefix) if self.etcd else None):
+            return False
+        # Never over something the test made itself.
+        if any(os.path.exists(p) for p in self._snapshot_dirs().values()):
             return False
         try:  # an etcd the test client cannot read (one that requires a login) is left alone
             return self.state_bytes() is None
@@ -183,15 +192,19 @@ class DepctlTestCase(unittest.TestCase):
             return False
 
     def _snapshot_dirs(self):
-        return {"depctl": os.path.join(self.project, ".depctl"),
-                "config": self.env["XDG_CONFIG_HOME"],
-                "local-state": self.env.get("XDG_STATE_HOME")}
+        """What a snapshot holds (step logs are not set-up): only directories inside this
+        test's own temp dir."""
+        dirs = {"depctl": os.path.join(self.project, ".depctl"),
+                "config": os.path.join(self.env["XDG_CONFIG_HOME"], "depctl")}
+        for path in dirs.values():
+            assert os.path.realpath(path).startswith(os.path.realpath(self.dir) + os.sep), path
+        return dirs
 
     def _take_snapshot(self):
         where = tempfile.mkdtemp(prefix="depctl-test-snapshot-")
         type(self).addClassCleanup(shutil.rmtree, where, ignore_errors=True)
         for name, path in self._snapshot_dirs().items():
-            if path and os.path.isdir(path):
+            if os.path.isdir(path):
                 shutil.copytree(path, os.path.join(where, name), symlinks=True)
         keys = None
         if self.etcd:
@@ -202,8 +215,8 @@ class DepctlTestCase(unittest.TestCase):
     def _restore_snapshot(self, snapshot):
         where, keys = snapshot
         for name, path in self._snapshot_dirs().items():
-            if path and os.path.isdir(os.path.join(where, name)):
-                shutil.copytree(os.path.join(where, name), path, symlinks=True, dirs_exist_ok=True)
+            if os.path.isdir(os.path.join(where, name)):
+                shutil.copytree(os.path.join(where, name), path, symlinks=True)
         if keys is not None:
             client = self.etcd.client()
             for key, raw in keys:
