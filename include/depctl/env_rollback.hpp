@@ -36,7 +36,9 @@ struct EnvironmentRollback {
 
 // Pure: the rollback of `env` given its history (oldest first). `to`: a deployment id, a
 // unique prefix of one (6+ characters), `latest`, or a version (the newest DEPLOYED record
-// of it); none = the DEPLOYED record before the newest DEPLOYED one. Each service goes back
+// of it); none = the DEPLOYED record before the newest deploy of any outcome, where an
+// environment rollback stands for the deployment it restored (a failed one is retried to
+// the same target, a second one goes one further back). Each service goes back
 // to the last version it was deployed at as of the target (a target made with --services
 // holds only some services). Error{Refused} when there is no such record, when a service
 // to restore has no recorded definition (records older than definitions), or nothing is

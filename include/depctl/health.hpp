@@ -55,7 +55,8 @@ HealthAttempt http_health_attempt(const HealthCheck& check, const CancelSignal& 
 
 // `environment status --check` (DESIGN §9): each service's health check run once, now.
 struct HealthNow {
-    // unchecked: the service has no health check (or the checks were cancelled).
+    // unchecked: not probed (no health check; skipped, never deployed or stopped: not
+    // expected to run) or the checks were cancelled; `detail` says which.
     enum class Result { unchecked, up, down } result = Result::unchecked;
     std::string detail;  // why it is DOWN: "status 503", "exit code 1", ... (secrets masked)
 };

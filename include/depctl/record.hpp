@@ -42,8 +42,9 @@ struct ServiceRecord {
     ServiceStatus status = ServiceStatus::not_started;
     std::vector<StepRecord> steps;
     std::vector<DependencyRecord> depends_on;  // stored always (empty array when none)
-    // The service's definition as deployed (commands, env, ...), for the next round's
-    // rollback and drift checks; an empty object is not stored.
+    // The service's definition as deployed (commands, env, ...), for whole-environment
+    // rollback: an object in deploy records ({} when it holds nothing but defaults), null in
+    // stop records and in records written before definitions were kept (not stored).
     nlohmann::json definition = nlohmann::json::object();
     // The version this service was deployed at when it is not the record's (an environment
     // rollback gives each service its own); empty = the record's (not stored).

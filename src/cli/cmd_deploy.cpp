@@ -78,7 +78,7 @@ void say_definitions_restored(const Invocation& inv, const State& state,
     std::size_t restored = 0;
     for (const StageRecord& stage : record.stages) {
         for (const ServiceRecord& s : stage.services)
-            restored += s.status == ServiceStatus::deployed && !s.definition.empty();
+            restored += s.status == ServiceStatus::deployed && s.definition.is_object();
     }
     if (restored == 0 || inv.options.quiet) return;
     std::cerr << "note: the definitions of " << restored

@@ -223,6 +223,17 @@ class Deploy(DepctlTestCase):
         self.assertEqual(status["summary"], "all deployed services run version v1; "
                                             "4 failed or cancelled in their last deployment")
         self.assertRegex(self.ok("environment", "status").stdout, r"api\s+\|[^|]+\|\s+v2\s+\|\s+FAILED")
+        # A deploy step that ran while another service failed: fail-fast lets it end but
+        # starts nothing after it (its health step), so it shows CANCELED at v2.
+        self.ok("service", "create", "slow", "--type", "application", "--deploy", "sleep 1",
+                "--health-cmd", "true")
+        self.ok("environment", "deploy", "--version", "v1", "--services", "slow")
+        result = self.run_depctl("environment", "deploy", "--version", "v2", "--services", "api,slow")
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        slow = self.step(self.last_record(), "slow", "deploy")
+        self.assertEqual(slow["status"], "SUCCEEDED")
+        now = {s["name"]: (s["version"], s["status"]) for s in self.json("environment", "status")["services"]}
+        self.assertEqual(now["slow"], ("v2", "CANCELED"))
         # A successful deploy afterwards makes it DEPLOYED again.
         os.remove(flag)
         self.ok("environment", "deploy", "--version", "v3", "--services", "api")

@@ -113,11 +113,12 @@ class EnvironmentRollback(DepctlTestCase):
                          {"DB": "A", "Api": "B", "Web": "A"})
 
     def test_dry_run_writes_nothing_and_names_fields_only(self):
-        self.v1_v2_v3_failing()
+        ids = self.v1_v2_v3_failing()
         self.ok("service", "edit", "Api", "--env", "TOKEN=not-for-the-dry-run")
         before = self.state_bytes()
         history = self.json("deployment", "list")
         text = self.ok("environment", "rollback", "--dry-run").stdout
+        self.assertIn(f'Dry run: rollback of environment "production" to deployment {ids[1]}', text)
         self.assertIn("Web: v3 -> v2, definition: deploy, env", text)  # v3 FAILED on Web
         self.assertIn("Api: v3 -> v2, definition: env", text)
         self.assertNotIn("not-for-the-dry-run", text)
@@ -139,6 +140,43 @@ class EnvironmentRollback(DepctlTestCase):
         self.ok("environment", "rollback")
         self.assertEqual(self.lines(self.runs)[runs:], ["DB v2 A", "Api v2 A", "Web v2 A"])
         self.assertEqual(self.services_in_state()["Cron"]["current"]["version"], "v3")
+
+    def test_rolling_back_again_goes_further_back_and_a_failed_rollback_is_retried(self):
+        """An environment rollback stands for the deployment it restored: a second one goes one
+        further back (never to what the first one left), a failed one is retried to its target."""
+        ids = self.v1_v2_v3_failing()
+        self.ok("environment", "rollback")  # to v2
+        self.assertEqual(self.last_record()["rolled_back_to"], ids[1])
+        runs = len(self.lines(self.runs))
+        self.ok("environment", "rollback")  # v2 was bad too: to v1, not back to v3
+        self.assertEqual(self.last_record()["rolled_back_to"], ids[0])
+        self.assertEqual(self.lines(self.runs)[runs:], ["DB v1 A", "Api v1 A", "Web v1 A"])
+        # A rollback that fails is retried to the same target.
+        self.ok("environment", "deploy", "--version", "v5")
+        good = self.last_record()["id"]
+        self.ok("environment", "deploy", "--version", "v6")
+        flag = os.path.join(self.dir, "db-down")
+        open(flag, "w").close()
+        self.ok("environment", "edit", "production", "--pre-deploy", f"test ! -e {flag}")
+        self.assertEqual(self.run_depctl("environment", "rollback").returncode, 1)
+        self.assertEqual(self.last_record()["rolled_back_to"], good)
+        os.remove(flag)
+        self.ok("environment", "rollback")
+        self.assertEqual(self.last_record()["rolled_back_to"], good)
+        self.assertEqual({s["version"] for s in self.json("environment", "status")["services"]}, {"v5"})
+
+    def test_a_service_with_nothing_but_defaults_is_restored_too(self):
+        self.ok("service", "create", "Bare", "--type", "container")  # no command, env or check
+        self.ok("environment", "deploy", "--version", "v1")
+        self.ok("environment", "deploy", "--version", "v2")
+        self.assertEqual(self.step_definition("Bare"), {})  # stored, empty: not an old record
+        self.ok("environment", "rollback")
+        self.assertEqual({s["name"]: s["version"] for s in self.json("environment", "status")["services"]},
+                         {"DB": "v1", "Api": "v1", "Web": "v1", "Bare": "v1"})
+
+    def step_definition(self, name):
+        record = self.last_record()
+        return next(svc for st in record["stages"] for svc in st["services"] if svc["name"] == name)["definition"]
 
     def test_help_names_the_target_forms(self):
         text = self.ok("environment", "rollback", "--help").stdout

@@ -47,7 +47,7 @@ class StatusCheck(DepctlTestCase):
         self.assertEqual(now["web"], ("DEPLOYED", "UP", ""))
         self.assertEqual(now["api"], ("DEPLOYED", "DOWN", "status 503"))
         self.assertEqual(now["worker"], ("DEPLOYED", "DOWN", "exit code 1"))  # not running yet
-        self.assertEqual(now["plain"], ("DEPLOYED", None, ""))
+        self.assertEqual(now["plain"], ("DEPLOYED", None, "no health check"))
         # The command check ran with what its health step gets: version, env, secret.
         with open(self.seen) as f:
             self.assertEqual(f.read(), "v1 fast s3cr3t-value\n")
@@ -70,6 +70,21 @@ class StatusCheck(DepctlTestCase):
         self.assertIn("127.0.0.1 port", now["web"][2])  # curl: failed to connect
         self.assertEqual(now["worker"][1], "DOWN")
         self.assertIn("WORKER_TOKEN", now["worker"][2])
+        # What is not expected to run is not probed and does not count: a stopped
+        # environment is not an outage (exit 0), a never-deployed service neither.
+        self.ok("service", "create", "later", "--type", "application", "--health-http", self.failing.url)
+        self.ok("environment", "stop", env={"WORKER_TOKEN": "s3cr3t-value"})
+        before = self.failing.requests
+        code, now = self.checked()
+        self.assertEqual(code, 0)
+        self.assertEqual(now["web"], ("STOPPED", None, "stopped"))
+        self.assertEqual(now["later"], ("NEVER_DEPLOYED", None, "never deployed"))
+        self.assertEqual(self.failing.requests, before)
+        # Another service's env: secret never reaches a check's command (as in a deploy).
+        self.ok("service", "edit", "api", "--health-cmd", 'test -z "$WORKER_TOKEN"')
+        self.ok("environment", "deploy", "--version", "v2", "--services", "api", env={"WORKER_TOKEN": "x"})
+        code, now = self.checked(env={"WORKER_TOKEN": "x"})
+        self.assertEqual(now["api"][1], "UP")
         # Without --check nothing is probed: no check fields, exit 0.
         before = self.up.requests
         status = self.json("environment", "status")

@@ -109,7 +109,11 @@ TEST_CASE("a target without definitions is refused naming the services") {
     const Environment env = sample();
     std::vector<DeploymentRecord> history = {deployed(env, "dep_1", "v1", {"DB", "Api"}, "A"),
                                              deployed(env, "dep_2", "v2", {"DB", "Api"}, "B")};
-    for (auto& s : history[0].stages[0].services) s.definition = nlohmann::json::object();
+    // An older depctl stored no definition (read back as null); {} is a service with
+    // nothing but defaults, which is restored like any other.
+    history[0].stages[0].services[0].definition = nlohmann::json::object();
+    CHECK(find_environment_rollback(history, env, std::nullopt).services.size() == 2);
+    for (auto& s : history[0].stages[0].services) s.definition = nlohmann::json();
     try {
         find_environment_rollback(history, env, std::nullopt);
         FAIL("not refused");

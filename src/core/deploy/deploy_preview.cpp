@@ -14,10 +14,10 @@ std::string counted(std::size_t n, const char* one, const char* many) {
 // An environment rollback's lines: per service, version now -> version restored and the
 // definition fields that change (names only: never values), or why it is left as it is.
 std::string restores_text(const nlohmann::json& restores) {
-    std::string out = "Rollback of the environment to deployment " +
-                      restores.value("to", std::string()) +
-                      " (versions and definitions; the enforced deployment order is not "
-                      "checked; the restored definitions become the current ones):\n";
+    std::string out =
+        "Each service goes back to the version and definition it had then "
+        "(the enforced deployment order is not checked; the restored "
+        "definitions become the current ones):\n";
     for (const auto& s : restores["services"]) {
         const std::string now = s.value("version_now", std::string());
         out += "  " + s.value("service", std::string()) + ": ";
@@ -37,14 +37,15 @@ std::string restores_text(const nlohmann::json& restores) {
 }  // namespace
 
 std::string DeployPreview::to_text(bool dry_run) const {
-    std::string out = std::string(dry_run ? "Dry run" : "Plan") + ": deploy of environment \"" +
-                      plan.environment_name + "\", version " +
-                      (version.empty() ? "(unresolved: " + version_problem + ")" : version) +
-                      "\n\n";
+    std::string out = dry_run ? "Dry run" : "Plan";
     if (restores.is_object()) {
-        out += restores_text(restores);
-    } else if (rollback) {
-        out += "Rollback: the enforced deployment order is not checked.\n\n";
+        // A version per service: the heading names the deployment restored.
+        out += ": rollback of environment \"" + plan.environment_name + "\" to deployment " +
+               restores.value("to", std::string()) + "\n\n" + restores_text(restores);
+    } else {
+        out += ": deploy of environment \"" + plan.environment_name + "\", version " +
+               (version.empty() ? "(unresolved: " + version_problem + ")" : version) + "\n\n";
+        if (rollback) out += "Rollback: the enforced deployment order is not checked.\n\n";
     }
     if (promotion.value("applies", false)) {
         if (promotion.value("allowed", false)) {

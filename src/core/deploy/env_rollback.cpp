@@ -19,13 +19,33 @@ bool successful_deploy(const DeploymentRecord& r) {
            r.status == DeploymentStatus::deployed;
 }
 
+std::size_t index_of(const std::vector<DeploymentRecord>& history, const std::string& id) {
+    for (std::size_t i = 0; i < history.size(); ++i)
+        if (history[i].id == id) return i;
+    return std::string::npos;
+}
+
 // The default target: the newest DEPLOYED record before the current one, the newest deploy
 // of any outcome (DESIGN §9: after v2 and a failed v3, v2; after v2 and a good v3, v2 too).
+// When the current one is itself an environment rollback, it stands for the deployment it
+// restored: a failed rollback is retried to the same target, and a second rollback after a
+// good one goes one further back (never back to what the first one left).
 std::size_t previous_success(const std::vector<DeploymentRecord>& history, const Environment& env) {
-    std::size_t current = 0;  // one past the current deploy; 0 when there is none
-    for (std::size_t i = history.size(); i-- > 0 && current == 0;)
-        if (history[i].operation == DeploymentRecord::Operation::deploy) current = i + 1;
-    for (std::size_t i = current == 0 ? 0 : current - 1; i-- > 0;)
+    std::size_t before = 0;  // the search runs below this index
+    for (std::size_t i = history.size(); i-- > 0;) {
+        if (history[i].operation != DeploymentRecord::Operation::deploy) continue;
+        before = i;
+        const std::size_t restored = history[i].rolled_back_to.empty()
+                                         ? std::string::npos
+                                         : index_of(history, history[i].rolled_back_to);
+        if (restored != std::string::npos) {
+            if (!successful_deploy(history[i]) && successful_deploy(history[restored]))
+                return restored;
+            before = restored;
+        }
+        break;
+    }
+    for (std::size_t i = before; i-- > 0;)
         if (successful_deploy(history[i])) return i;
     throw Error(ErrorKind::Refused,
                 "environment " + show_name(env.name) +
@@ -105,7 +125,7 @@ RestoredService restore_one(const Service& now, const Found& found, const std::s
     } else {
         out.version = found.record->version_of(*found.service);
         out.from_deployment = found.record->id;
-        if (!found.service->definition.empty()) {
+        if (found.service->definition.is_object()) {
             out.changed = definition_changes(definition_snapshot(now), found.service->definition);
             restored = restore_definition(now, found.service->definition);
         }
@@ -124,7 +144,7 @@ EnvironmentRollback find_environment_rollback(const std::vector<DeploymentRecord
     for (Service& service : out.restored.services) {
         const Found found = walk_back(history, target, service.id);
         out.services.push_back(restore_one(service, found, out.target_id, service));
-        if (found.record && found.service->definition.empty() && !service.skipped)
+        if (found.record && !found.service->definition.is_object() && !service.skipped)
             without_definition.push_back(service.name);
     }
     if (!without_definition.empty()) {

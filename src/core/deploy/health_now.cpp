@@ -8,6 +8,7 @@
 #include "depctl/health.hpp"
 #include "depctl/plan.hpp"
 #include "depctl/secrets.hpp"
+#include "depctl/status.hpp"
 #include "util/process.hpp"
 
 namespace depctl {
@@ -26,7 +27,8 @@ Env check_variables(const Environment& env, const Service& s, const HealthNowCon
                 {"DEPCTL_VERSION", s.current.version},
                 {"DEPCTL_STEP", std::string(to_string(StepKind::health))},
                 {"DEPCTL_ENVIRONMENT", env.name},
-                {"DEPCTL_STAGE", stage ? stage->name : ""}};
+                {"DEPCTL_STAGE", stage ? stage->name : ""},
+                {"DEPCTL_DEPLOYMENT_ID", s.current.deployment_id}};
     for (const auto& [key, value] : s.env) vars.push_back({key, value});
     for (const auto& secret : secrets) vars.push_back(secret);
     return vars;
@@ -44,8 +46,11 @@ std::string command_once(const Environment& env, const Service& s, const HealthN
     spec.timeout = std::chrono::milliseconds(
         static_cast<long long>(1000 * s.health.timeout_s.value_or(k_default_health_timeout_s)));
     spec.grace = std::chrono::milliseconds(1000);
-    for (const SecretRef& secret : s.secrets) {
-        if (secret.source.rfind("env:", 0) == 0) spec.unset.push_back(secret.source.substr(4));
+    // As a deploy does: no service's env: secret source reaches any command.
+    for (const Service& other : env.services) {
+        for (const SecretRef& secret : other.secrets) {
+            if (secret.source.rfind("env:", 0) == 0) spec.unset.push_back(secret.source.substr(4));
+        }
     }
     spec.guarded = true;
     const ProcessResult result = run_process(spec, {}, &cancel);  // output is not kept
@@ -55,9 +60,19 @@ std::string command_once(const Environment& env, const Service& s, const HealthN
         mask_patterns(secrets));
 }
 
+// Why a service is not probed, or "" when it is: only what should be running is checked,
+// so that a stopped environment does not read as an outage.
+std::string not_probed(const Service& s) {
+    if (s.health.http.empty() && s.health.cmd.empty()) return "no health check";
+    if (s.skipped) return "skipped";
+    if (s.current.version.empty()) return "never deployed";
+    if (s.current.status == to_string(ServiceStatus::stopped)) return "stopped";
+    return {};
+}
+
 HealthNow check_one(const Environment& env, const Service& s, const HealthNowContext& context,
                     const CancelSignal& cancel) {
-    if (s.health.http.empty() && s.health.cmd.empty()) return {};
+    if (std::string why = not_probed(s); !why.empty()) return {HealthNow::Result::unchecked, why};
     std::string why;
     try {
         if (!s.health.http.empty()) {
@@ -68,6 +83,8 @@ HealthNow check_one(const Environment& env, const Service& s, const HealthNowCon
         }
     } catch (const std::exception& e) {
         why = e.what();  // a secret that cannot be read, no HTTP client: never a value
+    } catch (...) {
+        why = "the check could not run";
     }
     if (cancel.level() != CancelLevel::none) return {HealthNow::Result::unchecked, "canceled"};
     if (why.empty()) return {HealthNow::Result::up, {}};
@@ -86,10 +103,11 @@ std::vector<HealthNow> check_health_now(const Environment& env, const HealthNowC
     };
     const std::size_t workers =
         std::min<std::size_t>(std::max(1, context.parallelism), env.services.size());
-    std::vector<std::thread> threads;
-    for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
+    {
+        std::vector<std::jthread> threads;  // joined however this block is left
+        for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+        work();
+    }
     return out;
 }
 

@@ -11,18 +11,26 @@ namespace {
 constexpr std::size_t k_named_services = 8;
 
 // "api, web and 3 more now run 2.1.0": what the operator must know when the record is lost.
+// An environment rollback gives each service its own version: "api at 1.2, web at 1.1".
 std::string live_versions(const DeploymentRecord& record) {
-    std::vector<std::string> live;
+    std::vector<const ServiceRecord*> live;
+    bool one_version = true;
     for (const StageRecord& stage : record.stages) {
-        for (const ServiceRecord& s : stage.services)
-            if (s.status == ServiceStatus::deployed) live.push_back(s.name);
+        for (const ServiceRecord& s : stage.services) {
+            if (s.status != ServiceStatus::deployed) continue;
+            live.push_back(&s);
+            one_version = one_version && record.version_of(s) == record.version;
+        }
     }
     if (live.empty()) return "no service changed version";
     std::string text;
-    for (std::size_t i = 0; i < live.size() && i < k_named_services; ++i)
-        text += (i == 0 ? "" : ", ") + live[i];
+    for (std::size_t i = 0; i < live.size() && i < k_named_services; ++i) {
+        text += (i == 0 ? "" : ", ") + live[i]->name;
+        if (!one_version) text += " at " + record.version_of(*live[i]);
+    }
     if (live.size() > k_named_services)
         text += " and " + std::to_string(live.size() - k_named_services) + " more";
+    if (!one_version) return text + (live.size() > k_named_services ? " changed version" : "");
     return text + (live.size() == 1 ? " now runs " : " now run ") + record.version;
 }
 

@@ -43,20 +43,23 @@ void apply_record_to_state(const DeploymentRecord& record, State& state) {
         for (const ServiceRecord& recorded : stage.services) {
             const auto found = by_id.find(recorded.id);
             Service* service = found == by_id.end() ? nullptr : found->second;
-            if (!service || recorded.status == ServiceStatus::not_started) continue;
+            const bool ran = deploy_step_ran(recorded);
+            if (!service || (recorded.status == ServiceStatus::not_started && !ran)) continue;
             // A service keeps the version it last deployed successfully while a failure
-            // leaves it alone (a build, a release, a step never started); once its deploy
-            // step ran in a failed deployment it shows FAILED at the attempted version,
-            // not the old version as if nothing happened (DESIGN §9 "Honest status").
+            // leaves it alone (a build, a release, a step never started). Once its deploy
+            // step ran, what runs may be the attempted version, whatever ended the
+            // deployment (DESIGN §9 "Honest status"): FAILED when its own deploy or health
+            // failed, CANCELED when the deployment stopped its rollout half-way (fail-fast
+            // after another service failed, Ctrl-C), else the recorded status.
             ServiceStatus status = recorded.status;
-            if (status == ServiceStatus::deployment_error && deploy_step_ran(recorded))
-                status = ServiceStatus::failed;
-            if (status == ServiceStatus::deployed || status == ServiceStatus::failed)
+            if (ran && status == ServiceStatus::deployment_error) status = ServiceStatus::failed;
+            if (ran && status == ServiceStatus::not_started) status = ServiceStatus::canceled;
+            if (status == ServiceStatus::deployed || ran)
                 service->current.version = record.version_of(recorded);
             // An environment rollback makes the restored definition the current one, so the
             // next deploy does not silently run today's again (DESIGN §9, docs/decisions.md).
             if (!record.rolled_back_to.empty() && status == ServiceStatus::deployed &&
-                !recorded.definition.empty())
+                recorded.definition.is_object())
                 *service = restore_definition(*service, recorded.definition);
             if (status == ServiceStatus::stopped && service->current.version.empty())
                 continue;  // never deployed

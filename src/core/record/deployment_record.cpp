@@ -97,7 +97,7 @@ json service_to_json(const ServiceRecord& s) {
     json j = {{"id", s.id},     {"name", s.name},
               {"type", s.type}, {"status", to_string(s.status)},
               {"steps", steps}, {"depends_on", depends_on}};
-    if (s.definition.is_object() && !s.definition.empty()) j["definition"] = s.definition;
+    if (s.definition.is_object()) j["definition"] = s.definition;
     if (!s.version.empty()) j["version"] = s.version;
     return j;
 }
@@ -113,7 +113,7 @@ ServiceRecord service_from_json(const json& j) {
         s.depends_on.push_back(
             {field<std::string>(dep, "service"), field<std::string>(dep, "condition", "healthy")});
     const json& definition = member(j, "definition");
-    if (definition.is_object()) s.definition = definition;
+    s.definition = definition.is_object() ? definition : json();  // absent: an older record
     s.version = field<std::string>(j, "version");
     return s;
 }

@@ -93,7 +93,7 @@ namespace {
 // What `environment status` counts over the services that are not skipped.
 struct StatusCounts {
     std::set<std::string> versions;  // of the services that run one
-    std::size_t counted = 0;         // the services not skipped
+    std::size_t failed = 0;          // FAILED at a version: it may run, not well
     std::size_t never = 0;
     std::size_t unhealthy = 0;
     std::size_t stopped = 0;  // a stop is not a failure: counted on its own
@@ -116,12 +116,13 @@ nlohmann::json service_status_json(const Environment& env, const Service& s) {
 
 void count_service(const Service& s, StatusCounts& counts) {
     const auto status = parse_service_status(s.current.status);
-    ++counts.counted;
     // A stopped service runs no version, and one that FAILED at a version does not run it
     // well: only the others count towards "runs".
     if (s.current.version.empty()) {
         ++counts.never;
-    } else if (status != ServiceStatus::stopped && status != ServiceStatus::failed) {
+    } else if (status == ServiceStatus::failed) {
+        ++counts.failed;
+    } else if (status != ServiceStatus::stopped) {
         counts.versions.insert(s.current.version);
     }
     if (status == ServiceStatus::stopped) {
@@ -136,8 +137,10 @@ std::string status_summary(const Environment& env, const StatusCounts& c) {
     std::string summary;
     if (env.services.empty()) {
         summary = "no services";
+    } else if (c.versions.empty() && c.failed > 0) {
+        summary = "no version deployed successfully";
     } else if (c.versions.empty() && c.stopped == 0) {
-        summary = c.never < c.counted ? "no version deployed successfully" : "never deployed";
+        summary = "never deployed";
     } else if (c.versions.empty()) {
         summary = "stopped: no service runs";
     } else if (c.versions.size() > 1) {

@@ -78,15 +78,15 @@ void HistoryRecord::add_hook(const std::string& name, const StepReport& report) 
 // The first failing step of the whole record becomes its failed_step.
 ServiceRecord HistoryRecord::service_record(const PlannedService& ps, const ExecResult& result,
                                             const std::vector<StepReport>& reports) {
-    ServiceRecord out{ps.service.id,
-                      ps.service.name,
-                      std::string(to_string(ps.service.type)),
-                      ServiceStatus::deployed,
-                      {},
-                      planned_dependencies(ps),
-                      m_operation == Operation::deploy ? definition_snapshot(ps.service)
-                                                       : nlohmann::json::object(),
-                      ps.version};
+    ServiceRecord out{
+        ps.service.id,
+        ps.service.name,
+        std::string(to_string(ps.service.type)),
+        ServiceStatus::deployed,
+        {},
+        planned_dependencies(ps),
+        m_operation == Operation::deploy ? definition_snapshot(ps.service) : nlohmann::json(),
+        ps.version};
     for (int kind = 0; kind < k_service_step_kinds; ++kind) {
         const std::size_t i = ps.steps[kind];
         if (i == k_no_step) continue;
