@@ -258,6 +258,9 @@ class EtcdBackend(DepctlTestCase):
 
     def test_twenty_thousand_services_in_one_environment(self):
         # Issue #14 item 4: the environment's value is compressed (zlib, with a marker).
+        # Not the export round trip of 20,000 services (bench/ measures export and diff):
+        # under the sanitizers it alone took over two minutes on a busy machine.
+        self.export_round_trip = False
         self.big_environment(20000)
         result = self.ok("environment", "deploy", "--version", "v1", "--dry-run", "-e", "production")
         self.assertIn("service-19999-of-the-large-production-environment", result.stdout)

@@ -39,6 +39,9 @@ void apply_record_to_state(const DeploymentRecord& record, State& state) {
     std::unordered_map<std::string_view, Service*> by_id;
     by_id.reserve(env->services.size());
     for (Service& s : env->services) by_id.emplace(s.id, &s);
+    // Restored after the look-ups: replacing a Service replaces the id string the index's
+    // keys view (a use-after-free the sanitizer tree found).
+    std::vector<std::pair<Service*, const nlohmann::json*>> restore;
     for (const StageRecord& stage : record.stages) {
         for (const ServiceRecord& recorded : stage.services) {
             const auto found = by_id.find(recorded.id);
@@ -60,7 +63,7 @@ void apply_record_to_state(const DeploymentRecord& record, State& state) {
             // next deploy does not silently run today's again (DESIGN §9, docs/decisions.md).
             if (!record.rolled_back_to.empty() && status == ServiceStatus::deployed &&
                 recorded.definition.is_object())
-                *service = restore_definition(*service, recorded.definition);
+                restore.emplace_back(service, &recorded.definition);
             if (status == ServiceStatus::stopped && service->current.version.empty())
                 continue;  // never deployed
             service->current.status = std::string(to_string(status));
@@ -68,6 +71,8 @@ void apply_record_to_state(const DeploymentRecord& record, State& state) {
             service->current.deployment_id = record.id;
         }
     }
+    for (const auto& [service, definition] : restore)
+        *service = restore_definition(*service, *definition);
 }
 
 }  // namespace depctl
