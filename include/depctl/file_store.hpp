@@ -1,5 +1,6 @@
 // The default backend: one JSON file guarded by flock, written atomically (DESIGN §2).
 //   <dir>/state.json, <dir>/state.lock, <dir>/locks/<env-id>.lock,
+//   <dir>/locks/<env-id>.queue/ (the --wait queue, src/core/store/file_queue.hpp),
 //   <dir>/history/<env-id>.jsonl, <dir>/logs/<deployment-id>/...
 #pragma once
 

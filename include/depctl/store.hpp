@@ -53,7 +53,11 @@ struct StoreOptions {
     std::chrono::milliseconds lock_timeout{10000};
 };
 
-enum class LockWait { no, yes };
+// How lock_environment waits (DESIGN §9 "Queue"): not at all (busy at once, also when
+// others are queued), in the environment's first come, first served queue, or in the queue
+// replacing every older waiter that also came with `newest` (each exits Error{Busy}
+// "superseded by a newer deployment ...").
+enum class LockWait { no, yes, newest };
 
 // A narrower read of the history than list_history, for the deploy's own look-ups (build
 // reuse, duration estimates), which must not parse every record ever written.
@@ -83,11 +87,13 @@ public:
     virtual State transact(const std::function<void(State&)>& change) = 0;
 
     // One deployment (or stop) per environment at a time. Throws Error{Busy} naming the
-    // holder, or waits for it when `wait` is yes.
+    // holder (or how many wait), or waits for it in the environment's queue when `wait` is
+    // yes or newest.
     virtual std::unique_ptr<EnvironmentLock> lock_environment(const std::string& environment_id,
                                                               const LockHolder& me,
                                                               LockWait wait) = 0;
-    // Ctrl-C and SIGTERM end a lock wait (LockWait::yes) with Error{Canceled}: nothing ran.
+    // Ctrl-C and SIGTERM end a lock wait (LockWait::yes/newest) with Error{Canceled}: nothing
+    // ran, and the waiter's place in the queue is given up.
     void cancel_waits_on(const CancelSignal* cancel) { m_wait_cancel = cancel; }
     virtual std::optional<LockHolder> environment_lock_holder(
         const std::string& environment_id) = 0;

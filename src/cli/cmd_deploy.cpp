@@ -28,7 +28,7 @@ struct DeployArgs {
     std::optional<std::string> version;
     int parallelism = 4;
     bool yes = false;
-    bool wait = false;
+    std::string wait;  // "" (not given), "true" (--wait) or "newest" (--wait=newest)
     bool follow = false;
     bool force_build = false;
     bool rollback = false;
@@ -102,7 +102,9 @@ DeployRequest request_from(const DeployArgs& args, const Environment& env, bool 
         }
     }
     request.parallelism = args.parallelism;
-    request.wait = args.wait ? LockWait::yes : LockWait::no;
+    request.wait = args.wait == "newest" ? LockWait::newest
+                   : args.wait.empty()   ? LockWait::no
+                                         : LockWait::yes;
     request.grace = std::chrono::milliseconds(static_cast<long long>(args.grace_s * 1000));
     request.trigger = std::getenv("CI") ? "ci" : "cli";
     request.force_build = args.force_build;
@@ -166,8 +168,12 @@ void add_parallelism(CLI::App& cmd, DeployArgs& args) {
 }
 
 void add_wait_follow_grace(CLI::App& cmd, DeployArgs& args, const std::string& follow_help) {
+    // A flag with an optional value, as git's --color[=WHEN]: `--wait newest` is refused.
     cmd.add_flag("--wait", args.wait,
-                 "Wait for a running deployment of the environment instead of failing");
+                 "Wait for a running deployment of the environment instead of failing, first "
+                 "come, first served; --wait=newest: replace the older --wait=newest waiters "
+                 "(they exit 4)")
+        ->check(CLI::IsMember({"true", "newest"}).description(""));
     cmd.add_flag("--follow,-f", args.follow, follow_help);
     cmd.add_option("--grace", args.grace_s,
                    "Seconds between SIGTERM and SIGKILL on cancel (default 10)")

@@ -1,6 +1,7 @@
 #include "depctl/file_store.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "core/store/file_queue.hpp"
+#include "core/store/lock_wait.hpp"
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/validate.hpp"
@@ -88,6 +92,49 @@ std::optional<LockHolder> read_holder(const fs::path& path) {
     return LockHolder::from_json(doc);
 }
 
+// Without --wait: busy when the lock is held, and when others wait for it (nobody jumps the
+// queue).
+FileLock take_unless_queued(const fs::path& path, const fs::path& queue) {
+    ensure_own_directory(queue);
+    const std::size_t waiting = queued_waiters(queue);
+    if (waiting == 0) {
+        FileLock lock = FileLock::try_acquire(path);
+        if (lock.locked()) return lock;
+    }
+    const bool held = !FileLock::try_acquire(path).locked();
+    throw busy_error(held, held ? read_holder(path) : std::nullopt, waiting);
+}
+
+// --wait: first come, first served (DESIGN §9 "Queue"). The waiter with no live ticket ahead
+// of it takes the lock as soon as it is free; the others look again every 50 ms at most.
+FileLock wait_in_queue(const fs::path& path, const fs::path& queue, const LockHolder& me,
+                       LockWait wait, const CancelSignal* cancel,
+                       std::chrono::milliseconds counter_timeout) {
+    const FileQueueTicket ticket =
+        FileQueueTicket::join(queue, me, wait == LockWait::newest, counter_timeout);
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+        if (const auto by = ticket.superseded_by()) throw superseded_error(*by);
+        if (ticket.ahead() == 0) {
+            FileLock lock = FileLock::try_acquire(path);
+            if (lock.locked()) {
+                // Replaced while it took the lock: it does not run.
+                if (const auto by = ticket.superseded_by()) throw superseded_error(*by);
+                return lock;
+            }
+        }
+        if (cancel) {  // Ctrl-C ends the wait at once
+            if (cancel->level() != CancelLevel::none) throw canceled_while_waiting();
+            pollfd fd{cancel->fd(), POLLIN, 0};
+            ::poll(&fd, 1, static_cast<int>(pause.count()));
+            if (cancel->level() != CancelLevel::none) throw canceled_while_waiting();
+        } else {
+            std::this_thread::sleep_for(pause);
+        }
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
 }  // namespace
 
 FileStore::FileStore(fs::path state_file, StoreOptions options)
@@ -152,19 +199,10 @@ std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& 
     ensure_own_directory(m_dir / "history");
     ensure_own_directory(log_root());
     const fs::path path = m_dir / "locks" / (environment_id + ".lock");
-    FileLock lock = wait == LockWait::yes ? FileLock::acquire(path, std::nullopt, m_wait_cancel)
-                                          : FileLock::try_acquire(path);
-    if (!lock.locked() && m_wait_cancel && m_wait_cancel->level() != CancelLevel::none) {
-        throw Error(ErrorKind::Canceled, "canceled while waiting for the environment's lock",
-                    "nothing was run and nothing was recorded");
-    }
-    if (!lock.locked()) {
-        const auto holder = read_holder(path);
-        throw Error(ErrorKind::Busy,
-                    "environment is already being deployed by " +
-                        (holder ? holder->describe() : std::string("another process")),
-                    "wait for it with --wait, or stop it with `depctl environment cancel`");
-    }
+    const fs::path queue = m_dir / "locks" / (environment_id + ".queue");
+    FileLock lock = wait == LockWait::no ? take_unless_queued(path, queue)
+                                         : wait_in_queue(path, queue, me, wait, m_wait_cancel,
+                                                         m_options.lock_timeout);
     const std::int64_t token = last_token(path) + 1;
     nlohmann::json note = me.to_json();
     note["fencing_token"] = token;
