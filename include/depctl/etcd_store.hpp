@@ -4,6 +4,7 @@
 //   PREFIX/project                          schema_version, project, environment ids in order
 //   PREFIX/env/<env-id>                     one environment (stages, services, settings)
 //   PREFIX/locks/<env-id>                   deployment lock, bound to a lease
+//   PREFIX/queue/<env-id>/<lease id>        a --wait waiter, bound to its own lease
 //   PREFIX/history/<env-id>/<20-digit seq>  one deployment record
 //   PREFIX/history-parts/<env-id>/<uid>/<n> pieces of a record too large for one value
 #pragma once

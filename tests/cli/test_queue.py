@@ -12,6 +12,7 @@ import subprocess
 import time
 
 from depctl_test import DEPCTL, DepctlTestCase, file_backend_only
+from etcd_server import EtcdServer
 
 TICKET = re.compile(r"^\d{20}-(\d+)\.(wait|newest)$")
 
@@ -161,3 +162,37 @@ class FileQueue(QueueChecks, DepctlTestCase):
         self.assertEqual(os.listdir(target), [])
         self.assertEqual(self.steps_ran(), [])
         os.unlink(os.path.join(locks, f"{env_id}.queue"))
+
+
+class EtcdQueue(QueueChecks, DepctlTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.etcd is None:
+            cls.etcd = EtcdServer()
+            cls.addClassCleanup(cls.etcd.cleanup)
+            cls.etcd.start()
+
+    def setUp(self):
+        super().setUp()
+        self.env["DEPCTL_ETCD_LEASE_TTL"] = "3"
+
+    def queue_keys(self):
+        return self.etcd.client().range_prefix(f"{self.etcd_prefix}/queue/")
+
+    def queued_pids(self):
+        return [json.loads(kv["value"])["pid"] for kv in self.queue_keys()]
+
+    def test_a_queue_key_names_its_waiter_and_has_its_own_lease(self):
+        holder = self.hold_the_lock()
+        waiter = self.enqueue("environment", "deploy", "--version", "v1", "--yes", "--wait=newest")
+        [key] = self.queue_keys()
+        value = json.loads(key["value"])
+        self.assertEqual((value["pid"], value["wait"]), (waiter.pid, "newest"))
+        self.assertNotEqual(key["lease"], 0)
+        lock = self.etcd.client().range_prefix(f"{self.etcd_prefix}/locks/")[0]
+        self.assertNotEqual(key["lease"], lock["lease"])
+        open(self.release, "w").close()
+        for proc in (holder, waiter):
+            self.finish(proc)
+        self.assertEqual(self.queue_keys(), [], "the queue key goes when its waiter takes the lock")

@@ -8,9 +8,12 @@
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "core/store/etcd_client.hpp"
+#include "core/store/etcd_queue.hpp"
+#include "core/store/lock_wait.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
@@ -122,50 +125,82 @@ private:
 
 }  // namespace
 
+namespace {
+
+// One try at the lock key: created only if absent, bound to a new lease. nullptr when it is
+// held, with `holder` saying by whom when its value is readable.
+std::unique_ptr<EnvironmentLock> take_lock_key(EtcdClient& client, const EtcdConfig& config,
+                                               const std::string& lock_key, const LockHolder& me,
+                                               std::optional<LockHolder>& holder) {
+    const std::string value = me.to_json().dump();
+    const std::int64_t lease = client.lease_grant(config.lease_ttl_s);
+    const TxnResult result = client.txn(
+        {{lock_key, Compare::Target::create, 0}},
+        {{TxnOp::Kind::put, lock_key, value, "", lease}, {TxnOp::Kind::range, lock_key, "", "", 0}},
+        {{TxnOp::Kind::range, lock_key, "", "", 0}});
+    const KeyValue* current = !result.ranges.empty() && !result.ranges.front().kvs.empty()
+                                  ? &result.ranges.front().kvs.front()
+                                  : nullptr;
+    // Our own put may have landed on a member that failed before answering.
+    if (result.succeeded || (current && current->lease == lease && current->value == value)) {
+        const std::int64_t token = current ? current->create_revision : 0;
+        return std::make_unique<EtcdEnvironmentLock>(config, lease, me, token);
+    }
+    client.lease_revoke(lease);
+    holder = current ? parse_holder(current->value) : std::nullopt;
+    return nullptr;
+}
+
+// Sleeps `pause`; Ctrl-C (a raised `cancel`) ends the wait at once.
+void nap(const CancelSignal* cancel, std::chrono::milliseconds pause) {
+    if (!cancel) {
+        std::this_thread::sleep_for(pause);
+        return;
+    }
+    if (cancel->level() == CancelLevel::none) {
+        pollfd fd{cancel->fd(), POLLIN, 0};
+        ::poll(&fd, 1, static_cast<int>(pause.count()));
+    }
+    if (cancel->level() != CancelLevel::none) throw canceled_while_waiting();
+}
+
+}  // namespace
+
+// Without --wait: one try, refused while others are queued. With it: a place in the queue
+// (etcd_queue.hpp); its first waiter polls the lock key and takes it once it is gone.
 std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& environment_id,
                                                              const LockHolder& me, LockWait wait) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     const std::string lock_key = key("locks/" + environment_id);
-    const std::string value = me.to_json().dump();
-    auto backoff = std::chrono::milliseconds(100);
-    while (true) {
-        const std::int64_t lease = m_client->lease_grant(m_config.lease_ttl_s);
-        const TxnResult result = m_client->txn({{lock_key, Compare::Target::create, 0}},
-                                               {{TxnOp::Kind::put, lock_key, value, "", lease},
-                                                {TxnOp::Kind::range, lock_key, "", "", 0}},
-                                               {{TxnOp::Kind::range, lock_key, "", "", 0}});
-        const KeyValue* current = !result.ranges.empty() && !result.ranges.front().kvs.empty()
-                                      ? &result.ranges.front().kvs.front()
-                                      : nullptr;
-        // Our own put may have landed on a member that failed before answering.
-        if (result.succeeded || (current && current->lease == lease && current->value == value)) {
-            const std::int64_t token = current ? current->create_revision : 0;
-            return std::make_unique<EtcdEnvironmentLock>(m_config, lease, me, token);
+    const std::string queue_dir = key("queue/" + environment_id + "/");
+    std::optional<LockHolder> holder;
+    if (wait == LockWait::no) {
+        const std::size_t waiting = etcd_queued_waiters(*m_client, queue_dir);
+        if (waiting == 0) {
+            if (auto lock = take_lock_key(*m_client, m_config, lock_key, me, holder)) return lock;
+            throw busy_error(true, holder, 0);
         }
-        m_client->lease_revoke(lease);
-        if (wait == LockWait::no) {
-            const auto holder = current ? parse_holder(current->value) : std::nullopt;
-            throw Error(ErrorKind::Busy,
-                        "environment is already being deployed by " +
-                            (holder ? holder->describe() : std::string("another process")),
-                        "wait for it with --wait, or stop it with `depctl environment cancel`");
-        }
-        // Waiting: poll the key (cheap) until its holder releases it or its lease expires.
-        while (m_client->get(lock_key)) {
-            if (m_wait_cancel) {  // Ctrl-C ends the wait at once
-                pollfd fd{m_wait_cancel->fd(), POLLIN, 0};
-                ::poll(&fd, 1, static_cast<int>(backoff.count()));
-                if (m_wait_cancel->level() != CancelLevel::none) {
-                    throw Error(ErrorKind::Canceled,
-                                "canceled while waiting for the environment's lock",
-                                "nothing was run and nothing was recorded");
+        const auto current = m_client->get(lock_key);
+        throw busy_error(current.has_value(), current ? parse_holder(current->value) : std::nullopt,
+                         waiting);
+    }
+    EtcdQueuePlace place(*m_client, queue_dir, me, wait == LockWait::newest, m_config.lease_ttl_s);
+    auto pause = std::chrono::milliseconds(20);
+    for (;;) {
+        if (place.first() && !m_client->get(lock_key)) {
+            if (auto lock = take_lock_key(*m_client, m_config, lock_key, me, holder)) {
+                try {
+                    place.first();
+                } catch (const Error& e) {  // replaced meanwhile: released, it does not run
+                    if (e.kind() == ErrorKind::Busy) throw;
                 }
-            } else {
-                std::this_thread::sleep_for(backoff);
+                return lock;
             }
-            backoff = std::min(backoff * 3 / 2, std::chrono::milliseconds(1000));
         }
+        place.keep_alive();
+        nap(m_wait_cancel, pause);
+        pause = std::min(pause * 3 / 2, std::chrono::milliseconds(500));
     }
 }
 
