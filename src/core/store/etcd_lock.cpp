@@ -187,6 +187,9 @@ std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& 
     }
     EtcdQueuePlace place(*m_client, queue_dir, me, wait == LockWait::newest, m_config.lease_ttl_s);
     auto pause = std::chrono::milliseconds(20);
+    // Naps stay well inside the queue lease's TTL, renewed between them.
+    const auto longest = std::min(std::chrono::milliseconds(500),
+                                  std::chrono::milliseconds(m_config.lease_ttl_s * 1000 / 4));
     for (;;) {
         if (place.first() && !m_client->get(lock_key)) {
             if (auto lock = take_lock_key(*m_client, m_config, lock_key, me, holder)) {
@@ -200,7 +203,7 @@ std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& 
         }
         place.keep_alive();
         nap(m_wait_cancel, pause);
-        pause = std::min(pause * 3 / 2, std::chrono::milliseconds(500));
+        pause = std::min(pause * 3 / 2, longest);
     }
 }
 
