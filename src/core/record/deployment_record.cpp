@@ -1,6 +1,9 @@
 // DeploymentRecord <-> JSON: the record's stored and printed form (docs/json-output.md).
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
+#include <utility>
 
 #include "depctl/error.hpp"
 #include "depctl/record.hpp"
@@ -28,15 +31,28 @@ const json& member(const json& j, const char* key) {
     return it == j.end() ? null_value : *it;
 }
 
-// Older records lack some fields: absent (or null) reads as the default.
+// Older records lack some fields: absent (or null) reads as the default. A number field
+// must be an integer that fits T: nlohmann converts 1e300 to an integer with undefined
+// behaviour, and a silent wrap would misreport a pid or a duration.
 template <typename T>
 T field(const json& j, const char* key, T fallback = T{}) {
     const json& value = member(j, key);
     if (value.is_null()) return fallback;
-    try {
-        return value.get<T>();
-    } catch (const json::exception&) {
-        corrupt("field \"" + std::string(key) + "\" has the wrong type");
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        const bool fits = (value.is_number_unsigned() &&
+                           value.get<std::uint64_t>() <=
+                               static_cast<std::uint64_t>(std::numeric_limits<T>::max())) ||
+                          (value.is_number_integer() && !value.is_number_unsigned() &&
+                           std::in_range<T>(value.get<std::int64_t>()));
+        if (!fits) corrupt("field \"" + std::string(key) + "\" is not an integer in range");
+        return value.is_number_unsigned() ? static_cast<T>(value.get<std::uint64_t>())
+                                          : static_cast<T>(value.get<std::int64_t>());
+    } else {
+        try {
+            return value.get<T>();
+        } catch (const json::exception&) {
+            corrupt("field \"" + std::string(key) + "\" has the wrong type");
+        }
     }
 }
 
