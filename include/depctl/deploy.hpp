@@ -34,6 +34,9 @@ struct DeployRequest {
     // an earlier deployment; `rollback_to` names it (else the one before the current).
     bool environment_rollback = false;
     std::optional<std::string> rollback_to;
+    // --only-changed: leave out services whose version and definition are those of their
+    // last successful deployment (DESIGN §9 "Only what changed").
+    bool only_changed = false;
 };
 
 struct DeployPreview;
@@ -45,6 +48,9 @@ using ApprovalPrompt = std::function<bool(const DeployPreview&)>;
 struct DeployOutcome {
     DeploymentRecord record;
     int exit_code = 0;  // 0 deployed, 1 failed, 130 canceled
+    // --only-changed found nothing to deploy: nothing ran, nothing was recorded (`record`
+    // is empty) and the exit code is 0.
+    bool nothing_changed = false;
 };
 
 // The version to deploy: explicit, else DEPCTL_VERSION, else `git rev-parse HEAD` in

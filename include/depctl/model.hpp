@@ -64,6 +64,13 @@ inline constexpr std::array<EdgeCondition, 3> k_edge_conditions = {
 std::string_view to_string(EdgeCondition condition);                       // "healthy", ...
 std::optional<EdgeCondition> parse_edge_condition(std::string_view text);  // any letter case
 
+// Where a service's version comes from (DESIGN §9 "Only what changed"): the deployment's
+// (--version, DEPCTL_VERSION, the project's git HEAD), or the git tree hash of the service's
+// own workdir, so that in a monorepo a commit that touches one service changes one version.
+enum class VersionFrom { project, git_tree };
+std::string_view to_string(VersionFrom from);                          // "project", "git-tree"
+std::optional<VersionFrom> parse_version_from(std::string_view text);  // any letter case
+
 // One depends_on edge: the service waited for, by id, and what is waited for.
 struct Dependency {
     std::string id;
@@ -98,6 +105,7 @@ struct Service {
     std::optional<int> deploy_timeout_s;
     std::optional<int> retries;
     std::vector<Dependency> depends_on;
+    VersionFrom version_from = VersionFrom::project;
     ServiceCurrent current;
 };
 

@@ -90,6 +90,7 @@ struct ServiceChanges {
     std::optional<int> build_timeout_s;
     std::optional<int> deploy_timeout_s;
     std::optional<int> retries;
+    std::optional<VersionFrom> version_from;
     std::vector<std::string> env_set;  // "K=V"
     std::vector<std::string> env_unset;
     std::vector<std::string> secret_set;  // "K=env:VAR" | "K=file:PATH"

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "depctl/model.hpp"
@@ -39,6 +41,9 @@ struct PlannedService {
     // The version this service deploys when it is not the deployment's (an environment
     // rollback gives each service its own, DESIGN §9); empty = the deployment's.
     std::string version;
+    // With --only-changed: what makes it deploy ("version 1.0 -> 1.1", "definition changed:
+    // env"); empty otherwise.
+    std::string change;
     const std::string& version_or(const std::string& deployment_version) const {
         return version.empty() ? deployment_version : version;
     }
@@ -51,10 +56,11 @@ struct PlannedService {
 struct PlannedStage {
     std::string id;
     std::string name;
-    std::size_t position = 0;           // 1-based position in the environment
-    std::vector<std::size_t> services;  // indices into Plan::services
-    std::vector<std::string> left_out;  // skipped or not selected, with the reason
-    std::optional<int> max_parallel;    // the stage's cap on services rolling out at once
+    std::size_t position = 0;            // 1-based position in the environment
+    std::vector<std::size_t> services;   // indices into Plan::services
+    std::vector<std::string> left_out;   // skipped or not selected, with the reason
+    std::optional<int> max_parallel;     // the stage's cap on services rolling out at once
+    std::vector<std::string> unchanged;  // left out by --only-changed, by name
 };
 
 struct Plan {
@@ -66,7 +72,16 @@ struct Plan {
 };
 
 struct PlanOptions {
+    PlanOptions() = default;
+    // Implicit: most plans are a subset of services and nothing more.
+    PlanOptions(std::vector<std::string> subset) : services(std::move(subset)) {}  // NOLINT
+
     std::vector<std::string> services;  // subset by name; empty = all
+    // Service id -> its own version (version_from: git-tree), else the deployment's.
+    std::map<std::string, std::string> versions;
+    // --only-changed: service id -> why it is left out, and why the others deploy.
+    std::map<std::string, std::string> unchanged;
+    std::map<std::string, std::string> changed;
 };
 
 // Throws Error{Refused} for unknown service names in the subset.

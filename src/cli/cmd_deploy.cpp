@@ -32,7 +32,8 @@ struct DeployArgs {
     bool follow = false;
     bool force_build = false;
     bool rollback = false;
-    bool apply = false;                 // apply depctl.yaml first
+    bool apply = false;  // apply depctl.yaml first
+    bool only_changed = false;
     bool environment_rollback = false;  // `environment rollback`
     std::optional<std::string> to;      // its --to
     double grace_s = 10;
@@ -112,7 +113,22 @@ DeployRequest request_from(const DeployArgs& args, const Environment& env, bool 
     request.rollback = args.rollback;
     request.environment_rollback = args.environment_rollback;
     request.rollback_to = args.to;
+    request.only_changed = args.only_changed;
     return request;
+}
+
+// --only-changed found every service as it was last deployed: nothing ran or was recorded.
+void say_nothing_changed(const Invocation& inv, const Environment& env) {
+    if (json_output(inv.options)) {
+        // One line, as the events of a deploy's -o json are.
+        const nlohmann::json event = {
+            {"event", "nothing_changed"}, {"environment", env.name}, {"deployed", 0}};
+        std::cout << event.dump() << '\n';
+    } else if (!inv.options.quiet) {
+        std::cout << "Nothing to deploy: every service of environment " << show_name(env.name)
+                  << " runs the version and definition it was last deployed with "
+                     "(see --dry-run; deploy without --only-changed to redeploy)\n";
+    }
 }
 
 int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
@@ -153,6 +169,10 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
     const DeployOutcome outcome =
         stop ? stop_environment(*store, state, request, cancel, progress)
              : deploy_environment(*store, state, request, cancel, progress, prompt);
+    if (outcome.nothing_changed) {
+        say_nothing_changed(inv, env);
+        return 0;
+    }
     progress.deployment_finished(outcome);
     if (args.environment_rollback) say_definitions_restored(inv, state, outcome.record);
     return outcome.exit_code;
@@ -243,9 +263,15 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
                      "Apply depctl.yaml (the nearest one) before deploying");
     deploy->add_flag("--force-build", args->force_build,
                      "Build again even when this version was built before");
-    deploy->add_flag("--rollback", args->rollback,
-                     "Redeploy the previous successful version (or --version V it had); skips the "
-                     "enforced order");
+    auto* rollback = deploy->add_flag(
+        "--rollback", args->rollback,
+        "Redeploy the previous successful version (or --version V it had); skips the "
+        "enforced order");
+    deploy
+        ->add_flag("--only-changed", args->only_changed,
+                   "Leave out services whose version and definition are those of their last "
+                   "successful deployment (the plan says `unchanged`)")
+        ->excludes(rollback);
     on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
 
     auto* stop =

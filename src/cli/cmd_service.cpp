@@ -58,6 +58,18 @@ void add_service_options(CLI::App& cmd, ServiceChanges& c) {
                  "Release/deploy step timeout (default 600)");
     add_optional(cmd, "--retries", c.retries, "N",
                  "Retries of a failed build or deploy step (default 0)");
+    cmd.add_option_function<std::string>(
+           "--version-from",
+           [&c](const std::string& v) {
+               const auto from = parse_version_from(v);
+               if (!from)
+                   throw CLI::ValidationError("--version-from", "unknown version source \"" + v +
+                                                                    "\" (project or git-tree)");
+               c.version_from = *from;
+           },
+           "Where the version comes from: project (--version, DEPCTL_VERSION or git HEAD; the "
+           "default) or git-tree (the git tree hash of the service's workdir as it is on disk)")
+        ->type_name("project|git-tree");
     cmd.add_option("--env", c.env_set, "Variable K=V for release/deploy/health/stop (repeatable)")
         ->type_name("K=V");
     cmd.add_option("--secret", c.secret_set,
@@ -82,6 +94,8 @@ std::string render_service(const Environment& env, const Service& s) {
                       show_name(view["stage"].get<std::string>()));
     row("Skipped:", s.skipped ? "yes" : "no");
     row("Workdir:", or_dash(s.workdir));
+    if (s.version_from != VersionFrom::project)
+        row("Version from:", std::string(to_string(s.version_from)));
     row("Build:", or_dash(s.build));
     row("Release:", or_dash(s.release));
     row("Deploy:", or_dash(s.deploy));

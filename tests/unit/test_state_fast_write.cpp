@@ -34,6 +34,7 @@ State every_field() {
     s.stage_id = "stg_2";
     s.skipped = true;
     s.workdir = "services/api";
+    s.version_from = depctl::VersionFrom::git_tree;
     s.build = "make";
     s.release = "migrate";
     s.deploy = "run";
@@ -88,6 +89,7 @@ Service random_service(std::mt19937& rng, int i) {
     s.stage_id = text();
     s.skipped = std::bernoulli_distribution(0.3)(rng);
     s.workdir = text();
+    if (std::bernoulli_distribution(0.3)(rng)) s.version_from = depctl::VersionFrom::git_tree;
     s.build = text();
     s.release = text();
     s.deploy = text();

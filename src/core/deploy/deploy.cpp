@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/deploy/deploy_plan.hpp"
 #include "core/deploy/execution.hpp"
 #include "core/deploy/interrupted.hpp"
 #include "core/deploy/outcome_room.hpp"
@@ -28,92 +29,6 @@
 
 namespace depctl {
 namespace fs = std::filesystem;
-
-// How many of the newest deployments the duration estimates look at.
-constexpr std::size_t k_estimate_records = 3;
-
-namespace {
-
-// Step durations from the last deployments, and the plan ranked by them: among ready steps
-// the one with the longest path to the end goes first (deploy work still before builds).
-struct PastDurations {
-    std::vector<double> seconds;  // per plan step
-    std::size_t measured = 0;     // steps that have a past duration
-};
-
-PastDurations rank_by_past_durations(Plan& plan, StateStore& store,
-                                     const std::string& environment_id) {
-    PastDurations past;
-    past.seconds = estimate_step_durations(
-        plan, load_history(store, environment_id, {{}, k_estimate_records}), &past.measured);
-    assign_priorities(plan, past.seconds);
-    return past;
-}
-
-// What the deployment should take; none without any past duration to go on.
-std::optional<DeploymentEstimate> estimate_of(const Plan& plan, const PastDurations& past,
-                                              int parallelism) {
-    if (past.measured == 0) return std::nullopt;
-    DeploymentEstimate estimate = simulate_deployment(plan, past.seconds, parallelism);
-    estimate.measured = past.measured;
-    estimate.critical_path = predicted_critical_path(plan, past.seconds);
-    for (const auto& link : estimate.critical_path) estimate.critical_seconds += link.seconds;
-    return estimate;
-}
-
-}  // namespace
-
-nlohmann::json DeployPreview::to_json() const {
-    nlohmann::json out = plan_to_json(plan);
-    out["estimate"] = estimate ? estimate->to_json() : nlohmann::json(nullptr);
-    out["dry_run"] = true;
-    out["version"] = version.empty() ? nlohmann::json(nullptr) : nlohmann::json(version);
-    out["rollback"] = rollback;
-    out["enforced_order"] = promotion;
-    if (!version_problem.empty()) out["version_problem"] = version_problem;
-    if (restores.is_object()) out["restores"] = restores;
-    return out;
-}
-
-DeployPreview preview_deployment(StateStore& store, const State& state,
-                                 const DeployRequest& request) {
-    const Environment* env = state.find_environment_by_id(request.environment_id);
-    if (!env) throw Error(ErrorKind::Refused, "environment not found");
-    if (request.environment_rollback) {
-        RollbackPlan rb =
-            plan_environment_rollback(store, state, *env, request.rollback_to, request.force_build);
-        DeployPreview preview{std::move(rb.plan),
-                              rb.rollback.target_version,
-                              {},
-                              nlohmann::json::object(),
-                              true,
-                              {},
-                              rb.rollback.to_json()};
-        preview.estimate =
-            estimate_of(preview.plan, rank_by_past_durations(preview.plan, store, env->id),
-                        request.parallelism);
-        return preview;
-    }
-    DeployPreview preview{make_plan(*env, {request.services}),
-                          {},
-                          {},
-                          nlohmann::json::object(),
-                          request.rollback,
-                          {}};
-    try {
-        preview.version = request.rollback ? rollback_version(store, *env, request.version)
-                                           : resolve_version(request.version, store.project_dir());
-        if (!request.rollback)
-            preview.promotion = check_enforced_order(store, state, *env, preview.version).to_json();
-    } catch (const Error& e) {
-        preview.version_problem = e.what();
-    }
-    if (!preview.version.empty() && !request.force_build)
-        mark_reused_builds(preview.plan, store, state, preview.version);
-    preview.estimate = estimate_of(
-        preview.plan, rank_by_past_durations(preview.plan, store, env->id), request.parallelism);
-    return preview;
-}
 
 namespace {
 
@@ -186,6 +101,12 @@ DeployOutcome outcome_of(const DeploymentRecord& record) {
     return {record, exit_code_of(ErrorKind::Failed)};
 }
 
+DeployOutcome nothing_changed() {
+    DeployOutcome outcome{{}, 0};
+    outcome.nothing_changed = true;
+    return outcome;
+}
+
 // The result of a deployment none of whose steps started.
 ExecResult nothing_ran(const Plan& plan) {
     return {std::vector<StepState>(plan.steps.size(), StepState::not_started), false, false};
@@ -230,6 +151,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
                             const std::function<void(const Operation&)>& approve) {
     check_parallelism(request.parallelism);
     const Operation first = plan_for(state);
+    // --only-changed, nothing changed: no lock, no hooks, no record (asked again under it).
+    if (request.only_changed && first.plan.services.empty()) return nothing_changed();
     // Secrets are read before the lock: a missing one fails the deploy before any step.
     (void)context_with_secrets(store, request, first);
     const Held held = hold_environment(store, request, cancel, first);
@@ -241,6 +164,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     // moment between the first read and the lock).
     const State locked_state = store.load();
     const Operation op = plan_for(locked_state);
+    if (request.only_changed && op.plan.services.empty()) return nothing_changed();
     StepRunContext context = context_with_secrets(store, request, op);
     if (approve) approve(op);
     context.held_fd = held.steps_lock->held_fd();
@@ -339,7 +263,11 @@ DeployOutcome deploy_environment(StateStore& store, const State& state,
         const Environment& env = environment_in(s, request.environment_id);
         if (request.environment_rollback) return rollback_operation(store, s, env, request, past);
         const std::string version = checked_version(store, s, env, request, resolved);
-        Plan plan = make_plan(env, {request.services});
+        PlanOptions options(request.services);
+        if (!request.rollback)  // one earlier version for every service: no own versions
+            options =
+                deploy_plan_options(store, env, std::move(options), request.only_changed, version);
+        Plan plan = make_plan(env, options);
         if (!request.force_build) mark_reused_builds(plan, store, s, version);
         past = rank_by_past_durations(plan, store, env.id);
         return Operation{HistoryRecord::Operation::deploy,

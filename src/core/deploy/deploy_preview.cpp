@@ -1,7 +1,12 @@
-// The dry run's text (DeployPreview::to_text), apart from the deploy narrative.
+// The dry run (preview_deployment) and its text and JSON, apart from the deploy narrative.
 #include <nlohmann/json.hpp>
 
+#include "core/deploy/deploy_plan.hpp"
+#include "depctl/build_cache.hpp"
 #include "depctl/deploy.hpp"
+#include "depctl/env_rollback.hpp"
+#include "depctl/error.hpp"
+#include "depctl/promotion.hpp"
 #include "depctl/step_estimates.hpp"
 
 namespace depctl {
@@ -76,6 +81,58 @@ std::string DeployPreview::to_text(bool dry_run) const {
     out += "\n";
     if (estimate && !estimate->critical_path.empty()) out += estimate->critical_path_text() + "\n";
     return out;
+}
+
+nlohmann::json DeployPreview::to_json() const {
+    nlohmann::json out = plan_to_json(plan);
+    out["estimate"] = estimate ? estimate->to_json() : nlohmann::json(nullptr);
+    out["dry_run"] = true;
+    out["version"] = version.empty() ? nlohmann::json(nullptr) : nlohmann::json(version);
+    out["rollback"] = rollback;
+    out["enforced_order"] = promotion;
+    if (!version_problem.empty()) out["version_problem"] = version_problem;
+    if (restores.is_object()) out["restores"] = restores;
+    return out;
+}
+
+DeployPreview preview_deployment(StateStore& store, const State& state,
+                                 const DeployRequest& request) {
+    const Environment* env = state.find_environment_by_id(request.environment_id);
+    if (!env) throw Error(ErrorKind::Refused, "environment not found");
+    if (request.environment_rollback) {
+        RollbackPlan rb =
+            plan_environment_rollback(store, state, *env, request.rollback_to, request.force_build);
+        DeployPreview preview{std::move(rb.plan),
+                              rb.rollback.target_version,
+                              {},
+                              nlohmann::json::object(),
+                              true,
+                              {},
+                              rb.rollback.to_json()};
+        preview.estimate =
+            estimate_of(preview.plan, rank_by_past_durations(preview.plan, store, env->id),
+                        request.parallelism);
+        return preview;
+    }
+    DeployPreview preview{{}, {}, {}, nlohmann::json::object(), request.rollback, {}};
+    try {
+        preview.version = request.rollback ? rollback_version(store, *env, request.version)
+                                           : resolve_version(request.version, store.project_dir());
+        if (!request.rollback)
+            preview.promotion = check_enforced_order(store, state, *env, preview.version).to_json();
+    } catch (const Error& e) {
+        preview.version_problem = e.what();
+    }
+    PlanOptions options(request.services);
+    if (!request.rollback)  // one earlier version for every service: no own versions
+        options = deploy_plan_options(store, *env, std::move(options), request.only_changed,
+                                      preview.version);
+    preview.plan = make_plan(*env, options);
+    if (!preview.version.empty() && !request.force_build)
+        mark_reused_builds(preview.plan, store, state, preview.version);
+    preview.estimate = estimate_of(
+        preview.plan, rank_by_past_durations(preview.plan, store, env->id), request.parallelism);
+    return preview;
 }
 
 }  // namespace depctl

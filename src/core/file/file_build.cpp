@@ -90,6 +90,8 @@ void add_change(ServiceChanges& c, const Entry& e) {
         c.stage = text;
     else if (k == "workdir")
         c.workdir = text;
+    else if (k == "version_from")
+        c.version_from = parse_version_from(text);  // checked against the key table already
     else if (k == "build")
         c.build = text;
     else if (k == "release")

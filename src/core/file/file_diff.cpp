@@ -29,6 +29,8 @@ Fields service_fields(const Environment& env, const Service& s) {
     const Stage* stage = env.find_stage_by_id(s.stage_id);
     put("stage", stage ? quoted(stage->name) : "");
     put("workdir", s.workdir.empty() ? "" : quoted(s.workdir));
+    put("version_from",
+        s.version_from == VersionFrom::project ? "" : std::string(to_string(s.version_from)));
     put("build", s.build.empty() ? "" : quoted(s.build));
     put("release", s.release.empty() ? "" : quoted(s.release));
     put("deploy", s.deploy.empty() ? "" : quoted(s.deploy));

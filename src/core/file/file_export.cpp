@@ -75,6 +75,8 @@ YamlValue service_of(const Environment& env, const ServiceIndex& index, const Se
     if (stage && stage != file_default_stage(env, s.type))
         m.put("stage", YamlValue::text(stage->name));
     put_text(m, "workdir", s.workdir);
+    if (s.version_from != VersionFrom::project)
+        m.put("version_from", YamlValue::raw(std::string(to_string(s.version_from))));
     put_text(m, "build", s.build);
     put_text(m, "release", s.release);
     put_text(m, "deploy", s.deploy);

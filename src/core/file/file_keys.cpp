@@ -44,6 +44,11 @@ std::vector<KeySpec> make_service_keys() {
          k_service_types},
         {"stage", KeyType::string, "Stage name (default: the type's default stage)"},
         {"workdir", KeyType::string, "Directory the commands run in, relative to the project"},
+        {"version_from",
+         KeyType::enumeration,
+         "project (the deployment's version; the default) or git-tree (the git tree hash of the "
+         "workdir as it is on disk: a monorepo deploys only what a commit touched)",
+         {"project", "git-tree"}},
         {"build", KeyType::string, "Build command (no environment variables or secrets)"},
         {"release", KeyType::string, "Release command, after the build and before deploy"},
         {"deploy", KeyType::string, "Deploy command"},

@@ -73,6 +73,17 @@ std::optional<EdgeCondition> parse_edge_condition(std::string_view text) {
     return std::nullopt;
 }
 
+std::string_view to_string(VersionFrom from) {
+    return from == VersionFrom::git_tree ? "git-tree" : "project";
+}
+
+std::optional<VersionFrom> parse_version_from(std::string_view text) {
+    for (VersionFrom from : {VersionFrom::project, VersionFrom::git_tree}) {
+        if (iequals(text, to_string(from))) return from;
+    }
+    return std::nullopt;
+}
+
 const Stage* Environment::find_stage_by_id(std::string_view wanted) const {
     for (const auto& stage : stages) {
         if (stage.id == wanted) return &stage;

@@ -174,6 +174,11 @@ Service service_from_json(const json& j) {
     s.retries = get_number<int>(j, "retries", 0, k_max_retries);
     for (const auto& dep : get_array(j, "depends_on"))
         s.depends_on.push_back(dependency_from_json(dep));
+    if (const std::string from = get_string(j, "version_from"); !from.empty()) {
+        const auto parsed_from = parse_version_from(from);
+        if (!parsed_from) throw Error(ErrorKind::Corrupt, "unknown version_from \"" + from + "\"");
+        s.version_from = *parsed_from;
+    }
     const json& current = get_object(j, "current");
     s.current = {get_string(current, "version"), get_string(current, "status"),
                  get_string(current, "updated_at"), get_string(current, "deployment_id")};
@@ -253,6 +258,7 @@ json to_json(const Service& s) {
         for (const Dependency& dep : s.depends_on) deps.push_back(dependency_to_json(dep));
         j["depends_on"] = deps;
     }
+    if (s.version_from != VersionFrom::project) j["version_from"] = to_string(s.version_from);
     if (!s.current.empty()) {
         json current = json::object();
         put_if(current, "version", s.current.version);

@@ -200,6 +200,11 @@ private:
             fields.read(key, [&](FieldReader& v) { state_fields::health_fields(health, v); });
         });
     }
+    void read_value(VersionFrom& from) {
+        const auto parsed = parse_version_from(m_in.string());
+        if (!parsed) throw NotFast{};  // the tree's message names the value
+        from = *parsed;
+    }
     void read_value(ServiceType& type) {
         const auto parsed = parse_service_type(m_in.string());
         if (!parsed) throw NotFast{};

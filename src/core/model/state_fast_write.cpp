@@ -16,7 +16,7 @@ namespace {
 // sizes change when a field is added: then write it below (keys sorted), set it in
 // tests/unit/test_state_fast_write.cpp's every_field() and random_service(), and update them.
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(Service) == 688 && sizeof(HealthCheck) == 168 &&
+static_assert(sizeof(Service) == 696 && sizeof(HealthCheck) == 168 &&
                   sizeof(ServiceCurrent) == 128 && sizeof(SecretRef) == 64,
               "a service field was added: write it in state_fast_write.cpp");
 static_assert(sizeof(Environment) == 232 && sizeof(Stage) == 104 && sizeof(Project) == 120 &&
@@ -249,6 +249,11 @@ public:
             w_.close('}');
         }
         w_.close(']');
+    }
+    void nested(std::string_view name, VersionFrom from, state_fields::Presence) {
+        if (from == VersionFrom::project) return;
+        w_.key(name);
+        w_.string(to_string(from));
     }
     void nested(std::string_view name, ServiceType type, state_fields::Presence) {
         w_.key(name);

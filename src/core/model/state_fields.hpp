@@ -62,6 +62,7 @@ void service_fields(ServiceT& s, Visit& v) {
     v.required("stage_id", s.stage_id);
     v.text("stop", s.stop);
     v.nested("type", s.type, Presence::required);
+    v.nested("version_from", s.version_from, Presence::optional);
     v.text("workdir", s.workdir);
 }
 

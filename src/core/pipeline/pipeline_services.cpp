@@ -183,6 +183,7 @@ void apply_changes(Environment& env, Service& s, const ServiceChanges& c) {
         s.deploy_timeout_s =
             checked_range(*c.deploy_timeout_s, 1, k_max_timeout_s, "--deploy-timeout");
     if (c.retries) s.retries = checked_range(*c.retries, 0, k_max_retries, "--retries");
+    if (c.version_from) s.version_from = *c.version_from;
     apply_variable_changes(s, c);
 }
 
@@ -193,7 +194,8 @@ bool ServiceChanges::empty() const {
            !health_http && !health_cmd && !health_attempts && !health_interval_s &&
            !health_connect_timeout_s && !health_timeout_s && !health_expect &&
            !health_start_period_s && !build_timeout_s && !deploy_timeout_s && !retries &&
-           env_set.empty() && env_unset.empty() && secret_set.empty() && secret_unset.empty();
+           !version_from && env_set.empty() && env_unset.empty() && secret_set.empty() &&
+           secret_unset.empty();
 }
 
 Service& create_service(Environment& env, std::string_view name, ServiceType type,

@@ -96,7 +96,7 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
     for (std::size_t k = 0; k < env.stages.size(); ++k) {
         const std::size_t i = reverse_stages ? env.stages.size() - 1 - k : k;
         plan.stages.push_back(
-            {env.stages[i].id, env.stages[i].name, i + 1, {}, {}, env.stages[i].max_parallel});
+            {env.stages[i].id, env.stages[i].name, i + 1, {}, {}, env.stages[i].max_parallel, {}});
         stage_of.emplace(env.stages[i].id, k);
     }
     for (const auto& s : env.services) {
@@ -106,13 +106,21 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
             stage.left_out.push_back(s.name + " (skipped)");
         } else if (!selected.empty() && !selected.count(s.id)) {
             stage.left_out.push_back(s.name + " (not selected)");
+        } else if (const auto same = options.unchanged.find(s.id);
+                   same != options.unchanged.end()) {
+            stage.left_out.push_back(s.name + " (" + same->second + ")");
+            stage.unchanged.push_back(s.name);
         } else {
             stage.services.push_back(plan.services.size());
-            plan.services.push_back({s,
-                                     stage_of.at(s.stage_id),
-                                     {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step},
-                                     s.skipped,
-                                     {}});
+            const auto own = options.versions.find(s.id);
+            const auto changed = options.changed.find(s.id);
+            plan.services.push_back(
+                {s,
+                 stage_of.at(s.stage_id),
+                 {k_no_step, k_no_step, k_no_step, k_no_step, k_no_step},
+                 s.skipped,
+                 own == options.versions.end() ? std::string() : own->second,
+                 changed == options.changed.end() ? std::string() : changed->second});
         }
     }
     return plan;

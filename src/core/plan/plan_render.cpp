@@ -99,6 +99,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
                                 {"dependencies", index_of.dependencies_json(ps)},
                                 {"skipped_but_named", ps.skipped_but_named}});
             if (!ps.version.empty()) services.back()["version"] = ps.version;
+            if (!ps.change.empty()) services.back()["change"] = ps.change;
             for (auto& warning : index_of.warnings(ps)) warnings.push_back(std::move(warning));
         }
         stages.push_back({{"position", stage.position},
@@ -106,6 +107,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
                           {"skipped", services.empty()},
                           {"services", services},
                           {"left_out", stage.left_out},
+                          {"unchanged", stage.unchanged},
                           {"max_parallel", stage.max_parallel ? nlohmann::json(*stage.max_parallel)
                                                               : nlohmann::json()}});
     }
@@ -135,6 +137,7 @@ std::string render_plan_text(const Plan& plan) {
             if (!waits.empty()) out += "  (after " + waits + ")";
             if (ps.skipped_but_named) out += "  (skipped, but named in --services)";
             if (!ps.version.empty()) out += "  (version " + ps.version + ")";
+            if (!ps.change.empty()) out += "  (" + ps.change + ")";
             out += "\n";
             for (const auto& warning : index_of.warnings(ps)) out += "  warning: " + warning + "\n";
         }

@@ -93,6 +93,7 @@ json service_view(const Environment& env, const Service& s) {
             {"stage_position", env.stage_index(s.stage_id) + 1},
             {"skipped", s.skipped},
             {"workdir", s.workdir},
+            {"version_from", to_string(s.version_from)},
             {"build", s.build},
             {"release", s.release},
             {"deploy", s.deploy},
