@@ -19,6 +19,11 @@
 
 namespace depctl {
 
+// What a failed deployment does next (DESIGN §9): `stop` leaves the services that deployed
+// on their new version (fail fast, the default); `rollback` returns the services whose
+// release or deploy step ran to their previous version and definition, under the same lock.
+enum class OnFailure { stop, rollback };
+
 struct DeployRequest {
     std::string environment_id;
     std::optional<std::string> version;  // else DEPCTL_VERSION, else git rev-parse HEAD
@@ -37,6 +42,7 @@ struct DeployRequest {
     // --only-changed: leave out services whose version and definition are those of their
     // last successful deployment (DESIGN §9 "Only what changed").
     bool only_changed = false;
+    OnFailure on_failure = OnFailure::stop;  // --on-failure
 };
 
 struct DeployPreview;
@@ -68,6 +74,9 @@ struct DeployPreview {
     std::optional<DeploymentEstimate> estimate;  // absent when no step has a past duration
     // `environment rollback`: EnvironmentRollback::to_json(); null otherwise.
     nlohmann::json restores = nullptr;
+    // --on-failure rollback: what would go back if every planned service ran and the
+    // deployment then failed (FailureRollbackPlan::to_json()); null otherwise.
+    nlohmann::json on_failure_rollback = nullptr;
     nlohmann::json to_json() const;
     // The dry run's text; with dry_run false, the same plan shown before the approval
     // question, without saying that nothing will run.

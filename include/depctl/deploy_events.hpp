@@ -24,6 +24,10 @@ nlohmann::json hook_finished_event(const std::string& name, const StepReport& re
 // `step` may be k_no_step for a hook's output.
 nlohmann::json output_event(const Plan& plan, std::size_t step, std::string_view line);
 nlohmann::json cancel_requested_event(CancelLevel level);
+// --on-failure rollback: {"event": "rollback_started", "redeploy": [{"service", "version"}],
+// "stop": [names]}, and its end {"event": "rollback_finished", "status": "DEPLOYED"|...}.
+nlohmann::json rollback_started_event(const Plan& redeploy, const Plan& stop);
+nlohmann::json rollback_finished_event(DeploymentStatus status);
 nlohmann::json deployment_finished_event(const DeployOutcome& outcome);
 
 }  // namespace depctl

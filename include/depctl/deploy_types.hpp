@@ -45,6 +45,11 @@ public:
     virtual bool wants_output() const { return false; }
     virtual void step_output(const Plan&, std::size_t /*step*/, std::string_view /*line*/) {}
     virtual void cancel_requested(CancelLevel) {}
+    // --on-failure rollback (DESIGN §9): the forward part failed and the steps that follow
+    // are those of `redeploy` (previous versions, dependents first), then of `stop` (the
+    // services that had never deployed before). `status`: DEPLOYED when all went back.
+    virtual void rollback_started(const Plan& /*redeploy*/, const Plan& /*stop*/) {}
+    virtual void rollback_finished(DeploymentStatus /*status*/) {}
 };
 
 }  // namespace depctl

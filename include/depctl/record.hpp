@@ -74,6 +74,23 @@ struct InterruptedInfo {
     std::vector<std::string> logs;  // the step logs it left on this machine
 };
 
+// `environment deploy --on-failure rollback` (DESIGN §9): after the forward part failed, the
+// services whose release or deploy step ran went back to their previous version and
+// definition. Stored in the record as `on_failure_rollback` (docs/json-output.md).
+struct FailureRollback {
+    // DEPLOYED: every service went back (the record says ROLLED_BACK); FAILED: a step of the
+    // rollback failed (the record says FAILED); CANCELED: cut short by a cancel.
+    DeploymentStatus status = DeploymentStatus::deployed;
+    std::string started_at;
+    std::int64_t duration_ms = 0;
+    // The services redeployed at their previous version (each with its own `version` and
+    // the previous `definition`), then those stopped because they had none.
+    std::vector<StageRecord> stages;
+    std::vector<std::string> stopped;     // never deployed before: their stop command ran
+    std::vector<std::string> left_as_is;  // never deployed before and no stop command
+    std::optional<FailedStep> failed_step;
+};
+
 struct DeploymentRecord {
     enum class Operation { deploy, stop };
 
@@ -105,7 +122,8 @@ struct DeploymentRecord {
     // Why a deployment ended without an outcome of its steps (INTERRUPTED, LOCK_LOST); empty
     // = none (not stored).
     std::string error;
-    std::optional<InterruptedInfo> interrupted;  // INTERRUPTED records only
+    std::optional<InterruptedInfo> interrupted;          // INTERRUPTED records only
+    std::optional<FailureRollback> on_failure_rollback;  // absent = none
     // Top-level fields this version does not know (written by a newer one, or by hand):
     // kept so that reading and printing a record never drops what it holds.
     nlohmann::json unknown_fields = nlohmann::json::object();

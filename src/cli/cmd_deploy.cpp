@@ -34,6 +34,7 @@ struct DeployArgs {
     bool rollback = false;
     bool apply = false;  // apply depctl.yaml first
     bool only_changed = false;
+    std::string on_failure = "stop";    // --on-failure stop|rollback
     bool environment_rollback = false;  // `environment rollback`
     std::optional<std::string> to;      // its --to
     double grace_s = 10;
@@ -114,6 +115,7 @@ DeployRequest request_from(const DeployArgs& args, const Environment& env, bool 
     request.environment_rollback = args.environment_rollback;
     request.rollback_to = args.to;
     request.only_changed = args.only_changed;
+    request.on_failure = args.on_failure == "rollback" ? OnFailure::rollback : OnFailure::stop;
     return request;
 }
 
@@ -129,6 +131,23 @@ void say_nothing_changed(const Invocation& inv, const Environment& env) {
                   << " runs the version and definition it was last deployed with "
                      "(see --dry-run; deploy without --only-changed to redeploy)\n";
     }
+}
+
+// --on-failure rollback whose rollback failed too: said loudly, whatever the output format.
+void say_if_rollback_failed(const DeploymentRecord& record) {
+    if (!record.on_failure_rollback ||
+        record.on_failure_rollback->status == DeploymentStatus::deployed)
+        return;
+    const FailureRollback& back = *record.on_failure_rollback;
+    std::cerr << "error: deployment " << record.id << " failed and its rollback ended "
+              << to_string(back.status)
+              << (!back.failed_step ? std::string()
+                  : back.failed_step->service.empty()
+                      ? " (" + back.failed_step->error + ")"
+                      : " (" + back.failed_step->service + " " + back.failed_step->step + ")")
+              << ": services may run a mix of the new and previous versions\n"
+              << "hint: see `depctl deployment show " << record.id
+              << "` and `depctl environment status`\n";
 }
 
 int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
@@ -174,6 +193,7 @@ int run_deploy(Invocation& inv, const DeployArgs& args, bool stop) {
         return 0;
     }
     progress.deployment_finished(outcome);
+    say_if_rollback_failed(outcome.record);
     if (args.environment_rollback) say_definitions_restored(inv, state, outcome.record);
     return outcome.exit_code;
 }
@@ -258,6 +278,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
         *deploy,
         "  depctl environment deploy --version 1.4.2\n"
         "  depctl environment deploy --dry-run -o json\n"
+        "  depctl environment deploy --version 1.4.3 --on-failure rollback\n"
         "  depctl environment deploy -e staging --services Backend,Frontend --follow --yes");
     deploy->add_flag("--apply", args->apply,
                      "Apply depctl.yaml (the nearest one) before deploying");
@@ -272,6 +293,13 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
                    "Leave out services whose version and definition are those of their last "
                    "successful deployment (the plan says `unchanged`)")
         ->excludes(rollback);
+    deploy
+        ->add_option("--on-failure", args->on_failure,
+                     "When the deployment fails: stop (leave what deployed on the new version) "
+                     "or rollback (the services that ran go back to their previous version "
+                     "and definition, dependents first)")
+        ->type_name("stop|rollback")
+        ->check(CLI::IsMember({"stop", "rollback"}).description(""));
     on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
 
     auto* stop =

@@ -37,6 +37,16 @@ void print_record(const DeploymentRecord& r) {
         std::cout << "Failed step: " << f.service << ' ' << f.step << ", exit code " << f.exit_code
                   << " (log " << f.log << ")\n";
     }
+    if (r.on_failure_rollback) {  // --on-failure rollback: who went back to what
+        std::string back;
+        for (const StageRecord& stage : r.on_failure_rollback->stages) {
+            for (const ServiceRecord& svc : stage.services)
+                back += ", " + svc.name + " " + std::string(to_string(svc.status)) + " at " +
+                        r.version_of(svc);
+        }
+        std::cout << "On failure:  rollback " << to_string(r.on_failure_rollback->status)
+                  << (back.empty() ? std::string() : ":" + back.substr(1)) << '\n';
+    }
     for (const StageRecord& stage : r.stages) {
         std::cout << "\n# deployment stage " << stage.position << ": \"" << stage.name << "\"\n";
         if (stage.services.empty()) std::cout << "<no service>\n";

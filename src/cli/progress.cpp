@@ -202,6 +202,37 @@ void Progress::cancel_requested(CancelLevel level) {
     std::cerr << text << std::flush;
 }
 
+// The rollback's steps follow as plain lines: the live view's rows are the forward plan's.
+void Progress::rollback_started(const Plan& redeploy, const Plan& stop) {
+    std::lock_guard lock(m_mutex);
+    if (m_options.mode == ProgressMode::json) {
+        emit_json(rollback_started_event(redeploy, stop));
+        return;
+    }
+    if (m_live) {
+        m_live->finish(DeploymentRecord{});
+        m_live.reset();
+    }
+    std::string what;
+    for (const PlannedService& ps : redeploy.services)
+        what += (what.empty() ? "" : ", ") + ps.service.name + " to " + ps.version;
+    for (const PlannedService& ps : stop.services)
+        what += (what.empty() ? "" : ", ") + ps.service.name + " stopped";
+    std::cout << paint("Rolling back (--on-failure rollback)", "1") << ": "
+              << (what.empty() ? std::string("nothing to roll back") : what) << '\n'
+              << std::flush;
+}
+
+void Progress::rollback_finished(DeploymentStatus status) {
+    std::lock_guard lock(m_mutex);
+    if (m_options.mode == ProgressMode::json) {
+        emit_json(rollback_finished_event(status));
+        return;
+    }
+    const std::string text(to_string(status));
+    std::cout << elapsed() << " rollback " << paint(text, status_color(text)) << '\n' << std::flush;
+}
+
 std::string Progress::summary(const DeployOutcome& outcome) const {
     const DeploymentRecord& record = outcome.record;
     std::string out;

@@ -48,6 +48,8 @@ public:
     bool wants_output() const override { return m_options.follow; }
     void step_output(const Plan& plan, std::size_t step, std::string_view line) override;
     void cancel_requested(CancelLevel level) override;
+    void rollback_started(const Plan& redeploy, const Plan& stop) override;
+    void rollback_finished(DeploymentStatus status) override;
     // The final summary, after the record is written.
     void deployment_finished(const DeployOutcome& outcome);
 

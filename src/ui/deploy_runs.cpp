@@ -90,6 +90,12 @@ void DeployRun::step_output(const Plan& plan, std::size_t step, std::string_view
 void DeployRun::cancel_requested(CancelLevel level) {
     push(cancel_requested_event(level));
 }
+void DeployRun::rollback_started(const Plan& redeploy, const Plan& stop) {
+    push(rollback_started_event(redeploy, stop));
+}
+void DeployRun::rollback_finished(DeploymentStatus status) {
+    push(rollback_finished_event(status));
+}
 
 DeployRuns::~DeployRuns() {
     cancel_all();

@@ -45,6 +45,8 @@ public:
     bool wants_output() const override { return true; }
     void step_output(const Plan&, std::size_t, std::string_view) override;
     void cancel_requested(CancelLevel) override;
+    void rollback_started(const Plan&, const Plan&) override;
+    void rollback_finished(DeploymentStatus) override;
 
 private:
     void push(nlohmann::json event, bool last = false);

@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/deploy/deploy_plan.hpp"
 #include "core/deploy/execution.hpp"
+#include "core/deploy/failure_rollback.hpp"
 #include "core/deploy/interrupted.hpp"
 #include "core/deploy/outcome_room.hpp"
 #include "core/deploy/record_outcome.hpp"
@@ -50,26 +52,36 @@ struct Operation {
 // approval shows) is the definition as it is once nobody else can deploy (DESIGN §5).
 using Planner = std::function<Operation(const State&)>;
 
-// The context every step runs in, with the secrets of the planned services resolved (and
-// their values masked in logs, their env: sources scrubbed from the steps' environment).
+// The secrets of a plan's services, resolved (and their values masked in logs, their env:
+// sources scrubbed from the steps' environment).
+void resolve_plan_secrets(StepRunContext& context, const Plan& plan) {
+    std::vector<std::pair<std::string, std::string>> every_secret;
+    context.secrets.clear();
+    for (const PlannedService& ps : plan.services) {
+        for (const auto& secret : ps.service.secrets) {
+            if (secret.source.rfind("env:", 0) == 0)
+                context.scrub.push_back(secret.source.substr(4));
+        }
+        context.secrets.push_back(resolve_secrets(ps.service));
+        every_secret.insert(every_secret.end(), context.secrets.back().begin(),
+                            context.secrets.back().end());
+    }
+    context.mask = mask_patterns(every_secret);
+}
+
+// The context every step runs in, with the secrets of the planned services resolved.
 StepRunContext context_with_secrets(StateStore& store, const DeployRequest& request,
                                     const Operation& op) {
     StepRunContext context{
         op.state.project.name, op.env.name, {}, op.version, store.project_dir(), {},
         request.grace,         {},          {}, {}};
-    std::vector<std::pair<std::string, std::string>> every_secret;
     for (const Service& s : op.env.services) {
         for (const auto& secret : s.secrets) {
             if (secret.source.rfind("env:", 0) == 0)
                 context.scrub.push_back(secret.source.substr(4));
         }
     }
-    for (const PlannedService& ps : op.plan.services) {
-        context.secrets.push_back(resolve_secrets(ps.service));
-        every_secret.insert(every_secret.end(), context.secrets.back().begin(),
-                            context.secrets.back().end());
-    }
-    context.mask = mask_patterns(every_secret);
+    resolve_plan_secrets(context, op.plan);
     return context;
 }
 
@@ -146,6 +158,42 @@ Held hold_environment(StateStore& store, const DeployRequest& request, CancelSig
     return held;
 }
 
+// --on-failure rollback (DESIGN §9): after a failure (not a cancel, not a lost lock), still
+// under the lock and before the record, the services whose release or deploy step ran go
+// back to their previous version and definition; the record holds both halves.
+void roll_back_on_failure(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
+                          DeployObserver& observer, const Operation& op,
+                          const StepRunContext& context, const Held& held, HistoryRecord& record) {
+    const DeploymentStatus status = record.record().status;
+    if (request.on_failure != OnFailure::rollback || deployment_ok(status) ||
+        status == DeploymentStatus::canceled || cancel.level() != CancelLevel::none ||
+        held.lock->lost())
+        return;
+    const std::set<std::string> ran = services_that_ran(record.record());
+    if (ran.empty()) return;  // nothing changed: nothing to undo
+    FailureRollback back;
+    try {
+        FailureRollbackPlan plan =
+            plan_failure_rollback(op.env, ran, load_history(store, op.env.id));
+        if (!request.force_build) mark_reused_builds(plan.redeploy, store, op.state, op.version);
+        observer.rollback_started(plan.redeploy, plan.stop);
+        const RunRollbackPlan run = [&](const Plan& part, std::vector<StepReport>& reports) {
+            StepRunContext part_context = context;
+            resolve_plan_secrets(part_context, part);
+            part_context.log_dir = context.log_dir / "rollback";  // beside the forward's logs
+            ensure_own_directory(part_context.log_dir);
+            StepRunner runner(part, part_context, observer);
+            return run_steps(part, runner, observer, request.parallelism, cancel, reports);
+        };
+        back = run_failure_rollback(plan, record.record(), held.me, run);
+    } catch (const std::exception& e) {  // a previous definition unreadable, a secret gone
+        back.status = DeploymentStatus::deployment_error;
+        back.failed_step = FailedStep{"", "rollback", 0, StepStatus::failed, "", e.what()};
+    }
+    observer.rollback_finished(back.status);
+    record.set_failure_rollback(std::move(back));
+}
+
 DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
                             DeployObserver& observer, const State& state, const Planner& plan_for,
                             const std::function<void(const Operation&)>& approve) {
@@ -171,7 +219,6 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     context.fencing_token = lock->fencing_token();
     // A lost lock (DESIGN §9 "Fencing"): no new step, the running ones killed at once.
     lock->on_loss([&cancel] { cancel.request(CancelLevel::immediate); });
-
     context.deployment_id = me.deployment_id;
     context.log_dir = store.log_root() / me.deployment_id;
     ensure_own_directory(store.log_root());
@@ -201,6 +248,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
     // Record while still holding the lock, so the next deploy sees this one's outcome.
     record.finish(result, reports, hooks_ok, cancel.level() != CancelLevel::none);
+    roll_back_on_failure(store, request, cancel, observer, op, context, held, record);
     // The final write is conditional on the lock (DESIGN §9 "Fencing"): a loss that the
     // keep-alive has not seen yet still refuses it.
     if (lock->lost() || !record_outcome(store, record.record(), lock->fencing_token()))

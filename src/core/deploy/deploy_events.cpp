@@ -57,6 +57,19 @@ json cancel_requested_event(CancelLevel level) {
             {"level", level == CancelLevel::immediate ? "immediate" : "graceful"}};
 }
 
+json rollback_started_event(const Plan& redeploy, const Plan& stop) {
+    json back = json::array();
+    for (const PlannedService& ps : redeploy.services)
+        back.push_back({{"service", ps.service.name}, {"version", ps.version}});
+    json stopped = json::array();
+    for (const PlannedService& ps : stop.services) stopped.push_back(ps.service.name);
+    return {{"event", "rollback_started"}, {"redeploy", back}, {"stop", stopped}};
+}
+
+json rollback_finished_event(DeploymentStatus status) {
+    return {{"event", "rollback_finished"}, {"status", to_string(status)}};
+}
+
 json deployment_finished_event(const DeployOutcome& outcome) {
     return {{"event", "deployment_finished"}, {"record", outcome.record.to_json()}};
 }

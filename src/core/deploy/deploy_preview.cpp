@@ -2,10 +2,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/deploy/deploy_plan.hpp"
+#include "core/deploy/failure_rollback.hpp"
 #include "depctl/build_cache.hpp"
 #include "depctl/deploy.hpp"
 #include "depctl/env_rollback.hpp"
 #include "depctl/error.hpp"
+#include "depctl/history.hpp"
 #include "depctl/promotion.hpp"
 #include "depctl/step_estimates.hpp"
 
@@ -39,6 +41,44 @@ std::string restores_text(const nlohmann::json& restores) {
     return out + "\n";
 }
 
+std::string names_text(const nlohmann::json& names) {
+    std::string out;
+    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name.get<std::string>();
+    return out;
+}
+
+// --on-failure rollback: what would go back should every planned service run and then fail.
+std::string on_failure_text(const nlohmann::json& back) {
+    std::string out =
+        "On failure (--on-failure rollback), the services whose release or deploy "
+        "step ran go back, dependents first:\n";
+    for (const auto& s : back["redeploy"]) {
+        out += "  " + s.value("service", std::string()) + ": back to " +
+               s.value("version", std::string()) + " with the definition of " +
+               s.value("from_deployment", std::string()) + "\n";
+    }
+    if (!back["stop"].empty())
+        out += "  stopped (never deployed before): " + names_text(back["stop"]) + "\n";
+    if (!back["left_as_is"].empty())
+        out += "  left as they are (never deployed before, no stop command): " +
+               names_text(back["left_as_is"]) + "\n";
+    if (!back["version_only"].empty())
+        out +=
+            "  version only (no recorded definition): " + names_text(back["version_only"]) + "\n";
+    return out + "\n";
+}
+
+// The rollback that --on-failure rollback would run if every planned service's step ran.
+nlohmann::json would_roll_back(StateStore& store, const Environment& env, const Plan& plan) {
+    std::set<std::string> ran;
+    for (const PlannedService& ps : plan.services) {
+        if (ps.steps[static_cast<int>(StepKind::release)] != k_no_step ||
+            ps.steps[static_cast<int>(StepKind::deploy)] != k_no_step)
+            ran.insert(ps.service.id);
+    }
+    return plan_failure_rollback(env, ran, load_history(store, env.id)).to_json();
+}
+
 }  // namespace
 
 std::string DeployPreview::to_text(bool dry_run) const {
@@ -62,6 +102,7 @@ std::string DeployPreview::to_text(bool dry_run) const {
         }
     }
     out += render_plan_text(plan);
+    if (on_failure_rollback.is_object()) out += on_failure_text(on_failure_rollback);
     std::size_t steps = 0;
     for (const auto& step : plan.steps) steps += step.kind != StepKind::barrier;
     out += counted(plan.services.size(), "service", "services") + ", " +
@@ -92,6 +133,7 @@ nlohmann::json DeployPreview::to_json() const {
     out["enforced_order"] = promotion;
     if (!version_problem.empty()) out["version_problem"] = version_problem;
     if (restores.is_object()) out["restores"] = restores;
+    if (on_failure_rollback.is_object()) out["on_failure_rollback"] = on_failure_rollback;
     return out;
 }
 
@@ -132,6 +174,8 @@ DeployPreview preview_deployment(StateStore& store, const State& state,
         mark_reused_builds(preview.plan, store, state, preview.version);
     preview.estimate = estimate_of(
         preview.plan, rank_by_past_durations(preview.plan, store, env->id), request.parallelism);
+    if (request.on_failure == OnFailure::rollback)
+        preview.on_failure_rollback = would_roll_back(store, *env, preview.plan);
     return preview;
 }
 

@@ -99,7 +99,10 @@ Found walk_back(const std::vector<DeploymentRecord>& history, std::size_t target
                 const std::string& service_id) {
     for (std::size_t i = target + 1; i-- > 0;) {
         const DeploymentRecord& r = history[i];
-        if (r.operation != DeploymentRecord::Operation::deploy) continue;
+        // A ROLLED_BACK deployment's forward part was undone (--on-failure rollback).
+        if (r.operation != DeploymentRecord::Operation::deploy ||
+            r.status == DeploymentStatus::rolled_back)
+            continue;
         for (const StageRecord& stage : r.stages) {
             for (const ServiceRecord& s : stage.services)
                 if (s.id == service_id && s.status == ServiceStatus::deployed) return {&r, &s};

@@ -29,11 +29,57 @@ bool deploy_step_ran(const ServiceRecord& recorded) {
     return false;
 }
 
+// --on-failure rollback: what the services it redeployed had before the deployment, taken
+// before the forward part is applied (applying the record twice gives the same state).
+std::unordered_map<std::string, ServiceCurrent> before_rollback(const DeploymentRecord& record,
+                                                                const Environment& env) {
+    std::unordered_map<std::string, ServiceCurrent> out;
+    if (!record.on_failure_rollback) return out;
+    for (const StageRecord& stage : record.on_failure_rollback->stages) {
+        for (const ServiceRecord& recorded : stage.services) {
+            const Service* service = env.find_service_by_id(recorded.id);
+            if (service) out.emplace(recorded.id, service->current);
+        }
+    }
+    return out;
+}
+
+// A redeployed service runs its previous version and definition again: its current is the
+// one it had, its deployment_id still the deployment whose definition it runs (so that
+// --only-changed and the next rollback find that definition). Any other outcome of the
+// rollback is this deployment's.
+void apply_failure_rollback(const DeploymentRecord& record, Environment& env,
+                            const std::unordered_map<std::string, ServiceCurrent>& before) {
+    if (!record.on_failure_rollback) return;
+    for (const StageRecord& stage : record.on_failure_rollback->stages) {
+        for (const ServiceRecord& recorded : stage.services) {
+            Service* service = env.find_service_by_id(recorded.id);
+            const auto was = before.find(recorded.id);
+            if (!service || was == before.end() || recorded.status == ServiceStatus::not_started)
+                continue;
+            if (recorded.status == ServiceStatus::deployed) {
+                service->current = was->second;
+                service->current.version = record.version_of(recorded);
+                service->current.status = std::string(to_string(ServiceStatus::deployed));
+            } else {
+                ServiceStatus status = recorded.status;
+                if (status == ServiceStatus::deployment_error) status = ServiceStatus::failed;
+                if (status != ServiceStatus::stopped)
+                    service->current.version = record.version_of(recorded);
+                service->current.status = std::string(to_string(status));
+                service->current.deployment_id = record.id;
+            }
+            service->current.updated_at = record.finished_at;
+        }
+    }
+}
+
 }  // namespace
 
 void apply_record_to_state(const DeploymentRecord& record, State& state) {
     Environment* env = state.find_environment_by_id(record.environment_id);
     if (!env) return;  // deleted while deploying: the history record still tells the story
+    const auto before = before_rollback(record, *env);
     // By id through one index: a scan per recorded service was quadratic in the size of
     // the environment, at the end of every deploy.
     std::unordered_map<std::string_view, Service*> by_id;
@@ -73,6 +119,7 @@ void apply_record_to_state(const DeploymentRecord& record, State& state) {
     }
     for (const auto& [service, definition] : restore)
         *service = restore_definition(*service, *definition);
+    apply_failure_rollback(record, *env, before);
 }
 
 }  // namespace depctl

@@ -13,11 +13,30 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string, std::less<>> k_known_fields = {
-    "id",          "operation",     "project",     "environment_id", "environment",   "version",
-    "status",      "trigger",       "user",        "host",           "pid",           "started_at",
-    "finished_at", "duration_ms",   "parallelism", "rollback",       "hooks",         "stages",
-    "failed_step", "fencing_token", "error",       "interrupted",    "rolled_back_to"};
+const std::set<std::string, std::less<>> k_known_fields = {"id",
+                                                           "operation",
+                                                           "project",
+                                                           "environment_id",
+                                                           "environment",
+                                                           "version",
+                                                           "status",
+                                                           "trigger",
+                                                           "user",
+                                                           "host",
+                                                           "pid",
+                                                           "started_at",
+                                                           "finished_at",
+                                                           "duration_ms",
+                                                           "parallelism",
+                                                           "rollback",
+                                                           "hooks",
+                                                           "stages",
+                                                           "failed_step",
+                                                           "fencing_token",
+                                                           "error",
+                                                           "interrupted",
+                                                           "rolled_back_to",
+                                                           "on_failure_rollback"};
 
 [[noreturn]] void corrupt(const std::string& what) {
     throw Error(ErrorKind::Corrupt, "a history record is unreadable: " + what,
@@ -151,11 +170,7 @@ FailedStep failed_from_json(const json& j) {
         field<std::string>(j, "log"),     field<std::string>(j, "error")};
 }
 
-}  // namespace
-
-json DeploymentRecord::to_json() const {
-    json hook_list = json::array();
-    for (const StepRecord& hook : hooks) hook_list.push_back(step_to_json(hook, "name"));
+json stages_to_json(const std::vector<StageRecord>& stages) {
     json stage_list = json::array();
     for (const StageRecord& stage : stages) {
         json services_json = json::array();
@@ -165,6 +180,52 @@ json DeploymentRecord::to_json() const {
                               {"services", services_json},
                               {"left_out", stage.left_out}});
     }
+    return stage_list;
+}
+
+std::vector<StageRecord> stages_from_json(const json& j) {
+    std::vector<StageRecord> out;
+    for (const json& stage : array_of(j, "stages")) {
+        StageRecord s{field<std::size_t>(stage, "position"),
+                      field<std::string>(stage, "name"),
+                      {},
+                      field<std::vector<std::string>>(stage, "left_out")};
+        for (const json& service : array_of(stage, "services"))
+            s.services.push_back(service_from_json(service));
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+json failure_rollback_to_json(const FailureRollback& r) {
+    return {{"status", to_string(r.status)},
+            {"started_at", r.started_at},
+            {"duration_ms", r.duration_ms},
+            {"stages", stages_to_json(r.stages)},
+            {"stopped", r.stopped},
+            {"left_as_is", r.left_as_is},
+            {"failed_step", r.failed_step ? failed_to_json(*r.failed_step) : json(nullptr)}};
+}
+
+FailureRollback failure_rollback_from_json(const json& j) {
+    FailureRollback r;
+    r.status = status_field(j, parse_deployment_status, DeploymentStatus::deployment_error);
+    r.started_at = field<std::string>(j, "started_at");
+    r.duration_ms = field<std::int64_t>(j, "duration_ms");
+    r.stages = stages_from_json(j);
+    r.stopped = field<std::vector<std::string>>(j, "stopped");
+    r.left_as_is = field<std::vector<std::string>>(j, "left_as_is");
+    if (const json& failed = member(j, "failed_step"); failed.is_object())
+        r.failed_step = failed_from_json(failed);
+    return r;
+}
+
+}  // namespace
+
+json DeploymentRecord::to_json() const {
+    json hook_list = json::array();
+    for (const StepRecord& hook : hooks) hook_list.push_back(step_to_json(hook, "name"));
+    const json stage_list = stages_to_json(stages);
     json j = {{"id", id},
               {"operation", operation == Operation::stop ? "stop" : "deploy"},
               {"project", project},
@@ -192,6 +253,8 @@ json DeploymentRecord::to_json() const {
                             {"found_at", interrupted->found_at},
                             {"logs", interrupted->logs}};
     }
+    if (on_failure_rollback)
+        j["on_failure_rollback"] = failure_rollback_to_json(*on_failure_rollback);
     for (const auto& [key, value] : unknown_fields.items())
         if (!j.contains(key)) j[key] = value;
     return j;
@@ -218,17 +281,11 @@ DeploymentRecord DeploymentRecord::from_json(const json& j) {
     r.rollback = field<bool>(j, "rollback");
     r.rolled_back_to = field<std::string>(j, "rolled_back_to");
     for (const json& hook : array_of(j, "hooks")) r.hooks.push_back(step_from_json(hook, "name"));
-    for (const json& stage : array_of(j, "stages")) {
-        StageRecord s{field<std::size_t>(stage, "position"),
-                      field<std::string>(stage, "name"),
-                      {},
-                      field<std::vector<std::string>>(stage, "left_out")};
-        for (const json& service : array_of(stage, "services"))
-            s.services.push_back(service_from_json(service));
-        r.stages.push_back(std::move(s));
-    }
+    r.stages = stages_from_json(j);
     if (const json& failed = member(j, "failed_step"); failed.is_object())
         r.failed_step = failed_from_json(failed);
+    if (const json& back = member(j, "on_failure_rollback"); back.is_object())
+        r.on_failure_rollback = failure_rollback_from_json(back);
     if (const json& token = member(j, "fencing_token"); token.is_number_integer())
         r.fencing_token = token.get<std::int64_t>();
     r.error = field<std::string>(j, "error");

@@ -166,4 +166,13 @@ void HistoryRecord::finish(const ExecResult& result, const std::vector<StepRepor
                                .count();
 }
 
+void HistoryRecord::set_failure_rollback(FailureRollback back) {
+    if (back.status == DeploymentStatus::deployed) m_record.status = DeploymentStatus::rolled_back;
+    m_record.on_failure_rollback = std::move(back);
+    m_record.finished_at = now_iso8601();
+    m_record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - m_started)
+                               .count();
+}
+
 }  // namespace depctl

@@ -25,6 +25,9 @@ public:
     void set_rolled_back_to(const std::string& id) { m_record.rolled_back_to = id; }
     void finish(const ExecResult& result, const std::vector<StepReport>& reports, bool hooks_ok,
                 bool canceled);
+    // --on-failure rollback, after finish(): its part of the record; ROLLED_BACK when every
+    // service went back, else the forward part's status stays. The end time moves on.
+    void set_failure_rollback(FailureRollback back);
     const DeploymentRecord& record() const { return m_record; }
 
 private:

@@ -1,0 +1,165 @@
+"""`environment deploy --on-failure rollback` (DESIGN §9, #16): when a deployment fails, the
+services whose release or deploy step ran go back to their previous version AND definition,
+dependents first, under the same lock; one ROLLED_BACK record holds both halves. Proven from
+what the steps themselves write."""
+import json
+import os
+import unittest
+
+from depctl_test import DepctlTestCase
+
+
+class OnFailureRollback(DepctlTestCase):
+    def setUp(self):
+        super().setUp()
+        self.init_environment("production")
+        self.runs = os.path.join(self.dir, "runs")
+        self.builds = os.path.join(self.dir, "builds")
+        # DB (stage 1) <- Api <- Web, and Web <- Worker (Api, Web, Worker in one stage).
+        for name, kind in [("DB", "database"), ("Api", "application"), ("Web", "application")]:
+            self.ok("service", "create", name, "--type", kind,
+                    "--build", f'echo "$DEPCTL_SERVICE $DEPCTL_VERSION" >> {self.builds}',
+                    "--deploy", self.deploy_command(), "--env", "MODE=A")
+        self.ok("service", "depend", "Api", "--on", "DB")
+        self.ok("service", "depend", "Web", "--on", "Api")
+
+    def deploy_command(self):
+        return f'echo "$DEPCTL_SERVICE $DEPCTL_VERSION $MODE" >> {self.runs}'
+
+    def lines(self, path):
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return f.read().splitlines()
+
+    def v1_then_v2_failing_on_web(self, *flags):
+        """v1 with env A; then env B, a new Worker (with a stop command) that Web waits for,
+        and a Web whose v2 deploy fails: deploy v2 with `flags`."""
+        self.ok("environment", "deploy", "--version", "v1")
+        for name in ("DB", "Api", "Web"):
+            self.ok("service", "edit", name, "--env", "MODE=B")
+        self.ok("service", "create", "Worker", "--type", "application",
+                "--deploy", self.deploy_command(), "--env", "MODE=B",
+                "--stop", f'echo "$DEPCTL_SERVICE stop" >> {self.runs}')
+        self.ok("service", "depend", "Web", "--on", "Worker")
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        self.runs_before = len(self.lines(self.runs))
+        self.builds_before = self.lines(self.builds)
+        return self.run_depctl("environment", "deploy", "--version", "v2", *flags)
+
+    def status(self):
+        return {s["name"]: (s["version"], s["status"])
+                for s in self.json("environment", "status")["services"]}
+
+    def test_services_that_ran_go_back_to_v1_with_env_a_dependents_first(self):
+        result = self.v1_then_v2_failing_on_web("--on-failure", "rollback")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        runs = self.lines(self.runs)[self.runs_before:]
+        forward, back = runs[:3], runs[3:]
+        self.assertEqual(forward[0], "DB v2 B")
+        self.assertEqual(sorted(forward[1:]), ["Api v2 B", "Worker v2 B"])
+        # Web (whose deploy step ran and failed) first, then Api, then DB; Worker, new in
+        # this deployment, is stopped.
+        self.assertEqual(back, ["Web v1 A", "Api v1 A", "DB v1 A", "Worker stop"])
+        # The builds of v1 are reused: no build of v1 ran again.
+        self.assertNotIn("DB v1", self.lines(self.builds)[len(self.builds_before):])
+        self.assertIn("Rolling back (--on-failure rollback)", result.stdout)
+        self.assertIn("rollback DEPLOYED", result.stdout)
+
+        record = self.last_record()
+        self.assertEqual(record["status"], "ROLLED_BACK")
+        self.assertEqual(record["failed_step"]["service"], "Web")
+        forward_services = {s["name"]: s for st in record["stages"] for s in st["services"]}
+        self.assertEqual(forward_services["Web"]["status"], "DEPLOYMENT_ERROR")
+        self.assertEqual(forward_services["Api"]["definition"]["env"], {"MODE": "B"})
+        rb = record["on_failure_rollback"]
+        self.assertEqual(rb["status"], "DEPLOYED")
+        self.assertEqual(rb["stopped"], ["Worker"])
+        self.assertEqual(rb["left_as_is"], [])
+        self.assertIsNone(rb["failed_step"])
+        back_services = {s["name"]: s for st in rb["stages"] for s in st["services"]}
+        for name in ("DB", "Api", "Web"):
+            self.assertEqual(back_services[name]["version"], "v1")
+            self.assertEqual(back_services[name]["status"], "DEPLOYED")
+            self.assertEqual(back_services[name]["definition"]["env"], {"MODE": "A"})
+        self.assertEqual(back_services["Worker"]["status"], "STOPPED")
+        shown = self.ok("deployment", "show", "latest").stdout
+        self.assertIn("On failure:  rollback DEPLOYED: ", shown)
+        self.assertIn("Web DEPLOYED at v1", shown)
+
+        self.assertEqual(self.status(), {"DB": ("v1", "DEPLOYED"), "Api": ("v1", "DEPLOYED"),
+                                         "Web": ("v1", "DEPLOYED"), "Worker": ("v2", "STOPPED")})
+        # The definitions stay the user's (B, Web's broken deploy): the next deploy runs them.
+        env = self.state()["environments"][0]
+        self.assertEqual({s["name"]: s["env"]["MODE"] for s in env["services"]},
+                         {"DB": "B", "Api": "B", "Web": "B", "Worker": "B"})
+
+    def test_stop_is_the_default_and_keeps_the_new_versions(self):
+        result = self.v1_then_v2_failing_on_web()
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertNotIn("Worker stop", self.lines(self.runs))
+        record = self.last_record()
+        self.assertEqual(record["status"], "DEPLOYMENT_ERROR")
+        self.assertNotIn("on_failure_rollback", record)
+        self.assertEqual(self.status()["Api"], ("v2", "DEPLOYED"))
+        self.assertEqual(self.status()["Web"], ("v2", "FAILED"))
+
+    def test_json_events_show_the_rollback_phase(self):
+        result = self.v1_then_v2_failing_on_web("--on-failure", "rollback", "-o", "json")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        events = [json.loads(line) for line in result.stdout.splitlines()]
+        names = [e["event"] for e in events]
+        started = names.index("rollback_started")
+        self.assertEqual(events[started]["stop"], ["Worker"])
+        self.assertEqual({s["service"]: s["version"] for s in events[started]["redeploy"]},
+                         {"DB": "v1", "Api": "v1", "Web": "v1"})
+        finished = names.index("rollback_finished")
+        self.assertEqual(events[finished]["status"], "DEPLOYED")
+        self.assertIn("step_finished", names[started:finished])
+        self.assertEqual(events[-1]["record"]["status"], "ROLLED_BACK")
+
+    def test_dry_run_says_what_would_go_back(self):
+        self.ok("environment", "deploy", "--version", "v1")
+        v1 = self.last_record()["id"]
+        self.ok("service", "create", "Cron", "--type", "application",
+                "--deploy", self.deploy_command())
+        before = self.state_bytes()
+        text = self.ok("environment", "deploy", "--version", "v2", "--dry-run",
+                       "--on-failure", "rollback").stdout
+        self.assertIn("On failure (--on-failure rollback)", text)
+        self.assertIn(f"Web: back to v1 with the definition of {v1}", text)
+        self.assertIn("left as they are (never deployed before, no stop command): Cron", text)
+        preview = self.json("environment", "deploy", "--version", "v2", "--dry-run",
+                            "--on-failure", "rollback")
+        self.assertEqual({s["service"] for s in preview["on_failure_rollback"]["redeploy"]},
+                         {"DB", "Api", "Web"})
+        self.assertEqual(self.state_bytes(), before)
+        plain = self.json("environment", "deploy", "--version", "v2", "--dry-run")
+        self.assertNotIn("on_failure_rollback", plain)
+
+    def test_a_failing_rollback_is_said_loudly_and_not_rolled_back(self):
+        flag = os.path.join(self.dir, "db-refuses")
+        self.ok("service", "edit", "DB", "--deploy", f"test ! -e {flag} && {self.deploy_command()}")
+        self.ok("environment", "deploy", "--version", "v1")
+        with open(flag, "w"):
+            pass
+        # v2's DB deploys (its new command ignores the flag); v1's, restored, refuses.
+        self.ok("service", "edit", "DB", "--deploy", self.deploy_command())
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        result = self.run_depctl("environment", "deploy", "--version", "v2",
+                                 "--on-failure", "rollback")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("its rollback ended DEPLOYMENT_ERROR (DB deploy)", result.stderr)
+        record = self.last_record()
+        self.assertEqual(record["status"], "DEPLOYMENT_ERROR")
+        self.assertEqual(record["failed_step"]["service"], "Web")
+        self.assertEqual(record["on_failure_rollback"]["status"], "DEPLOYMENT_ERROR")
+        self.assertEqual(record["on_failure_rollback"]["failed_step"]["service"], "DB")
+
+    def test_refuses_an_unknown_mode(self):
+        result = self.run_depctl("environment", "deploy", "--version", "v1", "--on-failure", "undo")
+        self.assertEqual(result.returncode, 2, result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
