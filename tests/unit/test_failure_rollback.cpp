@@ -128,7 +128,10 @@ TEST_CASE("services_that_ran: a release or deploy step that started") {
     const auto service = [](const char* id, const char* step, StepStatus status) {
         ServiceRecord out;
         out.id = id;
-        out.steps.push_back({step, status});
+        StepRecord recorded;
+        recorded.name = step;
+        recorded.status = status;
+        out.steps.push_back(recorded);
         return out;
     };
     stage.services.push_back(service("a", "deploy", StepStatus::failed));
