@@ -1,8 +1,8 @@
 #include "ui/ui_routes.hpp"
 
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "depctl/error.hpp"
@@ -10,6 +10,7 @@
 #include "depctl/render.hpp"
 #include "depctl/timeline.hpp"
 #include "ui/ui_actions.hpp"
+#include "util/files.hpp"
 
 namespace depctl::ui {
 namespace {
@@ -195,11 +196,15 @@ void get_log(RouteContext& ctx, const httplib::Request& req, httplib::Response& 
     const auto logs =
         deployment_logs(record, req.get_param_value("service"), req.get_param_value("step"));
     if (logs.empty()) throw Error(ErrorKind::Refused, "no log for that step");
-    std::ifstream in(logs.front().path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::Refused, "the log " + logs.front().path + " is gone");
-    std::ostringstream text;
-    text << in.rdbuf();
-    res.set_content(text.str(), "text/plain; charset=utf-8");
+    // Like `deployment logs`: never through a link, never blocking on a FIFO (DESIGN §2).
+    std::optional<std::string> text;
+    try {
+        text = read_file(logs.front().path);
+    } catch (const util::Error& e) {
+        throw Error(ErrorKind::Io, e.what(), e.hint());
+    }
+    if (!text) throw Error(ErrorKind::Refused, "the log " + logs.front().path + " is gone");
+    res.set_content(*text, "text/plain; charset=utf-8");
 }
 
 }  // namespace

@@ -161,6 +161,31 @@ class UiSecurityTest(unittest.TestCase):
         for body in self.bodies:
             self.assertNotIn(SECRET, body)
 
+    def test_a_log_replaced_by_a_link_or_a_fifo_is_refused(self):
+        # Issue #14 item 8 (DESIGN §2): the console reads step logs as `deployment logs` does,
+        # never through a symbolic link, never waiting on a FIFO.
+        self.cli("environment", "deploy", "--version", "v1", "--yes")
+        dep = json.loads(self.cli("deployment", "list", "-o", "json"))[0]["id"]
+        path = "/api/log?deployment=%s&service=Api&step=deploy" % dep
+        res, log = self.request("GET", path)
+        self.assertEqual(res.status, 200, log)
+        log_dir = os.path.join(self.dir, ".depctl", "logs", dep)
+        [log_file] = [os.path.join(log_dir, f) for f in os.listdir(log_dir) if f.endswith(".deploy.log")]
+        outside = os.path.join(self.dir, "outside.txt")
+        with open(outside, "w") as f:
+            f.write("not a log of depctl\n")
+        os.unlink(log_file)
+        os.symlink(outside, log_file)
+        res, text = self.request("GET", path)
+        self.assertEqual(res.status, 500, text)
+        self.assertIn("symbolic link", json.loads(text)["error"])
+        self.assertNotIn("not a log of depctl", text)
+        os.unlink(log_file)
+        os.mkfifo(log_file)
+        res, text = self.request("GET", path)  # the connection's 30 s timeout: a hang fails
+        self.assertEqual(res.status, 500, text)
+        self.assertIn("FIFO", json.loads(text)["error"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -112,6 +112,26 @@ class NoSymlinksInDepctl(DepctlTestCase):
                 self.assertEqual(os.listdir(self.outside), [], f"depctl wrote through {name}/")
                 os.unlink(link)
 
+    def test_running_and_steps_lock_directory_links_are_refused(self):
+        # The record of the deployment under way (running/<env>.json, #14 item 11) and the
+        # steps lock (logs/.steps/<env>.lock, item 1) are depctl's own files too.
+        ran = os.path.join(self.dir, "ran")
+        self.ok("service", "edit", "Api", "--deploy", f"touch {ran}")
+        for name in ["running", os.path.join("logs", ".steps")]:
+            with self.subTest(directory=name):
+                link = os.path.join(self.depctl, name)
+                os.makedirs(os.path.dirname(link), exist_ok=True)
+                shutil.rmtree(link, ignore_errors=True)
+                os.symlink(self.outside, link)
+                result = self.fails(6, "environment", "deploy", "--version", "v1", "--yes",
+                                    timeout=QUICK)
+                self.assertIn("symbolic link", result.stderr)
+                self.assertEqual(os.listdir(self.outside), [], f"depctl wrote through {name}/")
+                self.assertFalse(os.path.exists(ran), "a step ran")
+                os.unlink(link)
+        self.ok("environment", "deploy", "--version", "v1", "--yes")
+        self.assertTrue(os.path.exists(ran))
+
 
 @file_backend_only("about the .depctl directory")
 class UnreadableDepctlIsAPermissionError(DepctlTestCase):

@@ -62,8 +62,8 @@ std::unique_ptr<StepsLock> take_steps_lock(const StateStore& store,
                                            const std::string& environment_id,
                                            std::chrono::milliseconds grace) {
     const fs::path dir = store.log_root() / ".steps";
-    ensure_directory(store.log_root());
-    ensure_directory(dir);
+    ensure_own_directory(store.log_root());  // never a link: the lock file is depctl's own
+    ensure_own_directory(dir);
     FileLock lock =
         FileLock::acquire(dir / (environment_id + ".lock"), grace + k_steps_lock_margin);
     if (!lock.locked()) {

@@ -27,7 +27,7 @@ namespace {
 // allocating nothing when the file is at least that long (a full disk). Not atomic: a
 // crash in the middle leaves an unreadable record, which reads as one without an outcome.
 bool overwrite_in_place(const fs::path& path, std::string_view text) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return false;
     struct stat info {};
     bool ok = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
@@ -305,7 +305,7 @@ void FileStore::put_running_record(const std::string& environment_id, const nloh
                                    std::size_t reserve) {
     if (!valid_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
-    ensure_directory(m_dir / "running");
+    ensure_own_directory(m_dir / "running");
     const fs::path path = m_dir / "running" / (environment_id + ".json");
     std::string text = record.dump();
     const std::size_t length = text.size();
