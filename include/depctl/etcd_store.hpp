@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,9 @@ private:
         std::string record_value;  // the record, or a pointer to its parts
         std::string lock_key;
         std::int64_t fencing_token = 0;
+        // Writes the record's parts and returns the pointer to them: for a record that fits
+        // inline alone but not beside the state's values in one request.
+        std::function<std::string()> in_parts;
     };
     // transact(), plus the final write's compares and put when `final` is set; returns
     // nullopt, having written nothing, when the lock key is no longer the fenced one.

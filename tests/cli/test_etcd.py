@@ -320,6 +320,38 @@ class EtcdBackend(DepctlTestCase):
                 "--services", "one-more")
         self.assertTrue(os.path.exists(ran))
 
+    def test_a_large_record_beside_a_value_near_the_limit_is_written(self):
+        # The final write is one txn: the environment's value plus the deployment's record.
+        # Each fits alone (the value under the limit, the record under the 256 KiB written
+        # inline), together they passed etcd's request limit: refused after the step had run.
+        limit = 1536 * 1024 - 16 * 1024  # etcd_store.cpp k_max_value_bytes
+        self.big_environment(0, noise=1_100_000)
+        env_key = self.client.range_prefix(self.etcd_prefix + "/env/")[0]["key"]
+        ran = os.path.join(self.dir, "a-step-ran")
+        self.ok("service", "edit", "one-more", "--deploy", f"touch {ran}", "-e", "production")
+        # Two definitions of 60 KB (random text): the record holds them whole (~125 KB),
+        # the value compressed.
+        for name in ["big-1", "big-2"]:
+            self.ok("service", "create", name, "--type", "job", "--deploy",
+                    f"true {os.urandom(30 * 1024).hex()}", "-e", "production")
+        for i in range(200):
+            room = limit - len(env_key) - self.client.get(env_key)["stored_bytes"]
+            if room < 4096:
+                break
+            noise = os.urandom(min(room - 3072, 30 * 1024)).hex()
+            self.ok("service", "create", f"fill-{i}", "--type", "job", "--deploy", f"echo {noise}",
+                    "-e", "production")
+        result = self.run_depctl("environment", "deploy", "--version", "v1", "--yes", "-e", "production",
+                                 "--services", "one-more,big-1,big-2")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertTrue(os.path.exists(ran))
+        [record] = self.json("deployment", "list", "-e", "production")
+        self.assertEqual(record["status"], "DEPLOYED")
+        shown = self.json("deployment", "show", record["id"], "-e", "production")
+        self.assertIn(ran, json.dumps(shown), "the record's definition did not read back")
+        status = {s["name"]: s.get("version") for s in self.json("environment", "status", "-e", "production")["services"]}
+        self.assertEqual(status["one-more"], "v1")
+
     @staticmethod
     def deploy_growth(value):
         """How many compressed bytes a deploy of every service adds to an environment's value

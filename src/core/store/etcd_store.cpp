@@ -158,6 +158,27 @@ Writes diff(const Snapshot& snapshot, const std::map<std::string, std::string>& 
     return w;
 }
 
+// The bytes a txn's puts carry (keys and values): with the compares' keys, what etcd's
+// request limit measures.
+std::size_t put_bytes(const Writes& w) {
+    std::size_t bytes = 0;
+    for (const TxnOp& op : w.ops) bytes += op.key.size() + op.value.size();
+    return bytes;
+}
+
+// A deployment's final write (DESIGN §9): its history record put under a key that must
+// still be free, on condition that the lock key is still the one created for us (fencing).
+void add_final_write(Writes& w, std::string history_key, std::string value,
+                     const std::string& lock_key, std::int64_t fencing_token,
+                     std::vector<TxnOp>& failure) {
+    w.history_key = std::move(history_key);
+    w.history_value = std::move(value);
+    w.compares.push_back({w.history_key, Compare::Target::create, 0});
+    w.compares.push_back({lock_key, Compare::Target::create, fencing_token});
+    w.ops.push_back({TxnOp::Kind::put, w.history_key, w.history_value, "", 0});
+    failure.push_back({TxnOp::Kind::range, lock_key, "", "", 0});
+}
+
 // True when the keys already hold what we meant to write: an earlier attempt of ours
 // landed although we never saw the answer (a timeout, then failover to another member).
 bool already_written(const Snapshot& snapshot, const Writes& w) {
@@ -297,9 +318,11 @@ bool EtcdStore::commit_deployment(const std::string& environment_id, const json&
                                   std::int64_t fencing_token) {
     // The record goes in the state's txn: inline when small, else as parts written first
     // (parts nobody points to are harmless if the txn is refused).
-    FinalWrite final{key("history/" + environment_id + "/"),
-                     history_value(environment_id, record, k_inline_record_bytes),
-                     key("locks/" + environment_id), fencing_token};
+    FinalWrite final{
+        key("history/" + environment_id + "/"),
+        history_value(environment_id, record, k_inline_record_bytes),
+        key("locks/" + environment_id), fencing_token,
+        [this, &environment_id, &record] { return history_value(environment_id, record, 0); }};
     return commit(change, &final).has_value();
 }
 
@@ -311,6 +334,7 @@ std::optional<State> EtcdStore::commit(const std::function<void(State&)>& change
     Writes writes;  // of the last attempt that lost its compare
     State state;
     bool maybe_ours = false;  // an earlier attempt may have landed (TxnResult::resent)
+    std::string parts;        // the final record's pointer, once its parts are written
     for (int attempt = 1;; ++attempt) {
         const Snapshot snapshot = read_snapshot(*m_client, m_config.prefix);
         if (final ? landed(*m_client, writes) : already_written(snapshot, writes)) return state;
@@ -321,15 +345,14 @@ std::optional<State> EtcdStore::commit(const std::function<void(State&)>& change
         writes = diff(snapshot, split_state(state, m_config.prefix));
         std::vector<TxnOp> failure;
         if (final) {
-            // Fencing (DESIGN §9): the lock key must still be the one created for us.
-            writes.history_key = next_history_key(final->history_dir);
-            writes.history_value = final->record_value;
-            writes.compares.push_back({writes.history_key, Compare::Target::create, 0});
-            writes.compares.push_back(
-                {final->lock_key, Compare::Target::create, final->fencing_token});
-            writes.ops.push_back(
-                {TxnOp::Kind::put, writes.history_key, final->record_value, "", 0});
-            failure.push_back({TxnOp::Kind::range, final->lock_key, "", "", 0});
+            std::string history_key = next_history_key(final->history_dir);
+            // A record that fits inline alone may not fit beside the state's values (#14
+            // item 4): then it goes in parts, and the txn carries only the pointer.
+            const bool fits = put_bytes(writes) + history_key.size() + final->record_value.size() <=
+                              k_max_value_bytes;
+            if (!fits && parts.empty()) parts = final->in_parts();
+            add_final_write(writes, std::move(history_key), fits ? final->record_value : parts,
+                            final->lock_key, final->fencing_token, failure);
         }
         if (writes.ops.empty()) return state;
         const TxnResult result = m_client->txn(writes.compares, writes.ops, failure);
