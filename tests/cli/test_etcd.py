@@ -153,6 +153,47 @@ class EtcdBackend(DepctlTestCase):
                       result.stderr)
         self.assertIn("timed out", result.stderr)
 
+    def test_a_hung_first_endpoint_is_waited_for_by_one_command_only(self):
+        # Issue #14 item 3: commands prefer the endpoint that answered last, also across
+        # processes. The hung endpoint accepts and never answers; it counts its connections.
+        hanging = socket.socket()
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(16)
+        held, stop = [], threading.Event()
+
+        def accept():
+            hanging.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    held.append(hanging.accept()[0])
+                except OSError:
+                    pass
+
+        acceptor = threading.Thread(target=accept)
+        acceptor.start()
+
+        def close():
+            stop.set()
+            acceptor.join()
+            for conn in held:
+                conn.close()
+            hanging.close()
+
+        self.addCleanup(close)
+        self.init_environment()
+        self.ok("service", "create", "Web", "--type", "application", "--deploy", "true")
+        silent = f"127.0.0.1:{hanging.getsockname()[1]}"
+        hung_first = {"DEPCTL_STATE": f"etcd://{silent},{self.etcd.endpoint}{self.etcd_prefix}",
+                      "DEPCTL_ETCD_TIMEOUT": "1"}
+        self.ok("service", "list", env=hung_first)
+        self.assertGreaterEqual(len(held), 1, "the first command did not try the first endpoint")
+        waited = len(held)
+        for args in [("service", "list"), ("environment", "stage", "list"),
+                     ("environment", "deploy", "--version", "v1", "--yes"), ("deployment", "list")]:
+            self.ok(*args, env=hung_first)
+        self.assertEqual(len(held), waited, "a later command tried the hung endpoint again")
+        self.assertEqual([d["status"] for d in self.json("deployment", "list", env=hung_first)], ["DEPLOYED"])
+
     def test_user_and_password(self):
         for path, body in [("/v3/auth/user/add", {"name": "root", "password": "s3cret"}),
                            ("/v3/auth/role/add", {"name": "root"}),

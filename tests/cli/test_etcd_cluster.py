@@ -112,7 +112,7 @@ class HungMember(ClusterTestCase):
         # it, a renewal moves on after TTL/3 instead of DEPCTL_ETCD_TIMEOUT.
         self.deploy_keeps_its_lock(10, freeze_first_at_start=False)
 
-    def test_a_hung_member_costs_one_timeout_per_process(self):
+    def test_a_hung_member_costs_one_timeout(self):
         members = self.follower_first()
         self.use_endpoints(members)
         self.init_environment()
@@ -123,8 +123,10 @@ class HungMember(ClusterTestCase):
             begun = time.monotonic()
             self.ok(*args, env={"DEPCTL_ETCD_TIMEOUT": "2"}, timeout=120)
             timings.append((" ".join(args[:2]), time.monotonic() - begun))
-        # Reported, not asserted (STYLE: timing claims go in bench/); the deploy's lock
-        # release and keep-alive start past the hung member.
+        # Reported, not asserted (STYLE: timing claims go in bench/): the first command
+        # waits for the hung member once; the deploy (a later process: the endpoint that
+        # answered last is remembered per user) and its keep-alive and release start past it.
+        # test_etcd's test_a_hung_first_endpoint_is_waited_for_by_one_command_only counts it.
         print("\nwith the first member hung, DEPCTL_ETCD_TIMEOUT=2: " +
               ", ".join(f"{what} {seconds:.2f} s" for what, seconds in timings), file=sys.stderr)
         self.assertEqual([d["status"] for d in self.json("deployment", "list")], ["DEPLOYED"])

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/store/endpoint_memory.hpp"
 #include "depctl/error.hpp"
 
 namespace depctl {
@@ -106,13 +107,14 @@ std::string hint_for(const std::string& message) {
 }
 
 // The process's memory of which endpoint answered last, one per endpoint list: a member
-// that hangs is waited for once, then every client of the process starts past it.
+// that hangs is waited for once, then every client of the process starts past it. A new
+// process starts where the previous one of the user ended (endpoint_memory.hpp).
 std::atomic<std::size_t>& preferred_endpoint(const std::vector<std::string>& endpoints) {
     static std::mutex mutex;
     static std::map<std::vector<std::string>, std::unique_ptr<std::atomic<std::size_t>>> table;
     std::lock_guard<std::mutex> guard(mutex);
     auto& slot = table[endpoints];
-    if (!slot) slot = std::make_unique<std::atomic<std::size_t>>(0);
+    if (!slot) slot = std::make_unique<std::atomic<std::size_t>>(recall_endpoint(endpoints));
     return *slot;
 }
 
@@ -230,7 +232,8 @@ std::optional<json> EtcdClient::post(const std::string& path, const std::string&
         }
         const json doc = json::parse(response.body, nullptr, false);
         if (response.status == 200 && doc.is_object()) {
-            m_preferred.store(index);  // stay with the endpoint that answers
+            // Stay with the endpoint that answers, in this process and the next ones.
+            if (m_preferred.exchange(index) != index) remember_endpoint(m_config.endpoints, index);
             return doc;
         }
         std::string message = "HTTP " + std::to_string(response.status);

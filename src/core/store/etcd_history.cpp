@@ -2,9 +2,6 @@
 // per key, oldest first by key order. A record too large for one etcd value is written in
 // pieces under PREFIX/history-parts/ first; the sequence key that points to them is
 // written last, so a reader never sees half a record. Step logs stay local (log_root).
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "core/store/endpoint_memory.hpp"
 #include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
@@ -70,12 +68,6 @@ std::string record_text(EtcdClient& client, const KeyValue& kv) {
     for (const auto& part : range_all(client, pointer["parts"].get<std::string>()))
         whole += part.value;
     return whole;
-}
-
-std::string home_directory() {
-    if (const char* home = std::getenv("HOME"); home && *home) return home;
-    if (const passwd* entry = ::getpwuid(::getuid())) return entry->pw_dir;
-    return fs::temp_directory_path().string();
 }
 
 }  // namespace
@@ -178,12 +170,7 @@ void EtcdStore::clear_running_record(const std::string& environment_id) {
 }
 
 fs::path EtcdStore::log_root() const {
-    fs::path base;
-    if (const char* state_home = std::getenv("XDG_STATE_HOME"); state_home && *state_home == '/') {
-        base = state_home;
-    } else {
-        base = fs::path(home_directory()) / ".local" / "state";
-    }
+    const fs::path base = user_state_home();
     // One directory per project prefix, readable and collision-free: "team_shop-1a2b3c4d".
     std::string name;
     for (const char c : m_config.prefix.substr(1)) {
