@@ -153,7 +153,7 @@ Held hold_environment(StateStore& store, const DeployRequest& request, CancelSig
     store.cancel_waits_on(&cancel);
     held.lock = store.lock_environment(first.env.id, held.me, request.wait);
     store.cancel_waits_on(nullptr);
-    held.steps_lock = take_steps_lock(store, first.env.id, request.grace);
+    held.steps_lock = take_steps_lock(store, first.env.id, request.grace, &cancel);
     record_interrupted(store, first.env.id, held.me.deployment_id);
     return held;
 }

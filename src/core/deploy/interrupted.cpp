@@ -60,12 +60,19 @@ StepsLock::~StepsLock() {
 
 std::unique_ptr<StepsLock> take_steps_lock(const StateStore& store,
                                            const std::string& environment_id,
-                                           std::chrono::milliseconds grace) {
+                                           std::chrono::milliseconds grace,
+                                           const CancelSignal* cancel) {
     const fs::path dir = store.log_root() / ".steps";
     ensure_own_directory(store.log_root());  // never a link: the lock file is depctl's own
     ensure_own_directory(dir);
     FileLock lock =
-        FileLock::acquire(dir / (environment_id + ".lock"), grace + k_steps_lock_margin);
+        FileLock::acquire(dir / (environment_id + ".lock"), grace + k_steps_lock_margin, cancel);
+    if (!lock.locked() && cancel && cancel->level() != CancelLevel::none) {
+        throw Error(ErrorKind::Canceled,
+                    "canceled while waiting for the steps of an earlier deployment of this "
+                    "environment to end",
+                    "nothing was run and nothing was recorded");
+    }
     if (!lock.locked()) {
         throw Error(ErrorKind::Busy,
                     "steps of an earlier deployment of this environment are still running on "

@@ -29,9 +29,12 @@ private:
     FileLock m_lock;
     int m_held = -1;
 };
+// Waits up to `grace` + 5 s for it; Ctrl-C (a raised `cancel`) ends the wait at once with
+// Error{Canceled}, like the wait for the environment's lock (issue #14 item 6).
 std::unique_ptr<StepsLock> take_steps_lock(const StateStore& store,
                                            const std::string& environment_id,
-                                           std::chrono::milliseconds grace);
+                                           std::chrono::milliseconds grace,
+                                           const CancelSignal* cancel = nullptr);
 
 // Under the environment lock: if the store holds a RUNNING record of another deployment,
 // its deployer died or lost the lock before recording an outcome. Appends it to the
