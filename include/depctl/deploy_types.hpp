@@ -30,9 +30,9 @@ struct StepReport {
     std::optional<std::chrono::steady_clock::time_point> started;
 };
 
-// Receives the progress of a deployment. Calls about steps come from worker threads but
-// never concurrently with each other (the executor serialises events); step_output may
-// come concurrently from several steps and must synchronise itself.
+// Receives the progress of a deployment. Calls about steps come from one thread at a time
+// (the executor serialises events); step_output may come concurrently from several steps
+// and must synchronise itself. A step's output never comes before its step_started.
 class DeployObserver {
 public:
     virtual ~DeployObserver() = default;

@@ -66,9 +66,10 @@ struct ExecResult {
 // - A step that throws counts as failed.
 // on_event (may be empty) is called for every start and finish, never concurrently and
 // in causal order (a step's start follows the finish of its deps), from the calling
-// thread and never under the executor's lock: a slow callback delays no other step's
-// finish or start (a step waits for its own start event only). If it throws, the run
-// stops like on a failure and the exception is rethrown after the threads are joined.
+// thread and never under the executor's lock. No step waits for an event's delivery: a
+// slow callback delays no step's start or finish, and a step may run (even finish) before
+// its start is delivered. If it throws, the run stops like on a failure and the
+// exception is rethrown after the threads are joined.
 // Throws std::invalid_argument for an out-of-range dep, a cycle, a step without a run
 // function, parallelism < 1, a cap below 1 or a cap group out of range.
 ExecResult execute(const std::vector<ExecStep>& steps, const ExecOptions& options,

@@ -355,6 +355,26 @@ TEST_CASE("execute delivers events outside its lock: a blocked callback holds up
           std::vector<StepState>{StepState::succeeded, StepState::failed, StepState::canceled});
 }
 
+TEST_CASE("execute starts steps while the callback for a start blocks", "[executor]") {
+    // The callback for a's start blocks until b has run. An executor whose steps waited for
+    // their start event's delivery (a stdout that blocks) would hold b back until the wait
+    // times out.
+    Board board;
+    std::vector<ExecStep> steps = {step("a", StepClass::deploy, {}, succeed),
+                                   step("b", StepClass::deploy, {}, [&](StepContext&) {
+                                       board.add("b ran");
+                                       return StepOutcome::succeeded;
+                                   })};
+    CancelSignal cancel;
+    bool b_ran_meanwhile = false;
+    auto result = depctl::execute(steps, ExecOptions{2}, cancel, [&](const ExecEvent& e) {
+        if (e.step == 0 && e.kind == ExecEventKind::started)
+            b_ran_meanwhile = board.wait("b ran", 1);
+    });
+    CHECK(b_ran_meanwhile);
+    CHECK_FALSE(result.failed);
+}
+
 TEST_CASE("execute runs many short processes in build/deploy chains", "[executor]") {
     TempDir dir;
     std::vector<ExecStep> steps;

@@ -125,10 +125,10 @@ ExecResult nothing_ran(const Plan& plan) {
 }
 
 // The plan's steps through the executor (none if a cancel came first), their reports kept.
-ExecResult run_steps(const Plan& plan, StepRunner& runner, DeployObserver& observer,
+ExecResult run_steps(const Plan& plan, const StepRunContext& context, DeployObserver& observer,
                      int parallelism, CancelSignal& cancel, std::vector<StepReport>& reports) {
     if (cancel.level() != CancelLevel::none) return nothing_ran(plan);
-    Execution execution(plan, runner, observer);
+    Execution execution(plan, context, observer);
     ExecResult result = execution.run(parallelism, cancel);
     reports = execution.reports();
     return result;
@@ -182,8 +182,7 @@ void roll_back_on_failure(StateStore& store, const DeployRequest& request, Cance
             resolve_plan_secrets(part_context, part);
             part_context.log_dir = context.log_dir / "rollback";  // beside the forward's logs
             ensure_own_directory(part_context.log_dir);
-            StepRunner runner(part, part_context, observer);
-            return run_steps(part, runner, observer, request.parallelism, cancel, reports);
+            return run_steps(part, part_context, observer, request.parallelism, cancel, reports);
         };
         back = run_failure_rollback(plan, record.record(), held.me, run);
     } catch (const std::exception& e) {  // a previous definition unreadable, a secret gone
@@ -238,7 +237,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
 
     std::vector<StepReport> reports(op.plan.steps.size());
     ExecResult result =
-        hooks_ok ? run_steps(op.plan, runner, observer, request.parallelism, cancel, reports)
+        hooks_ok ? run_steps(op.plan, context, observer, request.parallelism, cancel, reports)
                  : nothing_ran(op.plan);
     if (cancel.level() != CancelLevel::none) result.canceled = true;
 

@@ -146,9 +146,10 @@ private:
             const CancelSignal& signal = *spare;
             // Registered before the event, so a stop caused by the callback reaches it.
             m_running.emplace_back(i, std::move(spare));
-            const std::uint64_t started = emit_locked(ExecEventKind::started, i);
-            // The step's output must not reach the observer before its start does.
-            m_cv.wait(lock, [&] { return m_delivered >= started; });
+            // Not waiting for the event's delivery: a callback blocked on a full stdout
+            // must not hold up the start of any step (core/deploy/execution.cpp keeps a
+            // step's output behind its start).
+            emit_locked(ExecEventKind::started, i);
             lock.unlock();
             const StepOutcome outcome = run_step(m_steps[i], signal);
             lock.lock();
@@ -196,9 +197,6 @@ private:
                 stop_locked(StopScope::all);
             }
         }
-        std::lock_guard guard(m_mutex);
-        m_delivered += batch.size();
-        m_cv.notify_all();
     }
 
     // Until an event is queued, the run is over or the external cancel level rises.
@@ -302,13 +300,11 @@ private:
     }
 
     // Queued under the mutex, so events keep their causal order (a step's start follows
-    // its deps' finish); the coordinating thread delivers them. Returns the event's
-    // number (0 without a callback).
-    std::uint64_t emit_locked(ExecEventKind kind, std::size_t i) {
-        if (!m_on_event) return 0;
+    // its deps' finish); the coordinating thread delivers them.
+    void emit_locked(ExecEventKind kind, std::size_t i) {
+        if (!m_on_event) return;
         m_events.push_back(ExecEvent{kind, i, m_states[i], Clock::now()});
         wake_locked();
-        return ++m_queued;
     }
 
     const std::vector<ExecStep>& m_steps;
@@ -333,8 +329,6 @@ private:
     CancelLevel m_forwarded = CancelLevel::none;
     std::exception_ptr m_event_error;
     std::vector<ExecEvent> m_events;  // queued for the coordinating thread
-    std::uint64_t m_queued = 0;       // events queued so far
-    std::uint64_t m_delivered = 0;    // events delivered so far
     bool m_poll_failed = false;       // the coordinator waits on m_cv instead of poll()
     int m_wake = -1;
 };
