@@ -14,27 +14,12 @@
 #include <utility>
 
 #include "util/error.hpp"
+#include "util/fd.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Closes a descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-    int release() { return std::exchange(m_fd, -1); }
-
-private:
-    int m_fd;
-};
 
 void write_all(int fd, std::string_view bytes, const fs::path& path) {
     while (!bytes.empty()) {
@@ -48,7 +33,7 @@ void write_all(int fd, std::string_view bytes, const fs::path& path) {
 }
 
 void fsync_directory(const fs::path& dir) {
-    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) util::throw_errno("cannot open directory " + dir.string(), errno);
     if (::fsync(fd.get()) != 0) util::throw_errno("cannot fsync directory " + dir.string(), errno);
 }
@@ -118,7 +103,7 @@ int open_checked(const fs::path& path, int flags, int mode, Links links) {
         }
         util::throw_errno("cannot open " + path.string(), err);
     }
-    Fd guard(fd);
+    UniqueFd guard(fd);
     struct stat info {};
     if (::fstat(fd, &info) != 0) util::throw_errno("cannot stat " + path.string(), errno);
     if (!S_ISREG(info.st_mode)) refuse_kind(path, info);
@@ -136,7 +121,7 @@ int open_regular(const fs::path& path, int flags, int mode) {
 }
 
 std::optional<std::string> read_file(const fs::path& path, std::size_t max_bytes, Links links) {
-    Fd fd(open_checked(path, O_RDONLY, 0, links));
+    UniqueFd fd(open_checked(path, O_RDONLY, 0, links));
     if (fd.get() < 0) return std::nullopt;
     std::string out;
     struct stat info {};
@@ -173,7 +158,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
     TempFile temp(dir /
                   (prefix + std::to_string(::getpid()) + "." + std::to_string(random() % 1000000)));
     {
-        Fd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+        UniqueFd fd(::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
         if (fd.get() < 0) util::throw_errno("cannot create " + temp.path().string(), errno);
         write_all(fd.get(), bytes, temp.path());
         if (::fsync(fd.get()) != 0)
@@ -188,7 +173,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes, int mode) {
 }
 
 void append_line_durable(const fs::path& path, std::string_view header, std::string_view line) {
-    Fd fd(open_regular(path, O_RDWR | O_CREAT | O_APPEND));
+    UniqueFd fd(open_regular(path, O_RDWR | O_CREAT | O_APPEND));
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) util::throw_errno("cannot stat " + path.string(), errno);
     std::string record;
@@ -237,7 +222,7 @@ void ensure_own_directory(const fs::path& path, int mode) {
 }
 
 FileLock FileLock::try_acquire(const fs::path& path) {
-    Fd fd(open_regular(path, O_RDWR | O_CREAT));
+    UniqueFd fd(open_regular(path, O_RDWR | O_CREAT));
     for (;;) {
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return FileLock(fd.release());
         if (errno == EINTR) continue;

@@ -21,6 +21,7 @@
 
 #include "util/command_words.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
 #include "util/process.hpp"
 #include "util/process_spawn.hpp"
 
@@ -39,24 +40,6 @@ constexpr milliseconds k_drain_window{100};
 constexpr int k_late_chunk_limit = 16;
 constexpr int k_spawn_failed_code = 127;
 constexpr int k_canceled_before_start_code = 130;
-
-class UniqueFd {
-public:
-    explicit UniqueFd(int fd = -1) : m_fd(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    int get() const { return m_fd; }
-    explicit operator bool() const { return m_fd >= 0; }
-    void reset() {
-        if (m_fd >= 0) ::close(m_fd);
-        m_fd = -1;
-    }
-
-private:
-    int m_fd;
-};
 
 // Owns a spawned child until it is reaped. If we unwind early (a throwing sink, a failed
 // pidfd_open) the whole group is killed so no process outlives the call unsupervised.

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "depctl/error.hpp"
+#include "util/fd.hpp"
 
 namespace depctl {
 
@@ -83,10 +84,9 @@ public:
           m_states(steps.size(), StepState::not_started),
           m_ready(ReadyOrder{&steps}) {
         validate_steps(steps, options, m_dependents, m_waiting);
-        m_wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (m_wake < 0) throw_errno("eventfd", errno);
+        m_wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!m_wake) throw_errno("eventfd", errno);
     }
-    ~Run() { ::close(m_wake); }
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
 
@@ -204,13 +204,13 @@ private:
         if (!m_poll_failed) {
             pollfd fds[2];
             nfds_t n = 0;
-            fds[n++] = {m_wake, POLLIN, 0};
+            fds[n++] = {m_wake.get(), POLLIN, 0};
             // The cancel fds never go unreadable, so watch only the next level up.
             if (seen == CancelLevel::none) fds[n++] = {m_external.fd(), POLLIN, 0};
             if (seen == CancelLevel::graceful) fds[n++] = {m_external.immediate_fd(), POLLIN, 0};
             if (::poll(fds, n, -1) >= 0 || errno == EINTR) {
                 std::uint64_t count = 0;
-                if (fds[0].revents != 0) (void)!::read(m_wake, &count, sizeof count);
+                if (fds[0].revents != 0) (void)!::read(m_wake.get(), &count, sizeof count);
                 return;
             }
         }
@@ -295,7 +295,7 @@ private:
     void wake_locked() {
         if (m_poll_failed) m_cv.notify_all();
         const std::uint64_t one = 1;
-        while (::write(m_wake, &one, sizeof one) < 0 && errno == EINTR) {
+        while (::write(m_wake.get(), &one, sizeof one) < 0 && errno == EINTR) {
         }
     }
 
@@ -330,7 +330,7 @@ private:
     std::exception_ptr m_event_error;
     std::vector<ExecEvent> m_events;  // queued for the coordinating thread
     bool m_poll_failed = false;       // the coordinator waits on m_cv instead of poll()
-    int m_wake = -1;
+    UniqueFd m_wake;
 };
 
 }  // namespace

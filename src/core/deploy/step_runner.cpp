@@ -13,6 +13,7 @@
 #include "depctl/error.hpp"
 #include "depctl/health.hpp"
 #include "depctl/secrets.hpp"
+#include "util/fd.hpp"
 #include "util/files.hpp"
 #include "util/process.hpp"
 
@@ -66,7 +67,7 @@ public:
           m_step(step),
           m_follow(observer.wants_output()),
           m_masker(mask) {
-        m_fd = open_regular(log_path, O_WRONLY | O_CREAT | O_APPEND);
+        m_fd.reset(open_regular(log_path, O_WRONLY | O_CREAT | O_APPEND));
     }
     ~OutputRouter() noexcept {
         try {
@@ -76,7 +77,6 @@ public:
             // line; the step's outcome and its log still count, and a throw out of a
             // destructor, during an unwind or not, would end the process.
         }
-        ::close(m_fd);
     }
     // Writes what the masker held back (secret values are replaced before a byte reaches
     // the log or the terminal). Returns "" when the log holds every byte, else why not.
@@ -104,7 +104,7 @@ private:
     void write_masked(std::string_view chunk) {
         std::string_view rest = m_write_error.empty() ? chunk : std::string_view();
         while (!rest.empty()) {
-            const ssize_t n = ::write(m_fd, rest.data(), rest.size());
+            const ssize_t n = ::write(m_fd.get(), rest.data(), rest.size());
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 // A full disk does not stop the step, but its report says the log is cut
@@ -136,7 +136,7 @@ private:
     std::size_t m_step;
     bool m_follow;
     SecretMasker m_masker;
-    int m_fd = -1;
+    UniqueFd m_fd;
     std::string m_partial;
     bool m_finished = false;
     std::uint64_t m_written = 0;
