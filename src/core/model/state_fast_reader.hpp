@@ -9,46 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "util/utf8.hpp"
+
 namespace depctl::fast_read {
 
 // Thrown for anything the fast path leaves to the JSON tree; caught in read_state_fast.
 struct NotFast {};
 
-// True for well-formed UTF-8 as RFC 3629 has it (no overlong forms, no surrogates, at
-// most U+10FFFF): what nlohmann's parser accepts.
-inline bool valid_utf8(std::string_view text) {
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const auto* end = p + text.size();
-    while (p < end) {
-        const unsigned char c = *p;
-        if (c < 0x80) {
-            ++p;
-            continue;
-        }
-        int more = 0;
-        unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2;
-            if (c == 0xe0) low = 0xa0;
-            if (c == 0xed) high = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3;
-            if (c == 0xf0) low = 0x90;
-            if (c == 0xf4) high = 0x8f;
-        } else {
-            return false;
-        }
-        if (end - p <= more) return false;
-        if (p[1] < low || p[1] > high) return false;
-        for (int k = 2; k <= more; ++k) {
-            if (p[k] < 0x80 || p[k] > 0xbf) return false;
-        }
-        p += more + 1;
-    }
-    return true;
-}
+using util::valid_utf8;
 
 inline void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
