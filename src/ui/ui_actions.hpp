@@ -2,7 +2,7 @@
 // write actions, each one store transaction calling the same pipeline function as the CLI.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "depctl/model.hpp"

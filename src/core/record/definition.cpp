@@ -1,5 +1,6 @@
 #include "core/record/definition.hpp"
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace depctl {

@@ -2,7 +2,7 @@
 // rollback restores, and how two definitions differ (field names only: never values).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
