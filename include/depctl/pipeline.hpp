@@ -98,8 +98,12 @@ struct ServiceChanges {
 
     bool empty() const;
 };
+// Whether create_service looks through the environment for a service of the same name
+// (one command's create), or the caller has made sure there is none (the pipeline file,
+// which checks its names in one pass: a scan per service is quadratic at 20,000 services).
+enum class NameCheck { scan, done_by_caller };
 Service& create_service(Environment& env, std::string_view name, ServiceType type,
-                        const ServiceChanges& options);
+                        const ServiceChanges& options, NameCheck check = NameCheck::scan);
 void edit_service(Environment& env, std::string_view name, const ServiceChanges& changes);
 void delete_service(Environment& env, std::string_view name);
 // Adds the edge, or changes the condition of an existing one; the same edge with the same

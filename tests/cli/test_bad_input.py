@@ -237,6 +237,8 @@ class BadInput(DepctlTestCase):
         self.assertEqual(self.state_bytes(), before, "bad input changed the state")
 
     def state_case(self, edit, code, message):
+        if code != 0:  # a refused state has nothing to export (the fixture's last check)
+            self.export_round_trip = False
         good = self.state_bytes()
         content = edit(json.loads(good), good)
         with open(self.state_path, "wb") as f:

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "depctl/name_index.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
 #include "depctl/pipeline_file.hpp"
@@ -24,14 +25,16 @@ Environment adopt(Environment wanted, const Environment* existing) {
     if (!existing) return wanted;
     std::unordered_map<std::string, std::string> ids;
     wanted.id = existing->id;
+    const NameIndex<Stage> old_stages(existing->stages);
+    const NameIndex<Service> old_services(existing->services);
     for (auto& stage : wanted.stages) {
-        if (const Stage* old = by_name(existing->stages, stage.name)) {
+        if (const Stage* old = old_stages.find(stage.name)) {
             ids[stage.id] = old->id;
             stage.id = old->id;
         }
     }
     for (auto& service : wanted.services) {
-        if (const Service* old = by_name(existing->services, service.name)) {
+        if (const Service* old = old_services.find(service.name)) {
             ids[service.id] = old->id;
             service.id = old->id;
             service.current = old->current;

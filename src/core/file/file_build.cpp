@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/file/file_check.hpp"
 #include "depctl/names.hpp"
@@ -191,7 +192,10 @@ struct Builder {
         return specs;
     }
 
-    void add_service(Environment& env, const ServiceSpec& spec, const std::string& path) {
+    // `seen`: the environment's names so far, letter case folded; a name seen before is
+    // left to create_service's scan, which refuses it with the CLI's message.
+    void add_service(Environment& env, const ServiceSpec& spec, const std::string& path,
+                     std::unordered_set<std::string>& seen) {
         if (!spec.type)
             refuse_at(w, spec.name_node, path, "missing key \"type\"", "e.g. type: application");
         const ServiceType type = *parse_service_type(spec.type.Scalar());
@@ -199,7 +203,9 @@ struct Builder {
         for (const auto& e : spec.entries) add_change(changes, e);
         const std::size_t before = env.services.size();
         try {
-            create_service(env, spec.name, type, changes);
+            const bool first = seen.insert(to_lower(spec.name)).second;
+            create_service(env, spec.name, type, changes,
+                           first ? NameCheck::done_by_caller : NameCheck::scan);
         } catch (const Error& e) {
             if (e.kind() != ErrorKind::Refused) throw;
             env.services.resize(before);  // create_service had added it before refusing
@@ -323,9 +329,11 @@ struct Builder {
             add_stages(env, root["stages"], "stages");
         const YAML::Node overrides = body["services"];
         const auto specs = service_specs(overrides, name.Scalar());
+        std::unordered_set<std::string> seen;
         for (const auto& spec : specs) {
             const bool own = overrides && overrides[spec.name];
-            add_service(env, spec, (own ? path + "." : std::string()) + "services." + spec.name);
+            add_service(env, spec, (own ? path + "." : std::string()) + "services." + spec.name,
+                        seen);
         }
         add_dependencies(env, specs, "services");
     }

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "depctl/name_index.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline_file.hpp"
 
@@ -107,9 +108,10 @@ Fields environment_fields(const Environment& e) {
 }
 
 void diff_stages(std::vector<DefinitionChange>& out, const Environment& a, const Environment& b) {
+    const NameIndex<Stage> in_a(a.stages), in_b(b.stages);
     std::vector<std::string> common_a, common_b;
     for (const auto& stage : a.stages) {
-        const Stage* other = by_name(b.stages, stage.name);
+        const Stage* other = in_b.find(stage.name);
         if (!other) {
             out.push_back({'-', "stage", b.name, stage.name, "", "", ""});
             continue;
@@ -119,14 +121,14 @@ void diff_stages(std::vector<DefinitionChange>& out, const Environment& a, const
                     stage_fields(*other));
     }
     for (const auto& stage : b.stages) {
-        if (!by_name(a.stages, stage.name))
+        if (!in_a.find(stage.name))
             out.push_back({'+', "stage", b.name, stage.name, "", "", ""});
         else
             common_b.push_back(to_lower(stage.name));
     }
     if (common_a == common_b) return;
     for (std::size_t i = 0; i < b.stages.size(); ++i) {
-        const Stage* old = by_name(a.stages, b.stages[i].name);
+        const Stage* old = in_a.find(b.stages[i].name);
         if (!old) continue;
         const std::size_t was = a.stage_index(old->id);
         if (was != i)
@@ -140,8 +142,9 @@ void diff_environment(std::vector<DefinitionChange>& out, const Environment& a,
     diff_fields(out, {'~', "environment", b.name, b.name, "", "", ""}, environment_fields(a),
                 environment_fields(b));
     diff_stages(out, a, b);
+    const NameIndex<Service> in_a(a.services), in_b(b.services);
     for (const auto& service : a.services) {
-        const Service* other = by_name(b.services, service.name);
+        const Service* other = in_b.find(service.name);
         if (!other)
             out.push_back({'-', "service", b.name, service.name, "", "", ""});
         else
@@ -149,7 +152,7 @@ void diff_environment(std::vector<DefinitionChange>& out, const Environment& a,
                         service_fields(a, service), service_fields(b, *other));
     }
     for (const auto& service : b.services)
-        if (!by_name(a.services, service.name))
+        if (!in_a.find(service.name))
             out.push_back({'+', "service", b.name, service.name, "", "", ""});
 }
 

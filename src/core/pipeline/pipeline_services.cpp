@@ -199,12 +199,12 @@ bool ServiceChanges::empty() const {
 }
 
 Service& create_service(Environment& env, std::string_view name, ServiceType type,
-                        const ServiceChanges& options) {
+                        const ServiceChanges& options, NameCheck check) {
     Service service;
     service.id = new_id("svc_");
     service.name = checked_name(name, "service");
     service.type = type;
-    require_unique_service(env, service.name, nullptr);
+    if (check == NameCheck::scan) require_unique_service(env, service.name, nullptr);
     service.stage_id = default_stage_for(env, type).id;
     env.services.push_back(std::move(service));
     Service& stored = env.services.back();
