@@ -37,6 +37,7 @@ struct LogFile {
     std::string service;
     std::string step;
     std::string path;
+    bool rollback = false;  // a step of --on-failure rollback's half of the record
 };
 std::vector<LogFile> deployment_logs(const DeploymentRecord& record, const std::string& service,
                                      const std::string& step);

@@ -27,6 +27,11 @@ struct StepRecord {
     // (and in records written before it was kept). The timeline places steps by it.
     std::optional<std::int64_t> start_ms;
     int probes = 0;  // a health step's probes, stored only when more than its attempts
+
+    // Whether the step ran, to any end: what it did may have taken effect (a deploy step
+    // that ran may have replaced the version). A step cancelled before it started has no
+    // start time.
+    bool ran() const;
 };
 
 // A dependency the plan honoured, by name, so a record explains its waits on its own.

@@ -17,7 +17,7 @@ enum class DeploymentStatus {
     canceled,
     stopped,
     stop_error,
-    rolled_back,  // reserved for the next round (DESIGN §5)
+    rolled_back,  // failed, then --on-failure rollback put the previous versions back
     interrupted,  // the deployer died; found by the next one
     lock_lost,    // the environment lock expired while the deployment ran
 };

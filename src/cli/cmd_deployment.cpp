@@ -175,10 +175,12 @@ void register_deployment(CLI::App& app, Invocation& inv) {
                      {"step", file.step},
                      {"path", file.path},
                      {"content", content ? nlohmann::json(*content) : nlohmann::json(nullptr)}});
+                if (file.rollback) out.back()["rollback"] = true;
                 continue;
             }
             std::cout << "==> " << (file.service.empty() ? "hook" : file.service) << ' '
-                      << file.step << " (" << file.path << ") <==\n";
+                      << file.step << (file.rollback ? ", rolling back" : "") << " (" << file.path
+                      << ") <==\n";
             std::cout << (content ? *content : std::string("(log not found on this machine)\n"));
             if (content && !content->empty() && content->back() != '\n') std::cout << '\n';
         }

@@ -118,6 +118,24 @@ class OnFailureRollback(DepctlTestCase):
         self.assertIn("step_finished", names[started:finished])
         self.assertEqual(events[-1]["record"]["status"], "ROLLED_BACK")
 
+    def test_deployment_logs_show_the_rollback_steps_after_the_forward_ones(self):
+        self.ok("service", "edit", "Api", "--deploy", 'echo "Api deploys $DEPCTL_VERSION $MODE"')
+        result = self.v1_then_v2_failing_on_web("--on-failure", "rollback")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        text = self.ok("deployment", "logs", "latest", "--service", "Api", "--step", "deploy").stdout
+        headers = [line for line in text.splitlines() if line.startswith("==> ")]
+        self.assertEqual(len(headers), 2, text)
+        self.assertRegex(headers[0], r"^==> Api deploy \(/")
+        self.assertRegex(headers[1], r"^==> Api deploy, rolling back \(/")
+        forward, back = text.split(headers[1])
+        self.assertIn("Api deploys v2 B", forward)
+        self.assertIn("Api deploys v1 A", back)  # v1 again, with v1's definition
+        logs = self.json("deployment", "logs", "latest", "--service", "Api")
+        # The v2 build ran forward; the rollback reused v1's build, so it has no build log.
+        self.assertEqual([(entry["step"], entry.get("rollback", False)) for entry in logs],
+                         [("build", False), ("deploy", False), ("deploy", True)])
+        self.assertEqual(logs[2]["content"], "Api deploys v1 A\n")
+
     def test_dry_run_says_what_would_go_back(self):
         self.ok("environment", "deploy", "--version", "v1")
         v1 = self.last_record()["id"]

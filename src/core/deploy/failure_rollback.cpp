@@ -10,19 +10,6 @@
 namespace depctl {
 namespace {
 
-bool step_ran(const StepRecord& step) {
-    switch (step.status) {
-        case StepStatus::succeeded:
-        case StepStatus::failed:
-        case StepStatus::timed_out:
-            return true;
-        case StepStatus::canceled:
-            return step.start_ms.has_value();
-        default:
-            return false;
-    }
-}
-
 // The definition `service_id` had in the deployment `deployment_id`; null when not recorded.
 const nlohmann::json* recorded_definition(const std::vector<DeploymentRecord>& history,
                                           const std::string& deployment_id,
@@ -48,7 +35,7 @@ std::set<std::string> services_that_ran(const DeploymentRecord& forward) {
             for (const StepRecord& step : s.steps) {
                 const bool rollout = step.name == to_string(StepKind::release) ||
                                      step.name == to_string(StepKind::deploy);
-                if (rollout && step_ran(step)) ran.insert(s.id);
+                if (rollout && step.ran()) ran.insert(s.id);
             }
         }
     }

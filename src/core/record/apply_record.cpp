@@ -13,19 +13,8 @@ namespace {
 // Whether the service's deploy step ran (to any end): from then on what runs may be the
 // attempted version. A deploy step cancelled before it started has no start time.
 bool deploy_step_ran(const ServiceRecord& recorded) {
-    for (const StepRecord& step : recorded.steps) {
-        if (step.name != to_string(StepKind::deploy)) continue;
-        switch (step.status) {
-            case StepStatus::succeeded:
-            case StepStatus::failed:
-            case StepStatus::timed_out:
-                return true;
-            case StepStatus::canceled:
-                return step.start_ms.has_value();
-            default:
-                return false;
-        }
-    }
+    for (const StepRecord& step : recorded.steps)
+        if (step.name == to_string(StepKind::deploy)) return step.ran();
     return false;
 }
 

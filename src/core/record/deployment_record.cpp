@@ -299,6 +299,19 @@ DeploymentRecord DeploymentRecord::from_json(const json& j) {
     return r;
 }
 
+bool StepRecord::ran() const {
+    switch (status) {
+        case StepStatus::succeeded:
+        case StepStatus::failed:
+        case StepStatus::timed_out:
+            return true;
+        case StepStatus::canceled:
+            return start_ms.has_value();
+        default:
+            return false;
+    }
+}
+
 std::size_t DeploymentRecord::service_count() const {
     std::size_t n = 0;
     for (const StageRecord& stage : stages) n += stage.services.size();

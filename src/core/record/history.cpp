@@ -70,17 +70,22 @@ std::vector<LogFile> deployment_logs(const DeploymentRecord& record, const std::
         if (!service.empty() || (!step.empty() && step != hook.name)) continue;
         files.push_back({"", hook.name, hook.log});
     }
-    for (const StageRecord& stage : record.stages) {
-        for (const ServiceRecord& svc : stage.services) {
-            if (!service.empty() && !iequals(service, svc.name)) continue;
-            service_found = true;
-            for (const StepRecord& s : svc.steps) {
-                if (!step.empty() && step != s.name) continue;
-                if (s.log.empty() || !seen.insert(s.log).second) continue;
-                files.push_back({svc.name, s.name, s.log});
+    // The forward steps, then those of --on-failure rollback's half, each in run order.
+    const auto add = [&](const std::vector<StageRecord>& stages, bool rollback) {
+        for (const StageRecord& stage : stages) {
+            for (const ServiceRecord& svc : stage.services) {
+                if (!service.empty() && !iequals(service, svc.name)) continue;
+                service_found = true;
+                for (const StepRecord& s : svc.steps) {
+                    if (!step.empty() && step != s.name) continue;
+                    if (s.log.empty() || !seen.insert(s.log).second) continue;
+                    files.push_back({svc.name, s.name, s.log, rollback});
+                }
             }
         }
-    }
+    };
+    add(record.stages, false);
+    if (record.on_failure_rollback) add(record.on_failure_rollback->stages, true);
     if (!service_found) {
         throw Error(ErrorKind::Refused, "service " + show_name(service) +
                                             " is not part of deployment " + show_name(record.id));
