@@ -1,36 +1,21 @@
 // execute()'s checks of its input: options in range, every dep a step, no cycle.
 #include <cmath>
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 
 #include "depctl/executor.hpp"
+#include "util/graph.hpp"
 
 namespace depctl {
 
 namespace {
 
-// Describes one cycle, starting from a step that Kahn's algorithm could not release:
-// every such step has an unreleased dep, so following those must come back around.
+// Names the first cycle as "X needs Y needs ... X", in the dependency direction.
 std::string describe_cycle(const std::vector<ExecStep>& steps,
-                           const std::vector<std::size_t>& waiting, std::size_t from) {
-    std::vector<std::size_t> seen_at(steps.size(), SIZE_MAX);
-    std::vector<std::size_t> path;
-    std::size_t at = from;
-    while (seen_at[at] == SIZE_MAX) {
-        seen_at[at] = path.size();
-        path.push_back(at);
-        for (std::size_t dep : steps[at].deps)
-            if (waiting[dep] > 0) {
-                at = dep;
-                break;
-            }
-    }
+                           const std::vector<std::size_t>& members) {
     std::string text = "dependency cycle: ";
-    // path runs against the dependency direction; print it as "X needs Y needs ... X".
-    for (std::size_t k = seen_at[at]; k < path.size(); ++k)
-        text += "\"" + steps[path[k]].name + "\" needs ";
-    return text + "\"" + steps[at].name + "\"";
+    for (std::size_t m : members) text += "\"" + steps[m].name + "\" needs ";
+    return text + "\"" + steps[members[0]].name + "\"";
 }
 
 }  // namespace
@@ -63,17 +48,10 @@ void validate_steps(const std::vector<ExecStep>& steps, const ExecOptions& optio
             ++waiting[i];
         }
     }
-    // Kahn's algorithm on a copy: whatever it cannot release lies on or behind a cycle.
-    std::vector<std::size_t> left = waiting;
-    std::vector<std::size_t> queue;
-    for (std::size_t i = 0; i < n; ++i)
-        if (left[i] == 0) queue.push_back(i);
-    for (std::size_t k = 0; k < queue.size(); ++k)
-        for (std::size_t d : dependents[queue[k]])
-            if (--left[d] == 0) queue.push_back(d);
-    if (queue.size() == n) return;
-    for (std::size_t i = 0; i < n; ++i)
-        if (left[i] > 0) throw std::invalid_argument(describe_cycle(steps, left, i));
+    util::Adjacency deps(n);
+    for (std::size_t i = 0; i < n; ++i) deps[i] = steps[i].deps;
+    const std::vector<std::size_t> cycle = util::topological_order(deps).cycle;
+    if (!cycle.empty()) throw std::invalid_argument(describe_cycle(steps, cycle));
 }
 
 }  // namespace depctl

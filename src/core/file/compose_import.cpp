@@ -13,6 +13,7 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline_file.hpp"
+#include "util/graph.hpp"
 
 namespace depctl {
 namespace {
@@ -57,47 +58,39 @@ bool is_database_image(const std::string& image) {
     return false;
 }
 
-// Refuses a dependency cycle, naming it: "a → b → a".
+// The depends_on edges by index into file.services (names are checked by now).
+util::Adjacency dependency_edges(const ComposeFile& file) {
+    std::map<std::string, std::size_t> index_of;
+    for (std::size_t i = 0; i < file.services.size(); ++i) index_of[file.services[i].name] = i;
+    util::Adjacency edges(file.services.size());
+    for (std::size_t i = 0; i < file.services.size(); ++i)
+        for (const auto& edge : file.services[i].depends_on)
+            edges[i].push_back(index_of.at(edge.name));
+    return edges;
+}
+
+// Refuses a dependency cycle, naming it: "a → b → a", at the edge that closes it.
 void refuse_cycles(const std::string& path, const ComposeFile& file) {
-    std::map<std::string, const ComposeService*> by_name;
-    for (const auto& s : file.services) by_name[s.name] = &s;
-    std::map<std::string, int> color;  // 0 new, 1 on the path, 2 done
-    std::vector<std::string> trail;
-    const file::Where w{&path};
-    auto visit = [&](auto&& self, const ComposeService& s) -> void {
-        color[s.name] = 1;
-        trail.push_back(s.name);
-        for (const auto& edge : s.depends_on) {
-            if (color[edge.name] == 1) {
-                std::string cycle;
-                const auto from = std::find(trail.begin(), trail.end(), edge.name);
-                for (auto it = from; it != trail.end(); ++it) cycle += *it + " → ";
-                file::refuse_at(w, edge.node, "services." + s.name + ".depends_on",
-                                "dependency cycle: " + cycle + edge.name,
-                                "compose refuses it too: remove one of these depends_on entries");
-            }
-            if (color[edge.name] == 0) self(self, *by_name.at(edge.name));
-        }
-        trail.pop_back();
-        color[s.name] = 2;
-    };
-    for (const auto& s : file.services)
-        if (color[s.name] == 0) visit(visit, s);
+    const std::vector<std::size_t> members = util::topological_order(dependency_edges(file)).cycle;
+    if (members.empty()) return;
+    std::string cycle;
+    for (std::size_t m : members) cycle += file.services[m].name + " → ";
+    const ComposeService& last = file.services[members.back()];
+    const std::string& first = file.services[members.front()].name;
+    const auto edge = std::find_if(last.depends_on.begin(), last.depends_on.end(),
+                                   [&first](const auto& e) { return e.name == first; });
+    file::refuse_at(file::Where{&path}, edge->node, "services." + last.name + ".depends_on",
+                    "dependency cycle: " + cycle + first,
+                    "compose refuses it too: remove one of these depends_on entries");
 }
 
 // Longest path from a service without dependencies (no cycles by now).
 std::map<std::string, int> layers_of(const ComposeFile& file) {
-    std::map<std::string, const ComposeService*> by_name;
-    for (const auto& s : file.services) by_name[s.name] = &s;
+    const std::vector<double> ones(file.services.size(), 1.0);
+    const std::vector<double> longest = *util::longest_paths(dependency_edges(file), ones);
     std::map<std::string, int> layer;
-    auto depth = [&](auto&& self, const ComposeService& s) -> int {
-        if (const auto it = layer.find(s.name); it != layer.end()) return it->second;
-        int d = 0;
-        for (const auto& edge : s.depends_on)
-            d = std::max(d, 1 + self(self, *by_name.at(edge.name)));
-        return layer[s.name] = d;
-    };
-    for (const auto& s : file.services) depth(depth, s);
+    for (std::size_t i = 0; i < file.services.size(); ++i)
+        layer[file.services[i].name] = static_cast<int>(longest[i]) - 1;
     return layer;
 }
 

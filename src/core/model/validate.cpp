@@ -9,6 +9,7 @@
 
 #include "depctl/names.hpp"
 #include "depctl/rules.hpp"
+#include "util/graph.hpp"
 
 namespace depctl {
 namespace {
@@ -174,47 +175,15 @@ std::vector<std::vector<std::size_t>> dependency_edges(const Environment& env, E
 }
 
 // Cross-stage edges always point backwards, so a cycle can only live inside one stage;
-// a depth-first search over all edges still finds it and names every member. The
-// search keeps its own stack: a chain of 100,000 services must not overflow the
-// thread's stack.
+// the search still runs over all edges, finds it and names every member.
 void refuse_cycles(const Environment& env, const std::vector<std::vector<std::size_t>>& deps,
                    ErrorKind kind) {
-    const std::size_t n = deps.size();
-    enum class Mark : unsigned char { none, active, done };
-    std::vector<Mark> marks(n, Mark::none);
-    struct Frame {
-        std::size_t service;
-        std::size_t next_dep;
-    };
-    std::vector<Frame> path;
-    for (std::size_t root = 0; root < n; ++root) {
-        if (marks[root] != Mark::none) continue;
-        marks[root] = Mark::active;
-        path.push_back({root, 0});
-        while (!path.empty()) {
-            Frame& top = path.back();
-            if (top.next_dep == deps[top.service].size()) {
-                marks[top.service] = Mark::done;
-                path.pop_back();
-                continue;
-            }
-            const std::size_t dep = deps[top.service][top.next_dep++];
-            if (marks[dep] == Mark::active) {
-                std::string cycle;
-                bool in_cycle = false;
-                for (const Frame& f : path) {
-                    if (f.service == dep) in_cycle = true;
-                    if (in_cycle) cycle += show_name(env.services[f.service].name) + " -> ";
-                }
-                throw Error(kind, "dependency cycle: " + cycle + show_name(env.services[dep].name),
-                            "remove one of these edges with `depctl service undepend`");
-            }
-            if (marks[dep] == Mark::none) {
-                marks[dep] = Mark::active;
-                path.push_back({dep, 0});  // invalidates `top`, which is not used again
-            }
-        }
-    }
+    const std::vector<std::size_t> members = util::topological_order(deps).cycle;
+    if (members.empty()) return;
+    std::string cycle;
+    for (std::size_t m : members) cycle += show_name(env.services[m].name) + " -> ";
+    throw Error(kind, "dependency cycle: " + cycle + show_name(env.services[members[0]].name),
+                "remove one of these edges with `depctl service undepend`");
 }
 
 }  // namespace

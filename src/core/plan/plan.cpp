@@ -8,6 +8,7 @@
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/pipeline.hpp"
+#include "util/graph.hpp"
 
 namespace depctl {
 namespace {
@@ -236,36 +237,19 @@ Plan make_stop_plan(const Environment& env, const PlanOptions& options) {
 }
 
 void assign_priorities(Plan& plan, const std::vector<double>& estimates) {
-    // Steps are created so that every dep has a lower index except depends_on edges,
-    // which can point forward; a topological order (Kahn) is computed explicitly.
+    // A step's priority is the longest estimated path from it to the end, through the
+    // steps that depend on it (depends_on edges can point forward, so no index order).
     const std::size_t n = plan.steps.size();
-    std::vector<std::vector<std::size_t>> dependents(n);
-    std::vector<std::size_t> pending(n, 0);
+    util::Adjacency dependents(n);
+    std::vector<double> own(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t dep : plan.steps[i].deps) dependents[dep].push_back(i);
-        pending[i] = plan.steps[i].deps.size();
+        if (plan.steps[i].kind != StepKind::barrier)
+            own[i] = i < estimates.size() ? estimates[i] : 1.0;
     }
-    std::vector<std::size_t> order;
-    order.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (pending[i] == 0) order.push_back(i);
-    }
-    for (std::size_t head = 0; head < order.size(); ++head) {
-        for (std::size_t next : dependents[order[head]]) {
-            if (--pending[next] == 0) order.push_back(next);
-        }
-    }
-    if (order.size() != n)
-        throw Error(ErrorKind::Refused, "the deployment plan has a dependency cycle");
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        PlanStep& step = plan.steps[*it];
-        double longest = 0;
-        for (std::size_t next : dependents[*it])
-            longest = std::max(longest, plan.steps[next].priority);
-        const double own =
-            step.kind == StepKind::barrier ? 0 : (*it < estimates.size() ? estimates[*it] : 1.0);
-        step.priority = own + longest;
-    }
+    const auto longest = util::longest_paths(dependents, own);
+    if (!longest) throw Error(ErrorKind::Refused, "the deployment plan has a dependency cycle");
+    for (std::size_t i = 0; i < n; ++i) plan.steps[i].priority = (*longest)[i];
 }
 
 }  // namespace depctl
