@@ -7,7 +7,7 @@ Every figure is a median of several runs; comparisons (ninja, jq, the strict sta
 are measured in the same run, interleaved with depctl's runs. Nothing here asserts timing
 in a test: this is a report.
 
-Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,file,ui,pictures]
+Usage: bench/bench.py [--depctl build/depctl] [--only orchestration,schedule,cli,scale,file,ui,pictures,health,etcd]
                       [--runs N] [--quick] [--no-doc]
 """
 import argparse
@@ -569,9 +569,14 @@ def bench_health_section(args, work, results):
     bench_health(args, work, results, median)
 
 
+def bench_etcd_section(args, work, results):
+    from bench_etcd import bench_etcd  # bench/bench_etcd.py: a 3-member etcd cluster (#19)
+    bench_etcd(args, work, results, run_timed, median, big_environment, write_state)
+
+
 SECTIONS = {"orchestration": bench_orchestration, "schedule": bench_schedule, "cli": bench_cli, "scale": bench_scale,
             "file": bench_file_section, "ui": bench_ui_section, "pictures": bench_pictures_section,
-            "health": bench_health_section}
+            "health": bench_health_section, "etcd": bench_etcd_section}
 
 
 def main():
