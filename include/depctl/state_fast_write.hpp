@@ -19,4 +19,8 @@ std::optional<std::string> write_state_fast(const State& state);
 // applied_file_sha256 and the services' current: the bytes definition_fingerprint hashes.
 std::optional<std::string> write_definition_compact(const State& state);
 
+// One environment as `dump()` (no indentation) of its object in to_json(state)'s tree: the
+// value the etcd store keeps under an environment's key. nullopt as write_state_fast.
+std::optional<std::string> write_environment_compact(const Environment& environment);
+
 }  // namespace depctl

@@ -190,3 +190,23 @@ TEST_CASE("fast state writer: leaves text that is not UTF-8 to the tree and its 
     State empty;
     CHECK(write_state_fast(empty) == tree_bytes(empty));
 }
+
+TEST_CASE("fast state writer: an environment's compact bytes are its tree's dump()") {
+    const auto check = [](const State& state) {
+        const nlohmann::json tree = to_json(state);
+        for (std::size_t i = 0; i < state.environments.size(); ++i) {
+            INFO("environment " << i);
+            REQUIRE(write_environment_compact(state.environments[i]) ==
+                    tree["environments"][i].dump());
+        }
+    };
+    check(every_field());
+    std::mt19937 rng(19);
+    for (int round = 0; round < 100; ++round) {
+        INFO("round " << round);
+        check(random_state(rng));
+    }
+    State bad = every_field();
+    bad.environments[0].services[0].env["BAD"] = "\xff\xfe";
+    CHECK_FALSE(write_environment_compact(bad.environments[0]).has_value());
+}

@@ -367,4 +367,11 @@ std::optional<std::string> write_definition_compact(const State& state) {
     return write_state(state, Layout::compact, Content::definition);
 }
 
+std::optional<std::string> write_environment_compact(const Environment& environment) {
+    Writer w(1024 + environment.services.size() * 640, Layout::compact, Content::whole);
+    write_environment(w, environment);
+    if (!w.ok()) return std::nullopt;
+    return w.take();
+}
+
 }  // namespace depctl

@@ -9,12 +9,13 @@
 #include <thread>
 
 #include "core/store/etcd_client.hpp"
+#include "core/store/etcd_values.hpp"
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/validate.hpp"
-#include "util/deflate.hpp"
 
 namespace depctl {
+using etcd_values::Snapshot;
 using nlohmann::json;
 
 namespace {
@@ -25,106 +26,11 @@ constexpr std::size_t k_single_txn_bytes = 1024 * 1024;
 // A deployment record larger than this goes in parts, so that the final write's txn (the
 // environment's value plus the record) stays under etcd's request limit.
 constexpr std::size_t k_inline_record_bytes = 256 * 1024;
-constexpr std::size_t k_compress_from = 1024;
 // One environment's key and value, with room for the txn around them, under etcd's
 // default --max-request-bytes (1.5 MiB).
 constexpr std::size_t k_max_value_bytes = 1536 * 1024 - 16 * 1024;
-constexpr std::string_view k_zlib_marker = "depctl-zlib:";
-constexpr std::size_t k_max_environment_bytes = std::size_t{1} << 30;  // as a state file
 constexpr std::chrono::milliseconds k_first_backoff{10};
 constexpr std::chrono::milliseconds k_max_backoff{500};
-constexpr const char* k_corrupt_hint =
-    "the keys were left as they are; restore them from an etcd snapshot, or fix them with etcdctl "
-    "(docs/etcd.md)";
-
-// The keys read by one consistent snapshot: the project key and every environment key.
-struct Snapshot {
-    std::optional<KeyValue> project;
-    std::map<std::string, KeyValue> environments;  // by key
-
-    const KeyValue* find(const std::string& key) const {
-        if (project && project->key == key) return &*project;
-        const auto it = environments.find(key);
-        return it == environments.end() ? nullptr : &it->second;
-    }
-};
-
-Snapshot read_snapshot(EtcdClient& client, const std::string& prefix) {
-    // One txn with two ranges is atomic: both see the same revision.
-    const std::string env_prefix = prefix + "/env/";
-    const TxnResult result = client.txn(
-        {}, {TxnOp{TxnOp::Kind::range, prefix + "/project", "", "", 0},
-             TxnOp{TxnOp::Kind::range, env_prefix, "", prefix_range_end(env_prefix), 0}});
-    if (result.ranges.size() != 2)
-        throw Error(ErrorKind::Unreachable, "etcd answered a snapshot read without its two ranges");
-    Snapshot snapshot;
-    if (!result.ranges[0].kvs.empty()) snapshot.project = result.ranges[0].kvs.front();
-    for (const auto& kv : result.ranges[1].kvs) snapshot.environments.emplace(kv.key, kv);
-    return snapshot;
-}
-
-// An environment's value: its JSON, or over k_compress_from bytes the marker and the JSON
-// deflated (zlib), so that one environment holds 20,000 services under etcd's request
-// limit. Values written before compression (plain JSON) read as they are.
-std::string encode_environment(const std::string& json_text) {
-    if (json_text.size() < k_compress_from) return json_text;
-    return std::string(k_zlib_marker) + util::deflate_bytes(json_text);
-}
-
-std::string decode_environment(const KeyValue& kv) {
-    if (kv.value.rfind(k_zlib_marker, 0) != 0) return kv.value;
-    const std::string_view data = std::string_view(kv.value).substr(k_zlib_marker.size());
-    auto text = util::inflate_bytes(data, k_max_environment_bytes);
-    if (!text)
-        throw Error(ErrorKind::Corrupt, "key " + kv.key + " holds a damaged compressed value",
-                    k_corrupt_hint);
-    return std::move(*text);
-}
-
-// The values a state is stored as, by key (see etcd_store.hpp for the layout).
-std::map<std::string, std::string> split_state(const State& state, const std::string& prefix) {
-    std::map<std::string, std::string> values;
-    json doc = to_json(state);
-    json ids = json::array();
-    for (const auto& env : doc["environments"]) {
-        const std::string id = env["id"].get<std::string>();
-        ids.push_back(id);
-        values[prefix + "/env/" + id] = encode_environment(env.dump());
-    }
-    doc.erase("environments");
-    doc["environment_ids"] = ids;
-    values[prefix + "/project"] = doc.dump();
-    return values;
-}
-
-State assemble_state(const Snapshot& snapshot, const std::string& prefix,
-                     const std::string& location) {
-    if (!snapshot.project) {
-        throw Error(
-            ErrorKind::NotFound, "no state at " + location,
-            "run `depctl init` with this --state / DEPCTL_STATE, or check the URL's prefix");
-    }
-    try {
-        json doc = json::parse(snapshot.project->value);
-        json environments = json::array();
-        if (doc.is_object() && doc.contains("environment_ids")) {
-            for (const auto& id : doc.at("environment_ids")) {
-                const std::string key = prefix + "/env/" + id.get<std::string>();
-                const KeyValue* kv = snapshot.find(key);
-                if (!kv)
-                    throw Error(ErrorKind::Corrupt,
-                                "key " + key + " of a listed environment is missing");
-                environments.push_back(json::parse(decode_environment(*kv)));
-            }
-            doc.erase("environment_ids");
-            doc["environments"] = environments;
-        }
-        return parse_state(doc.dump(), location, k_corrupt_hint);
-    } catch (const json::exception& e) {
-        throw Error(ErrorKind::Corrupt, "state " + location + " is unreadable: " + e.what(),
-                    k_corrupt_hint);
-    }
-}
 
 // One attempt's writes: the compares and ops of its txn, and what they put and delete.
 struct Writes {
@@ -226,7 +132,7 @@ std::filesystem::path EtcdStore::project_dir() const {
 }
 
 void EtcdStore::initialize(const State& state) {
-    const auto values = split_state(state, m_config.prefix);
+    const auto values = etcd_values::split_state(state, m_config.prefix);
     const std::string project_key = key("project");
     const auto refuse = [&] {
         return Error(ErrorKind::Refused, "a depctl state already exists at " + location(),
@@ -269,7 +175,7 @@ void EtcdStore::initialize(const State& state) {
 }
 
 void EtcdStore::check_fits(const State& state) {
-    const auto values = split_state(state, m_config.prefix);
+    const auto values = etcd_values::split_state(state, m_config.prefix);
     for (const auto& env : state.environments) {
         const std::string k = key("env/" + env.id);
         const std::size_t bytes = k.size() + values.at(k).size();
@@ -285,7 +191,8 @@ void EtcdStore::check_fits(const State& state) {
 }
 
 State EtcdStore::load() {
-    return assemble_state(read_snapshot(*m_client, m_config.prefix), m_config.prefix, location());
+    return etcd_values::assemble_state(etcd_values::read_snapshot(*m_client, m_config.prefix),
+                                       m_config.prefix, location());
 }
 
 namespace {
@@ -336,13 +243,13 @@ std::optional<State> EtcdStore::commit(const std::function<void(State&)>& change
     bool maybe_ours = false;  // an earlier attempt may have landed (TxnResult::resent)
     std::string parts;        // the final record's pointer, once its parts are written
     for (int attempt = 1;; ++attempt) {
-        const Snapshot snapshot = read_snapshot(*m_client, m_config.prefix);
+        const Snapshot snapshot = etcd_values::read_snapshot(*m_client, m_config.prefix);
         if (final ? landed(*m_client, writes) : already_written(snapshot, writes)) return state;
-        state = assemble_state(snapshot, m_config.prefix, location());
+        state = etcd_values::assemble_state(snapshot, m_config.prefix, location());
         apply_change(change, state, maybe_ours);
         validate_state(state, ErrorKind::Refused);
 
-        writes = diff(snapshot, split_state(state, m_config.prefix));
+        writes = diff(snapshot, etcd_values::split_state(state, m_config.prefix));
         std::vector<TxnOp> failure;
         if (final) {
             std::string history_key = next_history_key(final->history_dir);
