@@ -225,7 +225,7 @@ std::optional<json> EtcdClient::post(const std::string& path, const std::string&
         m_resent = !failures.empty();
         const std::size_t index = (first + attempt) % count;
         const std::string& endpoint = m_config.endpoints[index];
-        const HttpResponse response = m_http.perform(request_to(endpoint, path, payload));
+        const HttpResponse response = perform(request_to(endpoint, path, payload));
         if (!response.transport_ok) {
             failures.push_back(endpoint + ": " + short_transport_error(response));
             continue;
@@ -257,6 +257,12 @@ std::optional<json> EtcdClient::post(const std::string& path, const std::string&
                     hint_for(message));
     }
     throw_unreachable(failures);
+}
+
+HttpResponse EtcdClient::perform(const HttpRequest& request) {
+    if (PlainHttpClient::handles(request)) return m_plain.perform(request);
+    if (!m_http) m_http = std::make_unique<HttpClient>();
+    return m_http->perform(request);
 }
 
 void EtcdClient::throw_unreachable(const std::vector<std::string>& failures) const {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "depctl/etcd_config.hpp"
 #include "util/http.hpp"
+#include "util/http_plain.hpp"
 
 namespace depctl {
 
@@ -106,8 +108,13 @@ private:
     [[noreturn]] void throw_unreachable(const std::vector<std::string>& failures) const;
     void authenticate();
 
+    // The request over m_plain when it can go that way (http://, an IP literal), else over
+    // libcurl, loaded only then.
+    HttpResponse perform(const HttpRequest& request);
+
     EtcdConfig m_config;
-    HttpClient m_http;
+    PlainHttpClient m_plain;
+    std::unique_ptr<HttpClient> m_http;     // created on first use: it loads libcurl
     std::atomic<std::size_t>& m_preferred;  // index of the endpoint that answered last
     bool m_resent = false;                  // the last post() needed more than one member
     std::string m_token;                    // with DEPCTL_ETCD_USER
