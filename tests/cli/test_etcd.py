@@ -132,6 +132,44 @@ class EtcdBackend(DepctlTestCase):
         self.ok("service", "create", "Late", "--type", "job")
         self.assertEqual({s["name"] for s in self.json("service", "list")}, {"Backend", "Late"})
 
+    def test_a_mutation_is_two_requests_on_one_connection(self):
+        # #19: a `service create` reads the snapshot and commits it as one txn, over one
+        # kept-alive connection. A relay in front of etcd counts connections and requests.
+        self.init_environment()
+        self.ok("service", "create", "Web", "--type", "application")
+        relay = socket.socket()
+        relay.bind(("127.0.0.1", 0))
+        relay.listen(16)
+        self.addCleanup(relay.close)
+        counts = {"connections": 0, "requests": 0}
+
+        def pipe(src, dst, count):
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    dst.close()
+                    return
+                if count:
+                    counts["requests"] += data.count(b"POST /v3/")
+                dst.sendall(data)
+
+        def serve():
+            while True:
+                try:
+                    client, _ = relay.accept()
+                except OSError:
+                    return
+                counts["connections"] += 1
+                upstream = socket.create_connection(("127.0.0.1", self.etcd.client_port))
+                threading.Thread(target=pipe, args=(client, upstream, True), daemon=True).start()
+                threading.Thread(target=pipe, args=(upstream, client, False), daemon=True).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        via_relay = {"DEPCTL_STATE": f"etcd://127.0.0.1:{relay.getsockname()[1]}{self.etcd_prefix}"}
+        self.ok("service", "create", "Api", "--type", "application", env=via_relay)
+        self.assertEqual(counts, {"connections": 1, "requests": 2})
+        self.assertEqual({s["name"] for s in self.json("service", "list")}, {"Web", "Api"})
+
     def test_failover_to_the_next_endpoint(self):
         dead = f"127.0.0.1:{free_port()}"
         # An endpoint that accepts connections and never answers: only the timeout helps.
