@@ -6,12 +6,12 @@
 
 namespace depctl::util {
 
-std::string deflate_bytes(std::string_view bytes) {
+std::string deflate_bytes(std::string_view bytes, int level) {
     uLongf size = compressBound(static_cast<uLong>(bytes.size()));
     std::string out(size, '\0');
     const int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size,
                              reinterpret_cast<const Bytef*>(bytes.data()),
-                             static_cast<uLong>(bytes.size()), 6);
+                             static_cast<uLong>(bytes.size()), level);
     if (rc != Z_OK)
         throw Error("zlib could not compress " + std::to_string(bytes.size()) + " bytes");
     out.resize(size);

@@ -334,6 +334,10 @@ class EtcdBackend(DepctlTestCase):
         self.assertEqual(len(self.json("service", "list", "-e", "production")), 2001)
         self.ok("service", "create", "two-more", "--type", "job", "-e", "production")
         self.assertLess(self.client.get(env["key"])["stored_bytes"], len(env["value"].encode()))
+        # #19: a value of this size is deflated at zlib's fastest level.
+        raw = self.client.raw_prefix(env["key"])[0][1]
+        value = self.client.get(env["key"])["value"].encode()
+        self.assertEqual(raw, b"depctl-zlib:" + zlib.compress(value, 1))
 
     def test_twenty_thousand_services_in_one_environment(self):
         # Issue #14 item 4: the environment's value is compressed (zlib, with a marker).
@@ -344,6 +348,15 @@ class EtcdBackend(DepctlTestCase):
         result = self.ok("environment", "deploy", "--version", "v1", "--dry-run", "-e", "production")
         self.assertIn("service-19999-of-the-large-production-environment", result.stdout)
         self.assertEqual(self.json("deployment", "list", "-e", "production"), [])
+
+    def test_a_large_value_is_deflated_at_level_six_as_before(self):
+        # #19: values are deflated at zlib's fastest level, but one over 256 KiB that way is
+        # deflated again at level 6, so what fitted under etcd's request limit still fits.
+        self.big_environment(100, noise=400 * 1024)  # writes through depctl: migrate, a create
+        key, raw = self.client.raw_prefix(self.etcd_prefix + "/env/")[0]
+        value = self.client.get(key)["value"].encode()
+        self.assertGreater(len(zlib.compress(value, 1)), 256 * 1024)
+        self.assertEqual(raw, b"depctl-zlib:" + zlib.compress(value, 6))
 
     def test_migrate_of_an_environment_too_large_for_etcd_writes_nothing(self):
         # Issue #14 item 4: all or nothing, refused before any history key is copied.

@@ -6,6 +6,7 @@
 #include "core/store/etcd_client.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
+#include "util/deflate.hpp"
 
 using namespace depctl;
 
@@ -97,4 +98,17 @@ TEST_CASE("prefix range end covers exactly the keys under a prefix") {
     const std::string end = prefix_range_end("/shop/history/env_1/");
     CHECK(end > "/shop/history/env_1/99999999999999999999");
     CHECK(end <= "/shop/history/env_10");
+}
+
+TEST_CASE("environment values: any deflate level reads back, each level always the same bytes") {
+    std::string text;
+    for (int i = 0; i < 2000; ++i)
+        text += R"({"name":"service-)" + std::to_string(i) + R"(","deploy":"./deploy.sh"},)";
+    const std::string fast = util::deflate_bytes(text, 1);
+    const std::string small = util::deflate_bytes(text);  // level 6, as values written before #19
+    CHECK(fast == util::deflate_bytes(text, 1));
+    CHECK(fast != small);
+    CHECK(util::inflate_bytes(fast, text.size()) == text);
+    CHECK(util::inflate_bytes(small, text.size()) == text);
+    CHECK_FALSE(util::inflate_bytes(fast, text.size() - 1).has_value());
 }
