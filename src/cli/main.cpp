@@ -1,7 +1,7 @@
 // depctl's entry point; everything else is in depctl_main.cpp.
 #include "depctl_main.hpp"
 #include "huge_page_heap.hpp"
-#include "util/process.hpp"
+#include "util/step_guard.hpp"
 
 int main(int argc, char** argv) {
     // depctl is also the guard of its own steps (util/step_guard.cpp): nothing else to set up.

@@ -16,7 +16,7 @@
 #include "depctl_main.hpp"
 #include "signals.hpp"
 #include "ui/ui_server.hpp"
-#include "util/process.hpp"
+#include "util/step_guard.hpp"
 
 extern char** environ;
 

@@ -14,6 +14,8 @@
 
 namespace depctl {
 
+class StepGuard;
+
 struct ProcessSpec {
     // Run as /bin/sh -c COMMAND, or exec'd directly when that cannot differ (plain words,
     // util/command_words.hpp).
@@ -24,11 +26,9 @@ struct ProcessSpec {
     std::chrono::milliseconds grace{10000};  // SIGTERM -> SIGKILL delay on timeout/cancel
     std::vector<std::string> unset;          // removed from the inherited environ (not from env)
     bool via_shell = false;  // always /bin/sh -c, even for plain words (tests compare the two)
-    // Run under the step guard (util/step_guard.cpp) when it is enabled: the command's
-    // group is ended if depctl dies. `held_fd`, when >= 0, is kept open by the guard until
-    // the group is gone (the environment's steps lock).
-    bool guarded = false;
-    int held_fd = -1;
+    // Run under this guard process (util/step_guard.hpp) when the guard is enabled: the
+    // command's group is ended if depctl dies. Null: a child of depctl itself.
+    StepGuard* guard = nullptr;
 };
 
 enum class ProcessEnd { exited, signaled, timed_out, canceled, spawn_failed };
@@ -54,20 +54,5 @@ using OutputSink = std::function<void(std::string_view chunk)>;
 // Throws util::Error only when the parent itself runs out of resources (pipe, pidfd).
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
                           const CancelSignal* cancel);
-
-// The step guard: main() enables it, and every guarded step is started as
-// `depctl-step-guard __step-guard PPID GRACE_MS auto|shell COMMAND` (the small program
-// built from util/step_guard.cpp; step_guard_program() finds it), or, when depctl runs
-// without it, as depctl itself through /proc/self/exe, which hands `__step-guard` calls
-// to step_guard_main.
-inline constexpr const char* k_step_guard_argument = "__step-guard";
-inline constexpr const char* k_step_guard_program = "depctl-step-guard";
-void enable_step_guard();
-bool step_guard_enabled();
-bool is_step_guard_call(int argc, char** argv);
-// The path to spawn as the guard: /proc/self/fd/N of depctl-step-guard beside this
-// binary or in ../lib/depctl/, else /proc/self/exe.
-std::string step_guard_program();
-int step_guard_main(int argc, char** argv);
 
 }  // namespace depctl

@@ -3,6 +3,7 @@
 // without any process-wide signal handling.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,7 +24,10 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/process.hpp"
+#include "util/process_child.hpp"
 #include "util/process_spawn.hpp"
+#include "util/step_guard.hpp"
+#include "util/step_guard_protocol.hpp"
 
 namespace depctl {
 
@@ -40,36 +44,6 @@ constexpr milliseconds k_drain_window{100};
 constexpr int k_late_chunk_limit = 16;
 constexpr int k_spawn_failed_code = 127;
 constexpr int k_canceled_before_start_code = 130;
-
-// Owns a spawned child until it is reaped. If we unwind early (a throwing sink, a failed
-// pidfd_open) the whole group is killed so no process outlives the call unsupervised.
-class Child {
-public:
-    explicit Child(pid_t pid) : m_pid(pid) {}
-    ~Child() {
-        if (m_reaped) return;
-        ::kill(-m_pid, SIGKILL);
-        reap();
-    }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-
-    pid_t pid() const { return m_pid; }
-    // Signals the group. Only valid before reap(): while the leader is unreaped its pid
-    // cannot be reused, so -pid cannot name somebody else's group.
-    void signal_group(int sig) const { ::kill(-m_pid, sig); }
-    int reap() {
-        int status = 0;
-        while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        m_reaped = true;
-        return status;
-    }
-
-private:
-    pid_t m_pid;
-    bool m_reaped = false;
-};
 
 std::string describe(milliseconds d) {
     const long long n = d.count();
@@ -133,7 +107,7 @@ enum class StopReason { none, timeout, cancel };
 struct Watch {
     const ProcessSpec& spec;
     const CancelSignal* cancel;
-    Child& child;
+    RunningChild& child;
     Clock::time_point timeout_at;
     Clock::time_point kill_at = Clock::time_point::max();
     bool term_sent = false;
@@ -174,7 +148,7 @@ struct Watch {
 
 // The poll() loop until the direct child exits: its output goes to the sink as it comes,
 // cancel and deadlines are acted on between reads.
-void watch_until_exit(Watch& w, int pidfd, UniqueFd& read_end, std::vector<char>& buf,
+void watch_until_exit(Watch& w, UniqueFd& read_end, std::vector<char>& buf,
                       const OutputSink& sink) {
     const CancelSignal* cancel = w.cancel;
     bool exited = false;
@@ -182,7 +156,7 @@ void watch_until_exit(Watch& w, int pidfd, UniqueFd& read_end, std::vector<char>
         w.act();
         pollfd fds[3];
         nfds_t n = 0;
-        fds[n++] = {pidfd, POLLIN, 0};
+        fds[n++] = {w.child.wait_fd(), POLLIN, 0};
         const int pipe_slot = read_end ? static_cast<int>(n) : -1;
         if (read_end) fds[n++] = {read_end.get(), POLLIN, 0};
         // Both cancel fds stay readable once set, so poll only the one we have not acted on.
@@ -194,7 +168,7 @@ void watch_until_exit(Watch& w, int pidfd, UniqueFd& read_end, std::vector<char>
             util::throw_errno("poll", errno);
         if (pipe_slot >= 0 && fds[pipe_slot].revents != 0 && !read_chunk(read_end.get(), buf, sink))
             read_end.reset();
-        if (fds[0].revents != 0) exited = true;
+        if (fds[0].revents != 0) exited = w.child.ended();
     }
 }
 
@@ -231,6 +205,28 @@ std::string stop_text(const Watch& w) {
     return text;
 }
 
+// Starts the command, under the steps' guard when it has one; false with *error when it
+// could not be started.
+bool start_child(const ProcessSpec& spec, int out_fd, std::optional<RunningChild>& started,
+                 std::string* error) {
+    if (spec.guard && step_guard_enabled()) {
+        UniqueFd channel = spec.guard->start(spec, spawn_environment(spec), out_fd, error);
+        if (!channel) return false;
+        started.emplace(std::move(channel));
+        return true;
+    }
+    bool direct = false;
+    const pid_t pid = spawn_command(spec, out_fd, error, &direct);
+    if (pid < 0) return false;
+    started.emplace(pid);
+    started->set_direct(direct);
+    // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot link from C++.
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) util::throw_errno("pidfd_open", errno);
+    started->set_pidfd(std::move(pidfd));
+    return true;
+}
+
 }  // namespace
 
 ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
@@ -256,22 +252,18 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
         util::throw_errno("fcntl(O_NONBLOCK)", errno);
 
     std::string spawn_error;
-    bool direct = false;
-    const pid_t pid = spawn_command(spec, write_end.get(), &spawn_error, &direct);
-    if (pid < 0) return result(ProcessEnd::spawn_failed, k_spawn_failed_code, spawn_error);
-    Child child(pid);
+    std::optional<RunningChild> started;
+    if (!start_child(spec, write_end.get(), started, &spawn_error))
+        return result(ProcessEnd::spawn_failed, k_spawn_failed_code, spawn_error);
+    RunningChild& child = *started;
     // Our copy of the write end must go, or EOF would never arrive.
     write_end.reset();
-
-    // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot link from C++.
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd) util::throw_errno("pidfd_open", errno);
 
     const auto timeout_at =
         spec.timeout.count() > 0 ? start + spec.timeout : Clock::time_point::max();
     Watch watch{spec, cancel, child, timeout_at};
     std::vector<char> buf(k_chunk_size);
-    watch_until_exit(watch, pidfd.get(), read_end, buf, sink);
+    watch_until_exit(watch, read_end, buf, sink);
 
     // Grandchildren of a stopped command must not survive it; signal before reaping so
     // the group id cannot have been recycled.
@@ -279,6 +271,11 @@ ProcessResult run_process(const ProcessSpec& spec, const OutputSink& sink,
     const int status = child.reap();
     drain_late_output(read_end, buf, sink);
 
+    if (child.start_failed())
+        return result(ProcessEnd::spawn_failed, k_spawn_failed_code, child.problem());
+    if (!child.problem().empty())
+        return result(ProcessEnd::signaled, 128 + SIGKILL, child.problem());
+    const bool direct = child.direct();
     const int code = exit_code_of(status);
     if (watch.reason != StopReason::none)
         return result(

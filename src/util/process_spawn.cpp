@@ -1,6 +1,7 @@
-// Starting one command (for run_process in process_posix.cpp) the way ninja's
-// subprocess-posix.cc does: posix_spawn, a process group of its own, default signal
-// handling, stdin from /dev/null; directly when the command is plain words, else /bin/sh.
+// Starting one command (for run_process in process_posix.cpp, and for the steps' guard) the
+// way ninja's subprocess-posix.cc does: posix_spawn, a process group of its own, default
+// signal handling, stdin from /dev/null; directly when the command is plain words, else
+// /bin/sh.
 #include "util/process_spawn.hpp"
 
 #include <fcntl.h>
@@ -8,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <optional>
@@ -23,9 +23,6 @@ extern char** environ;
 namespace depctl {
 
 namespace {
-
-std::atomic<bool> g_step_guard{false};
-std::string g_step_guard_path;  // set by enable_step_guard(), before any step runs
 
 class SpawnSetup {
 public:
@@ -44,8 +41,9 @@ public:
     posix_spawn_file_actions_t m_actions;
 };
 
-// Builds "KEY=VALUE" strings: the parent's environ with spec.env applied on top.
-std::vector<std::string> build_environment(const ProcessSpec& spec) {
+}  // namespace
+
+std::vector<std::string> spawn_environment(const ProcessSpec& spec) {
     std::vector<std::pair<std::string, std::string>> overrides;
     auto set = [&](const std::string& key, const std::string& value) {
         for (auto& kv : overrides)
@@ -77,8 +75,10 @@ std::vector<std::string> build_environment(const ProcessSpec& spec) {
     return out;
 }
 
+namespace {
+
 // The child's attributes and descriptors, the same whichever way it is started.
-void prepare(SpawnSetup& setup, const ProcessSpec& spec, int out_fd) {
+void prepare(SpawnSetup& setup, const std::filesystem::path& workdir, int out_fd) {
     sigset_t empty;
     sigemptyset(&empty);
     // Threads of depctl block the termination signals; children must not inherit that,
@@ -99,8 +99,7 @@ void prepare(SpawnSetup& setup, const ProcessSpec& spec, int out_fd) {
     ::posix_spawn_file_actions_adddup2(&setup.m_actions, out_fd, STDOUT_FILENO);
     ::posix_spawn_file_actions_adddup2(&setup.m_actions, out_fd, STDERR_FILENO);
     ::posix_spawn_file_actions_addopen(&setup.m_actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (!spec.workdir.empty())
-        ::posix_spawn_file_actions_addchdir_np(&setup.m_actions, spec.workdir.c_str());
+    if (!workdir.empty()) ::posix_spawn_file_actions_addchdir_np(&setup.m_actions, workdir.c_str());
 }
 
 // Pointers into `strings` (which must outlive them), null-terminated for posix_spawn.
@@ -112,36 +111,17 @@ std::vector<char*> envp_of(std::vector<std::string>& strings) {
     return envp;
 }
 
-// Under the guard (util/step_guard.cpp), which runs the command itself.
-pid_t spawn_guarded(SpawnSetup& setup, const ProcessSpec& spec,
-                    std::vector<std::string>& env_strings, std::string* error) {
-    if (spec.held_fd >= 0) ::posix_spawn_file_actions_adddup2(&setup.m_actions, spec.held_fd, 3);
-    std::vector<char*> envp = envp_of(env_strings);
-    std::string guard = k_step_guard_program, guard_arg = k_step_guard_argument,
-                command = spec.command;
-    std::string parent = std::to_string(::getpid()), grace = std::to_string(spec.grace.count());
-    std::string mode = spec.via_shell ? "shell" : "auto";
-    char* argv[] = {guard.data(), guard_arg.data(), parent.data(), grace.data(),
-                    mode.data(),  command.data(),   nullptr};
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, g_step_guard_path.c_str(), &setup.m_actions, &setup.m_attr,
-                                 argv, envp.data());
-    if (rc == 0) return pid;
-    *error = "cannot start the step guard: " + std::generic_category().message(rc);
-    return -1;
-}
-
 // Plain words whose program is on PATH are exec'd without a shell; -1 when that is not
 // possible or the exec fails (the caller then goes through /bin/sh).
-pid_t spawn_direct(SpawnSetup& setup, const ProcessSpec& spec,
+pid_t spawn_direct(SpawnSetup& setup, const SpawnCommand& what,
                    const std::vector<std::string>& env_strings) {
-    auto words = spec.via_shell ? std::nullopt : plain_command_words(spec.command);
+    auto words = what.via_shell ? std::nullopt : plain_command_words(what.command);
     if (!words) return -1;
     const auto path = env_lookup(env_strings, "PATH");
     const auto program = path ? find_program(words->front(), *path) : std::nullopt;
     if (!program) return -1;
     std::vector<std::string> direct_env = env_strings;
-    if (spec.workdir.empty()) set_pwd_as_the_shell_would(direct_env);
+    if (what.workdir.empty()) set_pwd_as_the_shell_would(direct_env);
     std::vector<char*> envp = envp_of(direct_env);
     std::vector<char*> argv;
     for (auto& w : *words) argv.push_back(w.data());
@@ -153,17 +133,17 @@ pid_t spawn_direct(SpawnSetup& setup, const ProcessSpec& spec,
     return -1;
 }
 
-pid_t spawn_shell(SpawnSetup& setup, const ProcessSpec& spec, std::vector<std::string>& env_strings,
-                  std::string* error) {
+pid_t spawn_shell(SpawnSetup& setup, const SpawnCommand& what,
+                  std::vector<std::string>& env_strings, std::string* error) {
     std::vector<char*> envp = envp_of(env_strings);
-    std::string sh = "/bin/sh", dash_c = "-c", command = spec.command;
+    std::string sh = "/bin/sh", dash_c = "-c", command = what.command;
     char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
     pid_t pid = -1;
     const int rc =
         ::posix_spawn(&pid, "/bin/sh", &setup.m_actions, &setup.m_attr, argv, envp.data());
     if (rc != 0) {
         *error = "cannot start /bin/sh";
-        if (!spec.workdir.empty()) *error += " in " + spec.workdir.string();
+        if (!what.workdir.empty()) *error += " in " + what.workdir.string();
         *error += ": " + std::generic_category().message(rc);
         return -1;
     }
@@ -172,26 +152,18 @@ pid_t spawn_shell(SpawnSetup& setup, const ProcessSpec& spec, std::vector<std::s
 
 }  // namespace
 
-void enable_step_guard() {
-    g_step_guard_path = step_guard_program();
-    g_step_guard = true;
-}
-bool step_guard_enabled() {
-    return g_step_guard;
+pid_t spawn_prepared(const SpawnCommand& what, std::vector<std::string>& env, int out_fd,
+                     std::string* error, bool* direct) {
+    SpawnSetup setup;
+    prepare(setup, what.workdir, out_fd);
+    const pid_t pid = spawn_direct(setup, what, env);
+    *direct = pid >= 0;
+    return pid >= 0 ? pid : spawn_shell(setup, what, env, error);
 }
 
 pid_t spawn_command(const ProcessSpec& spec, int out_fd, std::string* error, bool* direct) {
-    *direct = false;
-    SpawnSetup setup;
-    prepare(setup, spec, out_fd);
-    std::vector<std::string> env_strings = build_environment(spec);
-    if (spec.guarded && g_step_guard) return spawn_guarded(setup, spec, env_strings, error);
-    const pid_t pid = spawn_direct(setup, spec, env_strings);
-    if (pid >= 0) {
-        *direct = true;
-        return pid;
-    }
-    return spawn_shell(setup, spec, env_strings, error);
+    std::vector<std::string> env = spawn_environment(spec);
+    return spawn_prepared({spec.command, spec.workdir, spec.via_shell}, env, out_fd, error, direct);
 }
 
 }  // namespace depctl

@@ -1,22 +1,22 @@
-// The step guard: the parent of every deployment step, so that no step outlives a
-// deployer killed with SIGKILL (DESIGN §9 "Honest status"; docs/decisions.md).
+// The steps' guard process (util/step_guard.hpp): one per deployment, the parent of every
+// step, so that no step outlives a deployer killed with SIGKILL. It speaks
+// util/step_guard_protocol.hpp on the control socket it is given, starts each step with
+// spawn_prepared (the same rule for a direct exec or /bin/sh as run_process without it), and
+// is the subreaper of everything the steps start.
 //
-// run_process() starts `/proc/self/exe __step-guard PPID GRACE_MS auto|shell COMMAND` as the
-// leader of the step's process group. The guard asks the kernel for a signal when its parent
-// dies (PR_SET_PDEATHSIG), forks the command into the same group (exec'd directly when it is
-// plain words, as run_process does unguarded; else /bin/sh -c COMMAND) and waits. When the
-// step ends, the guard ends the same way, so run_process sees what it always saw. When
-// depctl dies first, the guard sends SIGTERM to the group, waits up to GRACE_MS for every
-// process the step started to end (it is their subreaper), then SIGKILLs the whole group,
-// itself included.
-//
-// A file descriptor 3, when the guard inherits one, is kept open (but not passed to the
-// shell) until the group is gone: it holds the environment's steps lock, so the next
-// deployer can wait for every step of a dead one to end.
+// When the control socket ends without 'Q', depctl is gone: every running step's process
+// group gets SIGTERM, and SIGKILL once the step's grace is over; when every one of those
+// groups is empty, the guard exits, which closes the steps lock it holds (fd HELD_FD).
+// Not PR_SET_PDEATHSIG: it fires when the *thread* that spawned the guard ends; the
+// socket's end is the process's.
+#include "util/step_guard.hpp"
+
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,24 +24,18 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
+#include <list>
 #include <string>
 #include <vector>
 
-#include "util/command_words.hpp"
-#include "util/process.hpp"
-
-extern char** environ;
+#include "util/fd.hpp"
+#include "util/process_spawn.hpp"
+#include "util/step_guard_protocol.hpp"
 
 namespace depctl {
 namespace {
 
-constexpr int k_held_fd = 3;
-
-void say(const char* text) {
-    const ssize_t ignored = ::write(STDERR_FILENO, text, std::strlen(text));
-    (void)ignored;
-}
+namespace proto = guard_protocol;
 
 long long now_ms() {
     timespec ts{};
@@ -49,105 +43,242 @@ long long now_ms() {
     return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-// The deployer is gone: its step must not run on unsupervised.
-[[noreturn]] void end_group(long long grace_ms) {
-    ::kill(0, SIGTERM);  // the group: the shell and everything it started (we block SIGTERM)
-    // As a subreaper the guard is the parent of every orphan of the step: when waitpid
-    // says there is no child left, the step has ended whole; else SIGKILL after the grace.
-    const long long deadline = now_ms() + grace_ms;
-    while (now_ms() < deadline) {
+void send_all(int fd, const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // depctl gave up on the step: nobody to tell
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+// One step: its channel, its request as it arrives, then its process group.
+struct Step {
+    UniqueFd channel;
+    UniqueFd output;  // until the step is started
+    std::string request;
+    pid_t pid = -1;  // the group's leader, and so the group's id
+    bool direct = false;
+    bool stopping = false;  // a stop was asked for: its group goes down with it
+    bool reaped = false;
+    long long grace_ms = 10000;
+    long long kill_at = -1;  // when depctl is gone: the SIGKILL deadline
+
+    void signal(int sig) {
+        if (pid > 0 && !reaped) ::kill(-pid, sig);
+    }
+    // Whether anything of the step's group is still there.
+    bool group_alive() const { return pid > 0 && (!reaped || ::kill(-pid, 0) == 0); }
+};
+
+class Guard {
+public:
+    explicit Guard(int control) : m_control(control) {}
+    [[noreturn]] void run();
+
+private:
+    void read_control();
+    void read_channel(Step& step);
+    void start(Step& step, const proto::Request& request);
+    void reap();
+    void end_all(long long now);
+    bool finished() const;
+
+    UniqueFd m_control;
+    UniqueFd m_children;  // signalfd for SIGCHLD
+    std::list<Step> m_steps;
+    bool m_depctl_gone = false;
+    bool m_quit = false;
+};
+
+void Guard::read_control() {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int) * 2)] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space;
+    msg.msg_controllen = sizeof space;
+    const ssize_t n = ::recvmsg(m_control.get(), &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {  // depctl is gone (or said nothing and closed: the same)
+        m_control.reset();
+        m_depctl_gone = !m_quit;
+        return;
+    }
+    std::vector<int> fds;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fds.push_back(fd);
+        }
+    }
+    if (byte == proto::k_run && fds.size() == 2) {
+        Step& step = m_steps.emplace_back();
+        step.output.reset(fds[0]);
+        step.channel.reset(fds[1]);
+        return;
+    }
+    for (int fd : fds) ::close(fd);
+    if (byte == proto::k_quit) m_quit = true;
+}
+
+void Guard::start(Step& step, const proto::Request& request) {
+    if (m_depctl_gone || m_quit) {  // too late: nobody would watch it
+        step.output.reset();
+        step.channel.reset();
+        return;
+    }
+    std::vector<std::string> env = request.env;
+    std::string error;
+    step.grace_ms = request.grace_ms;
+    step.pid = spawn_prepared({request.command, request.workdir, request.via_shell}, env,
+                              step.output.get(), &error, &step.direct);
+    step.output.reset();
+    if (step.pid < 0) {
+        std::string answer(1, proto::k_failed);
+        proto::put_u32(answer, static_cast<std::uint32_t>(error.size()));
+        send_all(step.channel.get(), answer + error);
+        step.channel.reset();
+    }
+}
+
+void Guard::read_channel(Step& step) {
+    char buf[65536];
+    const ssize_t n = ::read(step.channel.get(), buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+        // depctl gave up on the step (it sends 'K' first) or is gone (the control socket
+        // says so): either way nothing more to read.
+        step.channel.reset();
+        return;
+    }
+    if (step.pid > 0 || !step.output) {  // stop requests
+        for (ssize_t i = 0; i < n; ++i) {
+            if (buf[i] != proto::k_term && buf[i] != proto::k_kill) continue;
+            step.stopping = true;
+            step.signal(buf[i] == proto::k_term ? SIGTERM : SIGKILL);
+        }
+        return;
+    }
+    step.request.append(buf, static_cast<std::size_t>(n));
+    if (step.request.size() < 4) return;
+    const std::uint32_t size = proto::get_u32(step.request);
+    if (size > proto::k_max_request) {
+        step.channel.reset();
+        return;
+    }
+    if (step.request.size() < 4 + size) return;
+    const auto request = proto::decode(std::string_view(step.request).substr(4, size));
+    const std::string rest = step.request.substr(4 + size);
+    step.request.clear();
+    step.request.shrink_to_fit();
+    if (!request) {
+        step.channel.reset();
+        return;
+    }
+    start(step, *request);
+    for (char c : rest) {
+        if (c == proto::k_term || c == proto::k_kill) {
+            step.stopping = true;
+            step.signal(c == proto::k_term ? SIGTERM : SIGKILL);
+        }
+    }
+}
+
+// Reaps whatever ended: a step (a stopped step's group is killed before its leader is
+// reaped, so the group's id cannot have been reused; then depctl is told) or an orphan a
+// step left behind (the guard is their subreaper).
+void Guard::reap() {
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        const pid_t pid = info.si_pid;
+        Step* step = nullptr;
+        for (Step& s : m_steps)
+            if (s.pid == pid && !s.reaped) step = &s;
+        if (step && step->stopping) ::kill(-pid, SIGKILL);
         int status = 0;
-        const pid_t done = ::waitpid(-1, &status, WNOHANG);
-        if (done < 0 && errno == ECHILD) break;
-        if (done > 0) continue;
-        timespec pause{0, 20 * 1000 * 1000};
-        ::nanosleep(&pause, nullptr);
-    }
-    ::kill(0, SIGKILL);  // what is left of the group, and the guard itself
-    ::_exit(137);
-}
-
-// Ends the guard the way the step ended, so the exit status run_process sees is the same.
-// A program exec'd directly that died by a signal ends as dash would have: the report on
-// stderr (the step's log) and exit 128+n.
-// When the guard got that same signal, it was sent to the whole group (a cancel or a
-// timeout), and a shell would have died of it too: no report then.
-[[noreturn]] void end_like(int status, bool direct, const sigset_t& received) {
-    if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
-    const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
-    if (direct && sigismember(&received, sig) != 1) {
-        const std::string line = shell_signal_report(status);
-        say(line.c_str());
-        ::_exit(128 + sig);
-    }
-    const rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    ::signal(sig, SIG_DFL);
-    sigset_t one;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    ::sigprocmask(SIG_UNBLOCK, &one, nullptr);
-    ::raise(sig);
-    ::_exit(128 + sig);
-}
-
-// The program to exec directly for plain words (util/command_words.hpp), as run_process
-// would without the guard; nullopt for the shell.
-std::optional<std::string> direct_program(const char* command, bool via_shell,
-                                          std::vector<std::string>* words) {
-    if (via_shell) return std::nullopt;
-    auto plain = plain_command_words(command);
-    const char* path = std::getenv("PATH");
-    if (!plain || !path) return std::nullopt;
-    auto program = find_program(plain->front(), path);
-    if (program) *words = std::move(*plain);
-    return program;
-}
-
-// Forks the step: the program itself when it can be exec'd directly, else (or when that
-// exec fails) /bin/sh -c COMMAND. *direct says which one runs: the child reports a failed
-// direct exec through a close-on-exec pipe before it falls back to the shell.
-pid_t start_step(const char* command, bool via_shell, const sigset_t& mask, bool* direct) {
-    std::vector<std::string> words;
-    const auto program = direct_program(command, via_shell, &words);
-    std::vector<std::string> env;
-    for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
-    if (program) set_pwd_as_the_shell_would(env);
-    std::vector<char*> envp, argv;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    for (auto& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-    int report[2] = {-1, -1};
-    if (program && ::pipe2(report, O_CLOEXEC) < 0) report[0] = report[1] = -1;
-
-    const pid_t step = ::fork();
-    if (step < 0) {
-        say("depctl: cannot start the step: fork failed\n");
-        return -1;
-    }
-    if (step == 0) {
-        ::close(k_held_fd);  // the steps lock stays with the guard, not with the step
-        ::sigprocmask(SIG_SETMASK, &mask, nullptr);
-        if (program && report[1] >= 0) {
-            ::execve(program->c_str(), argv.data(), envp.data());
-            const ssize_t ignored = ::write(report[1], "x", 1);
-            (void)ignored;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-        ::execl("/bin/sh", "sh", "-c", command, static_cast<char*>(nullptr));
-        say("depctl: cannot start /bin/sh\n");
-        ::_exit(127);
+        if (!step) continue;
+        step->reaped = true;
+        if (!step->channel) continue;
+        std::string answer(1, proto::k_exited);
+        proto::put_u32(answer, static_cast<std::uint32_t>(status));
+        answer.push_back(step->direct ? 1 : 0);
+        send_all(step->channel.get(), answer);
     }
-    if (report[1] >= 0) {
-        ::close(report[1]);
-        char byte = 0;
-        ssize_t n;
-        while ((n = ::read(report[0], &byte, 1)) < 0 && errno == EINTR) {
+}
+
+// depctl is gone: SIGTERM to every running step's group, SIGKILL after its grace.
+void Guard::end_all(long long now) {
+    for (Step& step : m_steps) {
+        if (step.pid <= 0) continue;
+        if (step.kill_at < 0) {
+            step.kill_at = now + step.grace_ms;
+            if (!step.reaped) ::kill(-step.pid, SIGTERM);
+        } else if (now >= step.kill_at && step.group_alive()) {
+            ::kill(-step.pid, SIGKILL);
         }
-        *direct = n == 0;  // EOF: the exec of the program succeeded
-        ::close(report[0]);
     }
-    return step;
+}
+
+bool Guard::finished() const {
+    for (const Step& step : m_steps)
+        if (step.group_alive()) return false;
+    return true;
+}
+
+void Guard::run() {
+    sigset_t children;
+    sigemptyset(&children);
+    sigaddset(&children, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &children, nullptr);
+    m_children.reset(::signalfd(-1, &children, SFD_CLOEXEC | SFD_NONBLOCK));
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    for (;;) {
+        if (m_quit) {  // the deployment is over: nothing of it runs on
+            for (Step& step : m_steps) step.signal(SIGKILL);
+            ::_exit(0);
+        }
+        if (m_depctl_gone) {
+            end_all(now_ms());
+            reap();
+            if (finished()) ::_exit(0);
+        }
+        std::vector<pollfd> fds;
+        std::vector<Step*> owners;
+        fds.push_back({m_children.get(), POLLIN, 0});
+        if (m_control) fds.push_back({m_control.get(), POLLIN, 0});
+        for (Step& step : m_steps) {
+            if (!step.channel) continue;
+            fds.push_back({step.channel.get(), POLLIN, 0});
+            owners.push_back(&step);
+        }
+        const int timeout = m_depctl_gone ? 20 : -1;
+        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) ::_exit(70);
+        if (fds[0].revents != 0) {
+            signalfd_siginfo info[16];
+            while (::read(m_children.get(), info, sizeof info) > 0) {
+            }
+            reap();
+        }
+        const std::size_t first_channel = m_control ? 2 : 1;
+        if (m_control && fds[1].revents != 0) read_control();
+        for (std::size_t i = 0; i < owners.size(); ++i)
+            if (fds[first_channel + i].revents != 0) read_channel(*owners[i]);
+        // A step is forgotten once it is over and depctl knows; once depctl is gone, only
+        // when nothing of its group is left.
+        m_steps.remove_if([this](const Step& s) {
+            return !s.channel && (s.pid <= 0 || (s.reaped && (!m_depctl_gone || !s.group_alive())));
+        });
+    }
 }
 
 }  // namespace
@@ -157,44 +288,21 @@ bool is_step_guard_call(int argc, char** argv) {
 }
 
 int step_guard_main(int argc, char** argv) {
-    if (argc != 6) {
-        say("depctl: the step guard is started by depctl itself\n");
+    if (argc != 4) {
+        const char text[] = "depctl: the step guard is started by depctl itself\n";
+        const ssize_t ignored = ::write(STDERR_FILENO, text, sizeof text - 1);
+        (void)ignored;
         return 2;
     }
-    const pid_t parent = static_cast<pid_t>(std::atoll(argv[2]));
-    const long long grace_ms = std::atoll(argv[3]);
-    const bool via_shell = std::strcmp(argv[4], "shell") == 0;
-    const char* command = argv[5];
-
-    // Every signal that matters arrives through sigtimedwait below, never asynchronously.
-    sigset_t watched;
-    sigemptyset(&watched);
-    for (int sig : {SIGCHLD, SIGUSR1, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&watched, sig);
-    sigset_t before;
-    ::sigprocmask(SIG_BLOCK, &watched, &before);
-    ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-    if (::getppid() != parent) return 125;  // depctl died before we could watch it
-
-    bool direct = false;
-    const pid_t step = start_step(command, via_shell, before, &direct);
-    if (step < 0) return 127;
-    sigset_t received;
-    sigemptyset(&received);
-    for (;;) {
-        timespec tick{1, 0};
-        siginfo_t info{};
-        const int sig = ::sigtimedwait(&watched, &info, &tick);
-        if (sig > 0) sigaddset(&received, sig);
-        int status = 0;
-        if (::waitpid(step, &status, WNOHANG) == step) end_like(status, direct, received);
-        // SIGTERM/SIGINT from depctl reach the step through the group: the guard waits
-        // for it to end. Only the death of depctl makes it act, and that is read from
-        // getppid(): PR_SET_PDEATHSIG also fires when the *thread* that spawned the guard
-        // ends while depctl lives on (the guard is then re-parented to another thread of
-        // the same process, so getppid() is unchanged). SIGUSR1 only wakes us early.
-        if (::getppid() != parent) end_group(grace_ms);
+    const int control = std::atoi(argv[2]);
+    if (std::strcmp(argv[3], "-") != 0) {
+        // Kept open until the guard exits, never passed to a step.
+        const int held = std::atoi(argv[3]);
+        ::fcntl(held, F_SETFD, FD_CLOEXEC);
     }
+    ::fcntl(control, F_SETFD, FD_CLOEXEC);
+    ::fcntl(control, F_SETFL, O_NONBLOCK);
+    Guard(control).run();
 }
 
 }  // namespace depctl

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "util/process.hpp"
+#include "util/step_guard.hpp"
 
 namespace depctl {
 namespace {

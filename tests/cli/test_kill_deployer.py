@@ -160,10 +160,41 @@ stamp end
         self.assertGreaterEqual(len(interrupted), 10, by_version)
 
 
-class GuardOutlivesItsSpawningThread(DepctlTestCase):
-    """PR_SET_PDEATHSIG fires when the *thread* that spawned the guard ends, not only when
-    depctl does: a guard spawned from a thread that ends at once must let its step run to
-    the end, and still end it when its parent process dies."""
+# The steps' guard's protocol (src/util/step_guard_protocol.hpp), spoken by a test: a
+# process that is not depctl hands it one step, then ends (or not).
+GUARD_CLIENT = r"""
+import os, socket, struct, subprocess, sys, time
+depctl, command, grace_ms, mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+guard = subprocess.Popen([depctl, "__step-guard", str(theirs.fileno()), "-"],
+                         pass_fds=[theirs.fileno()], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+theirs.close()
+channel, step_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+out_r, out_w = os.pipe()
+socket.send_fds(control, [b"R"], [out_w, step_end.fileno()])
+os.close(out_w)
+step_end.close()
+env = [f"{k}={v}" for k, v in os.environ.items()]
+body = b"".join(f.encode() + b"\0" for f in [grace_ms, "auto", "", command] + env)
+channel.sendall(struct.pack("<I", len(body)) + body)
+print(guard.pid, flush=True)
+if mode == "wait":
+    answer = channel.recv(6)
+    status = struct.unpack("<I", answer[1:5])[0]
+    print(answer[:1].decode(), status, os.read(out_r, 1000).decode().strip(), flush=True)
+    control.send(b"Q")
+    control.close()
+    print("guard exit", guard.wait(timeout=30), flush=True)
+else:
+    time.sleep(60)
+"""
+
+
+class GuardWithoutDepctl(DepctlTestCase):
+    """The guard serves whoever holds its control socket: a step handed to it runs, its exit
+    status comes back; when that holder dies (even from a thread that already ended, which
+    PR_SET_PDEATHSIG would have mistaken for a death), the step is ended."""
 
     def wait_for_file(self, path):
         deadline = time.monotonic() + 20
@@ -171,51 +202,43 @@ class GuardOutlivesItsSpawningThread(DepctlTestCase):
             self.assertLess(time.monotonic(), deadline, f"{path} never appeared")
             time.sleep(0.02)
 
-    def test_step_runs_to_its_end_after_the_spawning_thread_ended(self):
-        started = os.path.join(self.dir, "started")
-        done = os.path.join(self.dir, "done")
-        command = f"echo yes > {started}; sleep 1.5; echo finished > {done}"
-        box = {}
+    def client(self, command, mode):
+        return subprocess.Popen([sys.executable, "-c", GUARD_CLIENT, DEPCTL, command, "1000", mode],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
 
-        def spawn():
-            box["proc"] = subprocess.Popen([DEPCTL, "__step-guard", str(os.getpid()), "1000", "auto",
-                                            command],
-                                           start_new_session=True, stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            # The guard arms PR_SET_PDEATHSIG before it starts the step: once the step runs,
-            # this thread's end is signalled to the guard.
-            self.wait_for_file(started)
-        thread = threading.Thread(target=spawn)
-        thread.start()
-        thread.join()  # the spawning thread is gone long before the step ends
-        self.assertEqual(box["proc"].wait(timeout=30), 0)
+    def test_a_step_runs_to_its_end_and_its_status_comes_back(self):
+        done = os.path.join(self.dir, "done")
+        proc = self.client(f"echo out; sleep 0.5; echo finished > {done}; exit 3", "wait")
+        self.addCleanup(proc.kill)
+        out, _ = proc.communicate(timeout=60)
+        lines = out.splitlines()
+        self.assertEqual(lines[1], f"E {3 << 8} out", out)  # the wait status of `exit 3`
+        self.assertEqual(lines[2], "guard exit 0", out)
         with open(done) as f:
             self.assertEqual(f.read(), "finished\n")
 
     def test_step_is_ended_when_its_parent_process_dies(self):
-        # A parent process (python) spawns the guard, then is SIGKILLed: the step must end.
         pidfile = os.path.join(self.dir, "step.pid")
-        parent = subprocess.Popen(
-            ["python3", "-c", "import os, subprocess, sys, time\n"
-             f"p = subprocess.Popen([{DEPCTL!r}, '__step-guard', str(os.getpid()), '1000', 'auto',"
-             f" 'echo $$ > {pidfile}; exec sleep 60'], start_new_session=True)\n"
-             "time.sleep(60)\n"], stdin=subprocess.DEVNULL)
-        self.addCleanup(parent.kill)
+        proc = self.client(f"echo $$ > {pidfile}; exec sleep 60", "hold")
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.kill)
+        guard_pid = int(proc.stdout.readline())
         self.wait_for_file(pidfile)
         with open(pidfile) as f:
             step_pid = int(f.read())
-        parent.kill()
-        parent.wait()
+        proc.kill()
+        proc.wait()
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                with open(f"/proc/{step_pid}/stat") as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        break
-            except FileNotFoundError:
-                break
-            self.assertLess(time.monotonic(), deadline, "the step outlived its parent")
-            time.sleep(0.05)
+        for pid in (step_pid, guard_pid):
+            while True:
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                            break
+                except FileNotFoundError:
+                    break
+                self.assertLess(time.monotonic(), deadline, f"{pid} outlived the guard's client")
+                time.sleep(0.05)
 
 
 class FencingToken(DepctlTestCase):

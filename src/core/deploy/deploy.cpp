@@ -28,6 +28,7 @@
 #include "depctl/step_estimates.hpp"
 #include "util/files.hpp"
 #include "util/process.hpp"
+#include "util/step_guard.hpp"
 
 namespace depctl {
 namespace fs = std::filesystem;
@@ -139,6 +140,8 @@ struct Held {
     LockHolder me;
     std::unique_ptr<EnvironmentLock> lock;
     std::unique_ptr<StepsLock> steps_lock;
+    // Started with the first step, ended (and waited for) before the steps lock is let go.
+    std::unique_ptr<StepGuard> guard;
 };
 
 // Takes the environment's lock (waiting for it with --wait, cancellable), then the steps
@@ -148,12 +151,14 @@ Held hold_environment(StateStore& store, const DeployRequest& request, CancelSig
     Held held{LockHolder::current_process(first.kind == HistoryRecord::Operation::stop ? "stop"
                                                                                        : "deploy"),
               {},
+              {},
               {}};
     held.me.deployment_id = new_id("dep_");
     store.cancel_waits_on(&cancel);
     held.lock = store.lock_environment(first.env.id, held.me, request.wait);
     store.cancel_waits_on(nullptr);
     held.steps_lock = take_steps_lock(store, first.env.id, request.grace, &cancel);
+    held.guard = std::make_unique<StepGuard>(held.steps_lock->held_fd());
     record_interrupted(store, first.env.id, held.me.deployment_id);
     return held;
 }
@@ -214,7 +219,7 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     if (request.only_changed && op.plan.services.empty()) return nothing_changed();
     StepRunContext context = context_with_secrets(store, request, op);
     if (approve) approve(op);
-    context.held_fd = held.steps_lock->held_fd();
+    context.guard = held.guard.get();
     context.fencing_token = lock->fencing_token();
     // A lost lock (DESIGN §9 "Fencing"): no new step, the running ones killed at once.
     lock->on_loss([&cancel] { cancel.request(CancelLevel::immediate); });

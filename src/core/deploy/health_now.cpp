@@ -10,6 +10,7 @@
 #include "depctl/secrets.hpp"
 #include "depctl/status.hpp"
 #include "util/process.hpp"
+#include "util/step_guard.hpp"
 
 namespace depctl {
 namespace {
@@ -52,7 +53,8 @@ std::string command_once(const Environment& env, const Service& s, const HealthN
             if (secret.source.rfind("env:", 0) == 0) spec.unset.push_back(secret.source.substr(4));
         }
     }
-    spec.guarded = true;
+    StepGuard guard;  // as a deploy's health step: not outliving depctl
+    spec.guard = &guard;
     const ProcessResult result = run_process(spec, {}, &cancel);  // output is not kept
     if (result.end == ProcessEnd::exited && result.exit_code == 0) return {};
     return mask_secrets(

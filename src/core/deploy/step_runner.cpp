@@ -203,8 +203,7 @@ StepReport StepRunner::run_command(std::size_t step, const std::string& command,
     if (m_context.fencing_token > 0)
         env.push_back({"DEPCTL_FENCING_TOKEN", std::to_string(m_context.fencing_token)});
     ProcessSpec spec{command, workdir, std::move(env), timeout, m_context.grace, m_context.scrub};
-    spec.guarded = true;
-    spec.held_fd = m_context.held_fd;
+    spec.guard = m_context.guard;
     const ProcessResult result = run_process(
         spec, [&](std::string_view chunk) { output.write(chunk); }, &cancel);
     StepReport report;

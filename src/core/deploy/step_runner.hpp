@@ -11,6 +11,8 @@
 
 namespace depctl {
 
+class StepGuard;
+
 struct StepRunContext {
     std::string project;
     std::string environment;
@@ -25,8 +27,9 @@ struct StepRunContext {
     // Variables that are the sources of secrets (env:VAR): never inherited by any step,
     // so a secret reaches only the steps it is meant for, under its own key.
     std::vector<std::string> scrub;
-    // Kept open by every step's guard: the environment's steps lock (deploy/interrupted.hpp).
-    int held_fd = -1;
+    // The deployment's steps' guard (util/step_guard.hpp), which holds the environment's
+    // steps lock (deploy/interrupted.hpp) while any step runs; null: no guard.
+    StepGuard* guard = nullptr;
     std::int64_t fencing_token = 0;  // DEPCTL_FENCING_TOKEN
 };
 
