@@ -127,6 +127,47 @@ def ninja_file(state):
     return "\n".join(lines) + "\n"
 
 
+# The floor under both: a minimal C program that only spawns the same number of commands,
+# `jobs` at a time, with no graph, no logs and no record. Neither depctl nor ninja can beat
+# it; how far the target is from it says what is left to win.
+SPAWN_FLOOR_C = r"""
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+extern char **environ;
+int main(int argc, char **argv) {
+    int n = atoi(argv[1]), jobs = atoi(argv[2]), running = 0, started = 0, status;
+    while (started < n || running > 0) {
+        for (; running < jobs && started < n; ++running, ++started) {
+            pid_t pid;
+            if (posix_spawn(&pid, argv[3], NULL, NULL, argv + 3, environ) != 0) return 1;
+        }
+        wait(&status);
+        --running;
+    }
+    return 0;
+}
+"""
+
+
+def spawn_floor(work, steps, jobs):
+    """Seconds to spawn `steps` commands `jobs` at a time, exec'd directly (/usr/bin/true)
+    and through the shell (/bin/sh -c true); None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    source, binary = os.path.join(work, "spawn_floor.c"), os.path.join(work, "spawn_floor")
+    with open(source, "w") as f:
+        f.write(SPAWN_FLOOR_C)
+    subprocess.run([cc, "-O2", "-o", binary, source], check=True)
+    true = shutil.which("true") or "/bin/true"
+    direct, shell = [], []
+    for _ in range(3):
+        direct.append(run_timed([binary, str(steps), str(jobs), true], work)[0])
+        shell.append(run_timed([binary, str(steps), str(jobs), "/bin/sh", "-c", "true"], work)[0])
+    return median(direct), median(shell)
+
+
 def bench_orchestration(args, work, results):
     n, jobs = 1000, 4
     ninja = shutil.which("ninja") or shutil.which("ninja-build")
@@ -146,11 +187,16 @@ def bench_orchestration(args, work, results):
             f.write(graph)
         ninja_times.append(run_timed([ninja, "-j", str(jobs)], directory)[0])
     d, k = median(depctl_times), median(ninja_times)
+    floor = spawn_floor(work, 2 * n, jobs)
+    floor_text = "" if floor is None else (
+        f"; the floor, a C loop that only spawns {2 * n} commands {jobs} at a time: exec'd "
+        f"directly {floor[0]:.3f} s ({floor[0] / k:.2f} of ninja), through /bin/sh {floor[1]:.3f} s "
+        f"({floor[1] / k:.2f})")
     results.append({"target": f"orchestration: {n} services ({2 * n} steps of `true`), depctl / ninja at -j{jobs}",
-                    "limit": "<= 1.00", "measured": f"{d / k:.2f}", "ratio": d / k / 1.0,
-                    "detail": f"depctl {d:.3f} s, ninja {k:.3f} s (medians of {args.runs}; "
+                    "limit": "<= 0.70", "measured": f"{d / k:.2f}", "ratio": d / k / 0.70,
+                    "detail": f"depctl {d:.3f} s, ninja {k:.3f} s (medians of {args.runs} interleaved pairs; "
                               f"depctl runs {', '.join(f'{t:.3f}' for t in depctl_times)}; "
-                              f"ninja runs {', '.join(f'{t:.3f}' for t in ninja_times)})",
+                              f"ninja runs {', '.join(f'{t:.3f}' for t in ninja_times)}){floor_text}",
                     "command": f"depctl environment deploy -e bench --version b -j {jobs}  vs  ninja -j {jobs}"})
 
 
