@@ -164,3 +164,48 @@ TEST_CASE("failure rollback part: JSON round trip, old records without it") {
     old.erase("on_failure_rollback");
     CHECK_FALSE(DeploymentRecord::from_json(old).on_failure_rollback.has_value());
 }
+
+TEST_CASE("failure rollback: stages in reverse order keep their real positions") {
+    const Sample s = sample();
+    const FailureRollbackPlan plan =
+        plan_failure_rollback(s.env, ids(s.env, {"DB", "Api", "Web"}), s.history);
+    REQUIRE(plan.redeploy.stages.size() == s.env.stages.size());
+    REQUIRE(plan.redeploy.stages.size() >= 2);
+    for (std::size_t k = 0; k < plan.redeploy.stages.size(); ++k) {
+        const PlannedStage& stage = plan.redeploy.stages[k];
+        CHECK(stage.position == s.env.stage_index(stage.id) + 1);
+        CHECK(stage.id == s.env.stages[s.env.stages.size() - 1 - k].id);  // last stage first
+    }
+}
+
+TEST_CASE("failure rollback: a turned-around edge keeps its condition") {
+    Sample s = sample();
+    Service* web = s.env.find_service_by_id(*ids(s.env, {"Web"}).begin());
+    Service* api = s.env.find_service_by_id(*ids(s.env, {"Api"}).begin());
+    web->depends_on = {Dependency{api->id, EdgeCondition::started}};
+    for (Service& service : s.env.services) service.health.cmd = "check";
+    for (auto& stage : s.history[0].stages)
+        for (ServiceRecord& r : stage.services) r.definition["health"]["cmd"] = "check";
+    const Environment turned = reversed_for_rollback(s.env, ids(s.env, {"Api", "Web"}));
+    const Service* turned_api = turned.find_service_by_id(api->id);
+    REQUIRE(turned_api->depends_on.size() == 1);
+    CHECK(turned_api->depends_on[0] == Dependency{web->id, EdgeCondition::started});
+
+    // In the plan: Api's rollout waits for Web's deploy step, not for its health check.
+    const FailureRollbackPlan plan =
+        plan_failure_rollback(s.env, ids(s.env, {"Api", "Web"}), s.history);
+    const PlannedService* planned_api = nullptr;
+    const PlannedService* planned_web = nullptr;
+    for (const PlannedService& ps : plan.redeploy.services) {
+        if (ps.service.name == "Api") planned_api = &ps;
+        if (ps.service.name == "Web") planned_web = &ps;
+    }
+    REQUIRE(planned_api);
+    REQUIRE(planned_web);
+    const std::size_t web_health = planned_web->steps[static_cast<int>(StepKind::health)];
+    REQUIRE(web_health != k_no_step);
+    const auto& deps = plan.redeploy.steps[planned_api->first_rollout_step()].deps;
+    CHECK(std::count(deps.begin(), deps.end(),
+                     planned_web->steps[static_cast<int>(StepKind::deploy)]) == 1);
+    CHECK(std::count(deps.begin(), deps.end(), web_health) == 0);
+}

@@ -49,7 +49,7 @@ Environment reversed_for_rollback(const Environment& env, const std::set<std::st
     for (const Service& s : env.services) {
         if (!ids.count(s.id)) continue;
         for (const Dependency& dep : s.depends_on)
-            if (ids.count(dep.id)) turned[dep.id].push_back(Dependency{s.id});
+            if (ids.count(dep.id)) turned[dep.id].push_back(Dependency{s.id, dep.condition});
     }
     for (Service& s : out.services) {
         if (!ids.count(s.id)) continue;
@@ -80,8 +80,12 @@ FailureRollbackPlan plan_failure_rollback(const Environment& env, const std::set
         if (def) s = restore_definition(s, *def);
         if (!def) out.version_only.push_back(s.name);
     }
-    if (!redeploy.services.empty())
+    if (!redeploy.services.empty()) {
         out.redeploy = make_plan(reversed_for_rollback(previous, redeployed), redeploy);
+        // The plan ran over the stages turned around; each still names its real position.
+        for (PlannedStage& stage : out.redeploy.stages)
+            stage.position = env.stage_index(stage.id) + 1;
+    }
     if (!stop.services.empty()) out.stop = make_stop_plan(env, stop);
     return out;
 }

@@ -20,7 +20,8 @@ namespace depctl {
 
 struct FailureRollbackPlan {
     // The services that ran, at their previous version and definition: the stages in reverse
-    // order and, inside a stage, a service after those that depend on it.
+    // order and, inside a stage, a service after those that depend on it. Each stage keeps
+    // its real position in the environment (stages[0] is the last one).
     Plan redeploy;
     // Never deployed before this deployment and with a stop command: stopped (stop plan).
     Plan stop;
@@ -36,7 +37,9 @@ struct FailureRollbackPlan {
 std::set<std::string> services_that_ran(const DeploymentRecord& forward);
 
 // `env` with the stages in reverse order and, among `ids`, every depends_on edge turned
-// around (a service waits for its dependents); edges to other services are dropped.
+// around (a service waits for its dependents, on the edge's own condition: a `started` edge
+// lets the service go once its dependent's deploy step succeeded, docs/decisions.md); edges
+// to other services are dropped.
 Environment reversed_for_rollback(const Environment& env, const std::set<std::string>& ids);
 
 // The rollback of the services `ran` (ids), from `env` as the state held it when the
