@@ -2,9 +2,13 @@
 it had after an earlier successful deployment, proven from what the steps themselves write."""
 import json
 import os
+import signal
+import subprocess
+import time
 import unittest
 
-from depctl_test import DepctlTestCase, file_backend_only
+from depctl_test import DEPCTL, DepctlTestCase, file_backend_only
+from test_deploy import processes_with, wait_for
 
 
 class EnvironmentRollback(DepctlTestCase):
@@ -216,6 +220,53 @@ class EnvironmentRollback(DepctlTestCase):
             f.write("\n".join(old) + "\n")
         self.fails(3, "environment", "rollback", message="holds no definition of DB, Api, Web")
         self.ok("environment", "rollback", "--to", "v2")  # a record that has them
+
+
+    def test_cancel_during_the_rollback_stops_it_and_records_it(self):
+        # v1 (env A), v2 (env B); rolling back to v1, Api's v1 deploy sleeps until Ctrl-C.
+        marker = f"depctl-envrb-cancel-{os.getpid()}-{time.monotonic_ns()}"
+        armed = os.path.join(self.dir, "armed")
+        began = os.path.join(self.dir, "api-began")
+        self.ok("service", "edit", "Api", "--deploy",
+                f"{self.deploy_command()}; if [ -e {armed} ]; then touch {began}; "
+                f": {marker}; sleep 60; echo Api woke >> {self.runs}; fi")
+        self.ok("environment", "deploy", "--version", "v1")
+        v1 = self.last_record()["id"]
+        self.set_mode("B")
+        self.ok("service", "edit", "Api", "--deploy", self.deploy_command())
+        self.ok("environment", "deploy", "--version", "v2")
+        with open(armed, "w"):
+            pass
+        runs_before = len(self.lines(self.runs))
+        proc = subprocess.Popen([DEPCTL, "environment", "rollback", "--yes", "--grace", "2"],
+                                cwd=self.project, env=self.env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is not None or proc.kill())
+        wait_for(lambda: os.path.exists(began) and processes_with(marker), timeout=60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, out + err)
+        wait_for(lambda: not processes_with(marker), timeout=10)
+        # DB went back; Api's v1 deploy began and was cut; Web never started.
+        self.assertEqual(self.lines(self.runs)[runs_before:], ["DB v1 A", "Api v1 A"])
+        record = self.last_record()
+        self.assertEqual((record["status"], record["rolled_back_to"]), ("CANCELED", v1))
+        services = {s["name"]: s["status"] for st in record["stages"] for s in st["services"]}
+        self.assertEqual(services, {"DB": "DEPLOYED", "Api": "CANCELED", "Web": "NOT_STARTED"})
+        status = {s["name"]: (s["version"], s["status"])
+                  for s in self.json("environment", "status")["services"]}
+        self.assertEqual(status, {"DB": ("v1", "DEPLOYED"), "Api": ("v1", "CANCELED"),
+                                  "Web": ("v2", "DEPLOYED")})
+        # Only what went back has its v1 definition written back.
+        state = self.services_in_state()
+        self.assertEqual({name: state[name]["env"]["MODE"] for name in state},
+                         {"DB": "A", "Api": "B", "Web": "B"})
+        # Retried: the same target, the rest goes back.
+        os.remove(armed)
+        self.ok("environment", "rollback", "--yes")
+        self.assertEqual(self.last_record()["rolled_back_to"], v1)
+        self.assertEqual({s["name"]: s["version"] for s in self.json("environment", "status")["services"]},
+                         {"DB": "v1", "Api": "v1", "Web": "v1"})
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@ dependents first, under the same lock; one ROLLED_BACK record holds both halves.
 what the steps themselves write."""
 import json
 import os
+import signal
+import subprocess
+import time
 import unittest
 
-from depctl_test import DepctlTestCase
+from depctl_test import DEPCTL, DepctlTestCase, file_backend_only
+from test_deploy import processes_with, wait_for
 
 
 class OnFailureRollback(DepctlTestCase):
@@ -173,6 +177,120 @@ class OnFailureRollback(DepctlTestCase):
         self.assertEqual(record["failed_step"]["service"], "Web")
         self.assertEqual(record["on_failure_rollback"]["status"], "DEPLOYMENT_ERROR")
         self.assertEqual(record["on_failure_rollback"]["failed_step"]["service"], "DB")
+
+    def test_stages_of_the_rollback_keep_their_positions(self):
+        # The rollback runs the stages last first; each still names its real position.
+        self.v1_then_v2_failing_on_web("--on-failure", "rollback")
+        layout = {s["name"]: s["position"] for s in self.json("environment", "stage", "list")}
+        record = self.json("deployment", "show", "latest")
+        back = record["on_failure_rollback"]["stages"]  # the redeploy's, then the stop's
+        forward = record["stages"]
+        self.assertGreaterEqual(len(forward), 2)
+        self.assertEqual([s["name"] for s in back[:len(forward)]], [s["name"] for s in reversed(forward)])
+        self.assertEqual([(s["name"], s["position"]) for s in forward + back],
+                         [(s["name"], layout[s["name"]]) for s in forward + back])
+
+    def test_a_turned_around_edge_keeps_its_condition(self):
+        # Web waits for Api `started`: rolling back, Api waits for Web's deploy step only,
+        # not for Web's health check, which here passes only once Api's v1 deploy ran.
+        began = os.path.join(self.dir, "api-v1-began")
+        armed = os.path.join(self.dir, "armed")
+        self.ok("service", "depend", "Web", "--on", "Api", "--condition", "started")
+        self.ok("service", "edit", "Api", "--deploy",
+                f'{self.deploy_command()}; if [ "$DEPCTL_VERSION" = v1 ]; then touch {began}; fi')
+        self.ok("service", "edit", "Web", "--health-cmd", f"test ! -e {armed} || test -e {began}",
+                "--health-attempts", "50", "--health-interval", "0.1")
+        self.ok("environment", "deploy", "--version", "v1")
+        os.remove(began)
+        with open(armed, "w"):
+            pass
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        result = self.run_depctl("environment", "deploy", "--version", "v2", "--on-failure", "rollback")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        record = self.last_record()
+        self.assertEqual(record["on_failure_rollback"]["status"], "DEPLOYED", result.stderr)
+        self.assertEqual(record["status"], "ROLLED_BACK")
+        back = {s["name"]: s for st in record["on_failure_rollback"]["stages"] for s in st["services"]}
+        self.assertEqual(back["Api"]["depends_on"], [{"service": "Web", "condition": "started"}])
+        self.assertEqual([(step["step"], step["status"]) for step in back["Web"]["steps"]][-2:],
+                         [("deploy", "SUCCEEDED"), ("health", "SUCCEEDED")])
+
+    @file_backend_only("the room is reserved in .depctl/running")
+    def test_the_room_reserved_for_the_record_holds_the_rollback_half(self):
+        # Api's v1 definition is 60 KB larger than today's: the rollback half records it.
+        # The running record's reserve (what a full disk leaves for the final record) must
+        # hold the final record, both halves.
+        self.ok("service", "edit", "Api", "--env", "BIG=" + "x" * 60000)
+        self.ok("environment", "deploy", "--version", "v1")
+        self.ok("service", "edit", "Api", "--unset-env", "BIG")
+        reserved = os.path.join(self.dir, "reserved")
+        running = os.path.join(self.project, ".depctl", "running")
+        self.ok("service", "edit", "DB", "--deploy", f"cat {running}/*.json | wc -c > {reserved}")
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        result = self.run_depctl("environment", "deploy", "--version", "v2", "--on-failure", "rollback")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        record = self.last_record()
+        self.assertEqual(record["status"], "ROLLED_BACK")
+        folder = os.path.join(self.project, ".depctl", "history")
+        with open(os.path.join(folder, os.listdir(folder)[0]), "rb") as f:
+            final = f.read().splitlines()[-1]
+        self.assertIn(record["id"].encode(), final)
+        self.assertGreater(len(final), 60000)
+        with open(reserved) as f:
+            self.assertLessEqual(len(final), int(f.read()))
+
+    def cancel_during_rollback(self, cancel):
+        """v1 (env A), then v2 (env B) whose Web fails; Web's v1 deploy, the rollback's first
+        step, sleeps until `cancel(deployer)` ends it. Nothing of the rollback may run after
+        that, and the record says so."""
+        marker = f"depctl-rb-cancel-{os.getpid()}-{time.monotonic_ns()}"
+        armed = os.path.join(self.dir, "armed")
+        began = os.path.join(self.dir, "web-rollback-began")
+        self.ok("service", "edit", "Web", "--deploy",
+                f"{self.deploy_command()}; if [ -e {armed} ]; then touch {began}; "
+                f": {marker}; sleep 60; echo Web woke >> {self.runs}; fi")
+        self.ok("environment", "deploy", "--version", "v1")
+        with open(armed, "w"):
+            pass
+        for name in ("DB", "Api", "Web"):
+            self.ok("service", "edit", name, "--env", "MODE=B")
+        self.ok("service", "edit", "Web", "--deploy", "exit 1")
+        before = len(self.lines(self.runs))
+        deployer = subprocess.Popen([DEPCTL, "environment", "deploy", "--version", "v2",
+                                     "--on-failure", "rollback", "--grace", "2"],
+                                    cwd=self.project, env=self.env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: deployer.poll() is not None or deployer.kill())
+        wait_for(lambda: os.path.exists(began) and processes_with(marker), timeout=60)
+        cancel(deployer)
+        out, err = deployer.communicate(timeout=60)
+        self.assertEqual(deployer.returncode, 130, out + err)
+        self.assertIn("its rollback ended CANCELED", err)
+        wait_for(lambda: not processes_with(marker), timeout=10)
+        # Forward: DB, Api at v2 (Web failed); back: Web's v1 deploy began, then nothing.
+        self.assertEqual(sorted(self.lines(self.runs)[before:]), ["Api v2 B", "DB v2 B", "Web v1 A"])
+        record = self.last_record()
+        self.assertEqual(record["status"], "DEPLOYMENT_ERROR")  # what the forward part did
+        self.assertEqual(record["failed_step"]["service"], "Web")
+        back = record["on_failure_rollback"]
+        self.assertEqual(back["status"], "CANCELED")
+        services = {s["name"]: s["status"] for st in back["stages"] for s in st["services"]}
+        self.assertEqual(services, {"Web": "CANCELED", "Api": "NOT_STARTED", "DB": "NOT_STARTED"})
+        self.assertEqual(self.status(), {"DB": ("v2", "DEPLOYED"), "Api": ("v2", "DEPLOYED"),
+                                         "Web": ("v1", "CANCELED")})
+        self.assertEqual(len(self.lines(self.runs)), before + 3)  # nothing ran on
+        os.remove(armed)
+        self.ok("service", "edit", "Web", "--deploy", self.deploy_command())
+        self.ok("environment", "deploy", "--version", "v3")  # the lock is free
+
+    def test_environment_cancel_during_the_rollback(self):
+        def cancel(_deployer):
+            done = self.ok("environment", "cancel")
+            self.assertIn("DEPLOYMENT_ERROR", done.stdout + done.stderr)
+        self.cancel_during_rollback(cancel)
+
+    def test_sigint_during_the_rollback(self):
+        self.cancel_during_rollback(lambda deployer: deployer.send_signal(signal.SIGINT))
 
     def test_refuses_an_unknown_mode(self):
         result = self.run_depctl("environment", "deploy", "--version", "v1", "--on-failure", "undo")

@@ -106,10 +106,13 @@ bool run_hook(StepRunner& runner, const char* name, const std::string& command,
     return report.status == StepStatus::succeeded;
 }
 
-// The outcome and its exit code: 0 for the good ends, else canceled or failed.
+// The outcome and its exit code: 0 for the good ends, else canceled or failed. A failed
+// deployment whose --on-failure rollback was cancelled exits as cancelled (docs/decisions.md).
 DeployOutcome outcome_of(const DeploymentRecord& record) {
     if (deployment_ok(record.status)) return {record, 0};
-    if (record.status == DeploymentStatus::canceled)
+    const bool rollback_canceled = record.on_failure_rollback &&
+                                   record.on_failure_rollback->status == DeploymentStatus::canceled;
+    if (record.status == DeploymentStatus::canceled || rollback_canceled)
         return {record, exit_code_of(ErrorKind::Canceled)};
     return {record, exit_code_of(ErrorKind::Failed)};
 }
@@ -187,7 +190,11 @@ void roll_back_on_failure(StateStore& store, const DeployRequest& request, Cance
             resolve_plan_secrets(part_context, part);
             part_context.log_dir = context.log_dir / "rollback";  // beside the forward's logs
             ensure_own_directory(part_context.log_dir);
-            return run_steps(part, part_context, observer, request.parallelism, cancel, reports);
+            ExecResult result =
+                run_steps(part, part_context, observer, request.parallelism, cancel, reports);
+            // A cancel before the part started, or as its last step ended, is a cancel too.
+            if (cancel.level() != CancelLevel::none) result.canceled = true;
+            return result;
         };
         back = run_failure_rollback(plan, record.record(), held.me, run);
     } catch (const std::exception& e) {  // a previous definition unreadable, a secret gone
@@ -196,6 +203,16 @@ void roll_back_on_failure(StateStore& store, const DeployRequest& request, Cance
     }
     observer.rollback_finished(back.status);
     record.set_failure_rollback(std::move(back));
+}
+
+// Room for the final record, so that a disk that fills up meanwhile cannot lose it; with
+// --on-failure rollback, room for its rollback half too.
+std::size_t final_record_room(StateStore& store, const DeployRequest& request,
+                              const Operation& op) {
+    std::size_t room = record_room(op.plan);
+    if (request.on_failure == OnFailure::rollback)
+        room += failure_rollback_room(op.env, op.plan, load_history(store, op.env.id));
+    return room;
 }
 
 DeployOutcome run_operation(StateStore& store, const DeployRequest& request, CancelSignal& cancel,
@@ -232,8 +249,8 @@ DeployOutcome run_operation(StateStore& store, const DeployRequest& request, Can
     record.set_rollback(request.rollback || request.environment_rollback);
     if (op.restores.is_object()) record.set_rolled_back_to(op.restores.value("to", ""));
     check_outcome_fits(store, locked_state, op.plan, op.kind, record.record());
-    // Room for the final record, so that a disk that fills up meanwhile cannot lose it.
-    store.put_running_record(op.env.id, record.record().to_json(), record_room(op.plan));
+    store.put_running_record(op.env.id, record.record().to_json(),
+                             final_record_room(store, request, op));
     StepRunner runner(op.plan, context, observer);
     observer.deployment_started(op.plan, me.deployment_id, op.version);
 

@@ -1,7 +1,9 @@
 #include "core/deploy/outcome_room.hpp"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "core/deploy/failure_rollback.hpp"
 #include "core/record/apply_record.hpp"
 #include "core/record/definition.hpp"
 #include "depctl/error.hpp"
@@ -24,6 +26,14 @@ std::size_t record_room(const Plan& plan) {
         for (const auto& secret : s.secrets) room += secret.key.size() + secret.source.size() + 24;
     }
     return room;
+}
+
+std::size_t failure_rollback_room(const Environment& env, const Plan& plan,
+                                  const std::vector<DeploymentRecord>& history) {
+    std::set<std::string> every;
+    for (const PlannedService& ps : plan.services) every.insert(ps.service.id);
+    const FailureRollbackPlan back = plan_failure_rollback(env, every, history);
+    return record_room(back.redeploy) + record_room(back.stop);
 }
 
 void check_outcome_fits(StateStore& store, const State& state, const Plan& plan,
