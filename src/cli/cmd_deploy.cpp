@@ -297,7 +297,7 @@ void register_deploy(CLI::App& environment, Invocation& inv) {
         ->add_option("--on-failure", args->on_failure,
                      "When the deployment fails: stop (leave what deployed on the new version) "
                      "or rollback (the services that ran go back to their previous version "
-                     "and definition, dependents first)")
+                     "and definition, dependents first; cancelling it exits 130)")
         ->type_name("stop|rollback")
         ->check(CLI::IsMember({"stop", "rollback"}).description(""));
     on_run(*deploy, inv, [&inv, args] { return run_deploy(inv, *args, false); });
