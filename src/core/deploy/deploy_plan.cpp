@@ -5,6 +5,7 @@
 
 #include "core/deploy/only_changed.hpp"
 #include "core/deploy/service_versions.hpp"
+#include "core/plan/cap_order.hpp"
 #include "depctl/history.hpp"
 
 namespace depctl {
@@ -18,6 +19,7 @@ PastDurations rank_by_past_durations(Plan& plan, StateStore& store,
     past.seconds = estimate_step_durations(
         plan, load_history(store, environment_id, {{}, k_estimate_records}), &past.measured);
     assign_priorities(plan, past.seconds);
+    order_capped_stages(plan, past.seconds);
     return past;
 }
 
