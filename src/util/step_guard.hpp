@@ -29,6 +29,10 @@ public:
     StepGuard(const StepGuard&) = delete;
     StepGuard& operator=(const StepGuard&) = delete;
 
+    // Starts the guard process now rather than with the first step, so that its start-up
+    // overlaps the caller's own work (a deployment's planning and records). Without the
+    // guard enabled, or when it cannot start, nothing happens: start() says why later.
+    void start_early();
     // Hands one step to the guard process (started on the first call): the command with
     // exactly `env`, its output to out_fd. Returns the step's channel (read its result,
     // write 'T'/'K' to stop it), or an invalid descriptor with *error set. Thread-safe.

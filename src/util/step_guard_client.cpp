@@ -129,6 +129,13 @@ bool StepGuard::launch(std::string* error) {
     return true;
 }
 
+void StepGuard::start_early() {
+    if (!step_guard_enabled()) return;
+    std::lock_guard lock(m_mutex);
+    std::string ignored;
+    if (m_pid < 0) launch(&ignored);
+}
+
 UniqueFd StepGuard::start(const ProcessSpec& spec, const std::vector<std::string>& env, int out_fd,
                           std::string* error) {
     int pair[2];

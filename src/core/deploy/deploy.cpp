@@ -162,6 +162,7 @@ Held hold_environment(StateStore& store, const DeployRequest& request, CancelSig
     store.cancel_waits_on(nullptr);
     held.steps_lock = take_steps_lock(store, first.env.id, request.grace, &cancel);
     held.guard = std::make_unique<StepGuard>(held.steps_lock->held_fd());
+    held.guard->start_early();  // its exec overlaps the planning and the running record
     record_interrupted(store, first.env.id, held.me.deployment_id);
     return held;
 }
