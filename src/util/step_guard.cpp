@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -64,6 +65,7 @@ struct Step {
     bool reaped = false;
     long long grace_ms = 10000;
     long long kill_at = -1;  // when depctl is gone: the SIGKILL deadline
+    bool ending = false;     // running when depctl died: ended by the guard, waited for
 
     void signal(int sig) {
         if (pid > 0 && !reaped) ::kill(-pid, sig);
@@ -80,6 +82,8 @@ public:
 private:
     void read_control();
     void read_channel(Step& step);
+    void apply_stops(Step& step, const char* bytes, std::size_t count);
+    void read_pending_stops(Step& step);
     void start(Step& step, const proto::Request& request);
     void reap();
     void end_all(long long now);
@@ -159,11 +163,7 @@ void Guard::read_channel(Step& step) {
         return;
     }
     if (step.pid > 0 || !step.output) {  // stop requests
-        for (ssize_t i = 0; i < n; ++i) {
-            if (buf[i] != proto::k_term && buf[i] != proto::k_kill) continue;
-            step.stopping = true;
-            step.signal(buf[i] == proto::k_term ? SIGTERM : SIGKILL);
-        }
+        apply_stops(step, buf, static_cast<std::size_t>(n));
         return;
     }
     step.request.append(buf, static_cast<std::size_t>(n));
@@ -183,12 +183,25 @@ void Guard::read_channel(Step& step) {
         return;
     }
     start(step, *request);
-    for (char c : rest) {
-        if (c == proto::k_term || c == proto::k_kill) {
-            step.stopping = true;
-            step.signal(c == proto::k_term ? SIGTERM : SIGKILL);
-        }
+    apply_stops(step, rest.data(), rest.size());
+}
+
+void Guard::apply_stops(Step& step, const char* bytes, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+        if (bytes[i] != proto::k_term && bytes[i] != proto::k_kill) continue;
+        step.stopping = true;
+        step.signal(bytes[i] == proto::k_term ? SIGTERM : SIGKILL);
     }
+}
+
+// A stop request sent just as the step ended must still take its group down: read what
+// depctl sent before the leader is reaped.
+void Guard::read_pending_stops(Step& step) {
+    if (!step.channel) return;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::recv(step.channel.get(), buf, sizeof buf, MSG_DONTWAIT)) > 0)
+        apply_stops(step, buf, static_cast<std::size_t>(n));
 }
 
 // Reaps whatever ended: a step (a stopped step's group is killed before its leader is
@@ -202,6 +215,7 @@ void Guard::reap() {
         Step* step = nullptr;
         for (Step& s : m_steps)
             if (s.pid == pid && !s.reaped) step = &s;
+        if (step) read_pending_stops(*step);
         if (step && step->stopping) ::kill(-pid, SIGKILL);
         int status = 0;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -220,10 +234,11 @@ void Guard::reap() {
 void Guard::end_all(long long now) {
     for (Step& step : m_steps) {
         if (step.pid <= 0) continue;
-        if (step.kill_at < 0) {
+        if (step.kill_at < 0) {  // only what was still running: a finished step's server stays
             step.kill_at = now + step.grace_ms;
-            if (!step.reaped) ::kill(-step.pid, SIGTERM);
-        } else if (now >= step.kill_at && step.group_alive()) {
+            step.ending = !step.reaped;
+            if (step.ending) ::kill(-step.pid, SIGTERM);
+        } else if (step.ending && now >= step.kill_at && step.group_alive()) {
             ::kill(-step.pid, SIGKILL);
         }
     }
@@ -231,7 +246,7 @@ void Guard::end_all(long long now) {
 
 bool Guard::finished() const {
     for (const Step& step : m_steps)
-        if (step.group_alive()) return false;
+        if (step.ending && step.group_alive()) return false;
     return true;
 }
 
@@ -239,7 +254,12 @@ void Guard::run() {
     sigset_t children;
     sigemptyset(&children);
     sigaddset(&children, SIGCHLD);
-    ::sigprocmask(SIG_BLOCK, &children, nullptr);
+    // A SIGTERM (a `pkill`, a service manager) must not end the guard before its steps:
+    // they would run on unsupervised beside the next deployment. Blocked, not ignored, so
+    // that the steps (spawned with an empty mask and default actions) do not inherit it.
+    sigset_t blocked = children;
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&blocked, sig);
+    ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
     m_children.reset(::signalfd(-1, &children, SFD_CLOEXEC | SFD_NONBLOCK));
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     for (;;) {
@@ -263,22 +283,38 @@ void Guard::run() {
         }
         const int timeout = m_depctl_gone ? 20 : -1;
         if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) ::_exit(70);
+        // Requests first: a stop that arrived with the step's end applies before the reap.
+        const std::size_t first_channel = m_control ? 2 : 1;
+        if (m_control && fds[1].revents != 0) read_control();
+        for (std::size_t i = 0; i < owners.size(); ++i)
+            if (fds[first_channel + i].revents != 0) read_channel(*owners[i]);
         if (fds[0].revents != 0) {
             signalfd_siginfo info[16];
             while (::read(m_children.get(), info, sizeof info) > 0) {
             }
             reap();
         }
-        const std::size_t first_channel = m_control ? 2 : 1;
-        if (m_control && fds[1].revents != 0) read_control();
-        for (std::size_t i = 0; i < owners.size(); ++i)
-            if (fds[first_channel + i].revents != 0) read_channel(*owners[i]);
         // A step is forgotten once it is over and depctl knows; once depctl is gone, only
         // when nothing of its group is left.
         m_steps.remove_if([this](const Step& s) {
-            return !s.channel && (s.pid <= 0 || (s.reaped && (!m_depctl_gone || !s.group_alive())));
+            return !s.channel &&
+                   (s.pid <= 0 || (s.reaped && (!m_depctl_gone || !s.ending || !s.group_alive())));
         });
     }
+}
+
+// Whatever else the guard inherited (a server's accepted connections in depctl-ui, where
+// the HTTP library accepts without close-on-exec) must not reach the steps.
+void close_inherited(int control, int held) {
+    int keep[2] = {std::min(control, held), std::max(control, held)};
+    unsigned first = 3;
+    for (int fd : keep) {
+        if (fd < 3) continue;
+        if (static_cast<unsigned>(fd) > first)
+            ::close_range(first, static_cast<unsigned>(fd) - 1, 0);
+        first = static_cast<unsigned>(fd) + 1;
+    }
+    ::close_range(first, ~0U, 0);
 }
 
 }  // namespace
@@ -295,13 +331,15 @@ int step_guard_main(int argc, char** argv) {
         return 2;
     }
     const int control = std::atoi(argv[2]);
+    int held = -1;
     if (std::strcmp(argv[3], "-") != 0) {
         // Kept open until the guard exits, never passed to a step.
-        const int held = std::atoi(argv[3]);
+        held = std::atoi(argv[3]);
         ::fcntl(held, F_SETFD, FD_CLOEXEC);
     }
     ::fcntl(control, F_SETFD, FD_CLOEXEC);
     ::fcntl(control, F_SETFL, O_NONBLOCK);
+    close_inherited(control, held);
     Guard(control).run();
 }
 

@@ -166,8 +166,10 @@ GUARD_CLIENT = r"""
 import os, socket, struct, subprocess, sys, time
 depctl, command, grace_ms, mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+stray = os.open("/dev/null", os.O_RDONLY)  # inherited by the guard, never by its steps
+os.set_inheritable(stray, True)
 guard = subprocess.Popen([depctl, "__step-guard", str(theirs.fileno()), "-"],
-                         pass_fds=[theirs.fileno()], start_new_session=True,
+                         pass_fds=[theirs.fileno(), stray], start_new_session=True,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 theirs.close()
 channel, step_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -178,11 +180,14 @@ step_end.close()
 env = [f"{k}={v}" for k, v in os.environ.items()]
 body = b"".join(f.encode() + b"\0" for f in [grace_ms, "auto", "", command] + env)
 channel.sendall(struct.pack("<I", len(body)) + body)
-print(guard.pid, flush=True)
-if mode == "wait":
+print(guard.pid, stray, flush=True)
+if mode == "term":  # a SIGTERM for the guard alone (a pkill) must not end it before its step
+    time.sleep(0.2)
+    os.kill(guard.pid, 15)
+if mode in ("wait", "term"):
     answer = channel.recv(6)
     status = struct.unpack("<I", answer[1:5])[0]
-    print(answer[:1].decode(), status, os.read(out_r, 1000).decode().strip(), flush=True)
+    print(answer[:1].decode(), status, os.read(out_r, 1000).decode().strip().replace(chr(10), " "), flush=True)
     control.send(b"Q")
     control.close()
     print("guard exit", guard.wait(timeout=30), flush=True)
@@ -217,12 +222,22 @@ class GuardWithoutDepctl(DepctlTestCase):
         with open(done) as f:
             self.assertEqual(f.read(), "finished\n")
 
+    def test_the_guard_outlives_a_sigterm_and_passes_no_stray_descriptor(self):
+        proc = self.client("sleep 0.6; ls /proc/self/fd", "term")
+        self.addCleanup(proc.kill)
+        out, _ = proc.communicate(timeout=60)
+        lines = out.splitlines()
+        stray = lines[0].split()[1]
+        self.assertEqual(lines[1].split()[:2], ["E", "0"], out)
+        self.assertNotIn(stray, lines[1].split()[2:], out)  # fds 0-2 and ls's own
+        self.assertEqual(lines[2], "guard exit 0", out)
+
     def test_step_is_ended_when_its_parent_process_dies(self):
         pidfile = os.path.join(self.dir, "step.pid")
         proc = self.client(f"echo $$ > {pidfile}; exec sleep 60", "hold")
         self.addCleanup(proc.stdout.close)
         self.addCleanup(proc.kill)
-        guard_pid = int(proc.stdout.readline())
+        guard_pid = int(proc.stdout.readline().split()[0])
         self.wait_for_file(pidfile)
         with open(pidfile) as f:
             step_pid = int(f.read())
