@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "process_test_support.hpp"
 #include "test_support.hpp"
 #include "util/command_words.hpp"
 #include "util/process.hpp"
@@ -20,22 +21,15 @@ using depctl::ProcessSpec;
 
 namespace {
 
+using depctl::testing::sorted_lines;
+using depctl::testing::write_script;
+
+ProcessResult run(const ProcessSpec& spec, std::string& output,
+                  const depctl::CancelSignal* cancel = nullptr) {
+    return depctl::testing::run_collecting(spec, output, cancel);
+}
+
 using Words = std::vector<std::string>;
-
-ProcessResult run(ProcessSpec spec, std::string& output) {
-    return depctl::run_process(
-        spec, [&](std::string_view chunk) { output.append(chunk); }, nullptr);
-}
-
-std::string sorted_lines(const std::string& text) {
-    std::istringstream in(text);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::sort(lines.begin(), lines.end());
-    std::string out;
-    for (const auto& line : lines) out += line + "\n";
-    return out;
-}
 
 // Runs `command` directly and through /bin/sh -c; both must end and print alike.
 void check_same(ProcessSpec spec, bool sort = false) {
@@ -52,11 +46,6 @@ void check_same(ProcessSpec spec, bool sort = false) {
     } else {
         CHECK(direct_out == shell_out);
     }
-}
-
-void write_script(const fs::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-    fs::permissions(path, fs::perms::owner_all);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "process_test_support.hpp"
 #include "test_support.hpp"
 #include "util/cancel.hpp"
 #include "util/process.hpp"
@@ -26,25 +27,12 @@ using depctl::StepGuard;
 
 namespace {
 
+using depctl::testing::sorted_lines;
+using depctl::testing::write_script;
+
 ProcessResult run(const ProcessSpec& spec, std::string& output,
                   const depctl::CancelSignal* cancel = nullptr) {
-    return depctl::run_process(
-        spec, [&](std::string_view chunk) { output.append(chunk); }, cancel);
-}
-
-std::string sorted_lines(const std::string& text) {
-    std::istringstream in(text);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::sort(lines.begin(), lines.end());
-    std::string out;
-    for (const auto& line : lines) out += line + "\n";
-    return out;
-}
-
-void write_script(const fs::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-    fs::permissions(path, fs::perms::owner_all);
+    return depctl::testing::run_collecting(spec, output, cancel);
 }
 
 bool process_gone(pid_t pid) {
