@@ -143,6 +143,43 @@ def time_creates(args, project, env, state, runs, run_timed, cluster=None):
     return times, cpu, requests
 
 
+def etcd_round_trips(cluster, prefix, runs):
+    """The part of a create that is etcd's alone: on one kept-alive connection to the first
+    member, a range of the environment's value, then a txn that puts the same bytes back if
+    its mod_revision is unchanged (a create's two requests, without depctl). Returns the
+    median milliseconds. Putting the same value back leaves the environment as it was."""
+    import base64
+    import http.client
+
+    def call(connection, path, body):
+        connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return json.loads(response.read())
+
+    start = base64.b64encode(prefix.encode()).decode()
+    end = base64.b64encode(prefix.encode()[:-1] + bytes([prefix.encode()[-1] + 1])).decode()
+    connection = http.client.HTTPConnection("127.0.0.1", cluster.client_ports[0], timeout=10)
+    try:
+        listing = call(connection, "/v3/kv/range", {"key": start, "range_end": end, "keys_only": True})
+        sized = [(len(call(connection, "/v3/kv/range", {"key": kv["key"]})["kvs"][0].get("value", "")), kv["key"])
+                 for kv in listing.get("kvs", [])]
+        key = max(sized)[1]  # the environment's value: the largest key under the prefix
+        times = []
+        for _ in range(runs):
+            begin = time.perf_counter()
+            kv = call(connection, "/v3/kv/range", {"key": key})["kvs"][0]
+            answer = call(connection, "/v3/kv/txn", {
+                "compare": [{"key": key, "target": "MOD", "result": "EQUAL", "mod_revision": kv["mod_revision"]}],
+                "success": [{"request_put": {"key": key, "value": kv["value"]}}]})
+            times.append(time.perf_counter() - begin)
+            if not answer.get("succeeded"):
+                raise RuntimeError(f"etcd round trips: the txn on {prefix} did not succeed: {answer}")
+        times.sort()
+        return times[len(times) // 2] * 1000
+    finally:
+        connection.close()
+
+
 def concurrent_writers(args, project, env, state):
     """WRITERS threads, each running MUTATIONS `service create` one after the other; returns
     (seconds, failures)."""
@@ -183,6 +220,8 @@ def _bench_etcd(args, work, results, run_timed, median, big_environment, write_s
     for n, limit, runs in ((200, 12.0, 21 if not args.quick else 5), (2000, 30.0, 11 if not args.quick else 3)):
         project, env, state = prepare(args, work, f"n{n}", n, big_environment, write_state, cluster)
         times, cpu, requests = time_creates(args, project, env, state, runs, run_timed, cluster)
+        floor = etcd_round_trips(cluster, f"/bench/n{n}/env/", runs)
+        exec_floor = median([run_timed(["/usr/bin/true"], project, env)[0] for _ in range(runs)]) * 1000
         f_project, f_env, f_state = prepare(args, work, f"file-n{n}", n, big_environment, write_state, None)
         f_times, f_cpu, _ = time_creates(args, f_project, f_env, f_state, runs, run_timed)
         m = median(times) * 1000
@@ -190,6 +229,9 @@ def _bench_etcd(args, work, results, run_timed, median, big_environment, write_s
                         "limit": f"<= {limit:.0f} ms", "measured": f"{m:.1f} ms", "ratio": m / limit,
                         "detail": f"CPU time (user + system) {median(cpu) * 1000:.1f} ms; "
                                   f"etcd requests per create {median(requests):.0f}; "
+                                  f"floor: etcd's range + txn of the same value alone {floor:.1f} ms "
+                                  f"(kept-alive connection, no depctl) + an exec of /usr/bin/true "
+                                  f"{exec_floor:.1f} ms = {floor + exec_floor:.1f} ms; "
                                   f"runs {', '.join(f'{t * 1000:.0f}' for t in times)} ms; "
                                   f"file store: {median(f_times) * 1000:.1f} ms, CPU {median(f_cpu) * 1000:.1f} ms",
                         "command": command})
