@@ -143,6 +143,8 @@ struct State {
 
     const Environment* find_environment_by_id(std::string_view id) const;
     Environment* find_environment_by_id(std::string_view id);
+    // Letter case folded as iequals folds it (names are unique that way).
+    const Environment* find_environment_by_name(std::string_view name) const;
 };
 
 // Fresh random id with a type prefix: "env_", "stg_", "svc_", "prj_", "dep_".

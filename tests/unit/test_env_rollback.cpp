@@ -14,7 +14,7 @@ using namespace depctl;
 
 namespace {
 
-Environment sample() {
+Environment rollback_sample() {
     State state = new_state("demo");
     Environment& env =
         create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
@@ -59,7 +59,7 @@ const RestoredService& of(const EnvironmentRollback& rb, const std::string& name
 }  // namespace
 
 TEST_CASE("the default target is the last success before the current deploy whatever its end") {
-    const Environment env = sample();
+    const Environment env = rollback_sample();
     std::vector<DeploymentRecord> history = {deployed(env, "dep_1", "v1", {"DB", "Api"}, "A"),
                                              deployed(env, "dep_2", "v2", {"DB", "Api"}, "B")};
     CHECK(find_environment_rollback(history, env, std::nullopt).target_id == "dep_1");
@@ -74,7 +74,7 @@ TEST_CASE("the default target is the last success before the current deploy what
 }
 
 TEST_CASE("rollback --to takes an id or prefix or latest or a version but no failed record") {
-    const Environment env = sample();
+    const Environment env = rollback_sample();
     const std::vector<DeploymentRecord> history = {
         deployed(env, "dep_aaaaaa1", "v1", {"DB", "Api"}, "A"),
         deployed(env, "dep_bbbbbb2", "v2", {"DB", "Api"}, "B"),
@@ -88,7 +88,7 @@ TEST_CASE("rollback --to takes an id or prefix or latest or a version but no fai
 }
 
 TEST_CASE("each service walks back to the last version it was deployed at as of the target") {
-    Environment env = sample();
+    Environment env = rollback_sample();
     ServiceChanges changes;
     changes.deploy = "run";
     const std::vector<DeploymentRecord> history = {
@@ -106,7 +106,7 @@ TEST_CASE("each service walks back to the last version it was deployed at as of 
 }
 
 TEST_CASE("a target without definitions is refused naming the services") {
-    const Environment env = sample();
+    const Environment env = rollback_sample();
     std::vector<DeploymentRecord> history = {deployed(env, "dep_1", "v1", {"DB", "Api"}, "A"),
                                              deployed(env, "dep_2", "v2", {"DB", "Api"}, "B")};
     // An older depctl stored no definition (read back as null); {} is a service with

@@ -90,7 +90,7 @@ std::function<StepOutcome(StepContext&)> shell_step(std::string command, Board* 
     };
 }
 
-struct Recorder {
+struct StepRecorder {
     std::vector<ExecEvent> events;
     std::atomic<int> inside{0};
     bool overlapped = false;
@@ -121,7 +121,7 @@ TEST_CASE("execute starts a step only after its deps finished", "[executor]") {
                              deps, shell_step("true"), static_cast<double>(i % 5)));
     }
     CancelSignal cancel;
-    Recorder rec;
+    StepRecorder rec;
     auto result = depctl::execute(steps, ExecOptions{4}, cancel, rec.callback());
 
     CHECK_FALSE(result.failed);
@@ -178,7 +178,7 @@ TEST_CASE("execute prefers deploy over build, then priority, then index", "[exec
         step("d7", StepClass::deploy, {0}, succeed, 0),
     };
     CancelSignal cancel;
-    Recorder rec;
+    StepRecorder rec;
     depctl::execute(steps, ExecOptions{1}, cancel, rec.callback());
     // d7 becomes ready when b0 finishes and beats the builds still waiting.
     CHECK(rec.started() == std::vector<std::size_t>{5, 2, 4, 6, 1, 3, 0, 7});

@@ -19,7 +19,7 @@ struct Sample {
     std::vector<DeploymentRecord> history;
 };
 
-Sample sample() {
+Sample failure_sample() {
     State state = new_state("demo");
     Environment& env =
         create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
@@ -79,7 +79,7 @@ bool deploys_before(const Plan& plan, const std::string& first, const std::strin
 }  // namespace
 
 TEST_CASE("failure rollback: previous version and definition, dependents first") {
-    const Sample s = sample();
+    const Sample s = failure_sample();
     const FailureRollbackPlan plan =
         plan_failure_rollback(s.env, ids(s.env, {"DB", "Api", "Web"}), s.history);
     REQUIRE(plan.redeploy.services.size() == 3);
@@ -96,7 +96,7 @@ TEST_CASE("failure rollback: previous version and definition, dependents first")
 }
 
 TEST_CASE("failure rollback: only the services that ran; new ones stopped or left") {
-    Sample s = sample();
+    Sample s = failure_sample();
     Service* api = s.env.find_service_by_id(*ids(s.env, {"Api"}).begin());
     Service* web = s.env.find_service_by_id(*ids(s.env, {"Web"}).begin());
     api->current = {};
@@ -114,7 +114,7 @@ TEST_CASE("failure rollback: only the services that ran; new ones stopped or lef
 }
 
 TEST_CASE("failure rollback: no recorded definition rolls the version back only") {
-    Sample s = sample();
+    Sample s = failure_sample();
     s.history.clear();
     const FailureRollbackPlan plan = plan_failure_rollback(s.env, ids(s.env, {"DB"}), s.history);
     REQUIRE(plan.redeploy.services.size() == 1);
@@ -144,7 +144,7 @@ TEST_CASE("services_that_ran: a release or deploy step that started") {
 }
 
 TEST_CASE("failure rollback part: JSON round trip, old records without it") {
-    const Sample s = sample();
+    const Sample s = failure_sample();
     DeploymentRecord r = s.history[0];
     r.status = DeploymentStatus::rolled_back;
     FailureRollback back;
@@ -166,7 +166,7 @@ TEST_CASE("failure rollback part: JSON round trip, old records without it") {
 }
 
 TEST_CASE("failure rollback: stages in reverse order keep their real positions") {
-    const Sample s = sample();
+    const Sample s = failure_sample();
     const FailureRollbackPlan plan =
         plan_failure_rollback(s.env, ids(s.env, {"DB", "Api", "Web"}), s.history);
     REQUIRE(plan.redeploy.stages.size() == s.env.stages.size());
@@ -179,7 +179,7 @@ TEST_CASE("failure rollback: stages in reverse order keep their real positions")
 }
 
 TEST_CASE("failure rollback: a turned-around edge keeps its condition") {
-    Sample s = sample();
+    Sample s = failure_sample();
     Service* web = s.env.find_service_by_id(*ids(s.env, {"Web"}).begin());
     Service* api = s.env.find_service_by_id(*ids(s.env, {"Api"}).begin());
     web->depends_on = {Dependency{api->id, EdgeCondition::started}};

@@ -13,7 +13,7 @@ using namespace depctl;
 namespace {
 
 // A valid state with one environment and one service, as JSON to edit.
-nlohmann::json sample() {
+nlohmann::json model_sample() {
     State state = new_state("demo");
     create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
     Service service;
@@ -42,8 +42,8 @@ nlohmann::json& api(nlohmann::json& doc) {
 }  // namespace
 
 TEST_CASE("state loader: numbers are range-checked before they are converted") {
-    CHECK_NOTHROW(parse_state(sample().dump(), "test"));
-    auto doc = sample();
+    CHECK_NOTHROW(parse_state(model_sample().dump(), "test"));
+    auto doc = model_sample();
     api(doc)["deploy_timeout_s"] = -5;
     CHECK_THAT(
         store_error(doc),
@@ -65,7 +65,7 @@ TEST_CASE("state loader: numbers are range-checked before they are converted") {
 }
 
 TEST_CASE("validation refuses text that is not UTF-8, naming the field") {
-    State state = parse_state(sample().dump(), "test");
+    State state = parse_state(model_sample().dump(), "test");
     CHECK_NOTHROW(validate_state(state, ErrorKind::Refused));
     state.environments[0].services[0].deploy = "echo \xff";
     try {
@@ -86,13 +86,13 @@ TEST_CASE("validation refuses text that is not UTF-8, naming the field") {
 }
 
 TEST_CASE("a state that loads survives its own round trip") {
-    const State state = parse_state(sample().dump(), "test");
+    const State state = parse_state(model_sample().dump(), "test");
     const std::string once = serialize_state(state);
     CHECK(serialize_state(parse_state(once, "again")) == once);
 }
 
 TEST_CASE("depends_on: a plain id is a healthy edge, other conditions are objects") {
-    nlohmann::json doc = sample();
+    nlohmann::json doc = model_sample();
     Service db;
     db.id = "svc_db";
     db.name = "DB";

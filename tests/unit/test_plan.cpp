@@ -14,7 +14,7 @@ using namespace depctl;
 
 namespace {
 
-Environment sample() {
+Environment plan_sample() {
     State state = new_state("demo");
     Environment& env =
         create_environment(state, {"dev", EnvironmentType::development, std::nullopt});
@@ -61,7 +61,7 @@ bool reaches(const Plan& plan, std::size_t later, std::size_t earlier) {
 }  // namespace
 
 TEST_CASE("plan: steps, build-ahead, barriers and depends_on") {
-    const Environment env = sample();
+    const Environment env = plan_sample();
     const Plan plan = make_plan(env, {});
     REQUIRE(plan.services.size() == 3);  // the skipped one is left out
     CHECK(plan.stages[2].left_out == std::vector<std::string>{"Skipped (skipped)"});
@@ -91,7 +91,7 @@ TEST_CASE("plan: steps, build-ahead, barriers and depends_on") {
 }
 
 TEST_CASE("plan: empty stages add no barrier, subsets leave others out") {
-    const Environment env = sample();
+    const Environment env = plan_sample();
     const Plan plan = make_plan(env, {{"web", "API"}});
     REQUIRE(plan.services.size() == 2);
     CHECK(plan.stages[0].left_out == std::vector<std::string>{"DB (not selected)"});
@@ -116,7 +116,7 @@ TEST_CASE("stop plan runs stages in reverse") {
 }
 
 TEST_CASE("dry-run JSON lists stages, steps and what is left out") {
-    const Plan plan = make_plan(sample(), {});
+    const Plan plan = make_plan(plan_sample(), {});
     const auto json = plan_to_json(plan);
     CHECK(json["stages"][0]["services"][0]["steps"] ==
           nlohmann::json({"build", "release", "deploy", "health"}));
@@ -126,7 +126,7 @@ TEST_CASE("dry-run JSON lists stages, steps and what is left out") {
 }
 
 TEST_CASE("plan: what an edge waits for follows its condition") {
-    Environment env = sample();
+    Environment env = plan_sample();
     ServiceChanges job;
     job.build = "make";
     job.deploy = "migrate";
@@ -157,7 +157,7 @@ TEST_CASE("plan: what an edge waits for follows its condition") {
 }
 
 TEST_CASE("plan: the dry run warns of a completed edge to a service that is not a JOB") {
-    Environment env = sample();
+    Environment env = plan_sample();
     add_dependency(env, "Web", "Api", EdgeCondition::completed);
     const Plan plan = make_plan(env, {});
     const std::string warning =
@@ -187,7 +187,7 @@ TEST_CASE("plan: a started edge to a service without a deploy step") {
 }
 
 TEST_CASE("estimates come from the newest successful run of each step") {
-    const Environment env = sample();
+    const Environment env = plan_sample();
     Plan plan = make_plan(env, {});
     const std::string db = planned(plan, "DB").service.id;
     const std::string api = planned(plan, "Api").service.id;
@@ -225,7 +225,7 @@ TEST_CASE("estimates come from the newest successful run of each step") {
 }
 
 TEST_CASE("priorities follow the longest estimated path to the end") {
-    const Environment env = sample();
+    const Environment env = plan_sample();
     Plan plan = make_plan(env, {});
     std::vector<double> estimates(plan.steps.size(), 1.0);
     estimates[step_of(plan, "DB", StepKind::build)] = 50;
@@ -238,7 +238,7 @@ TEST_CASE("priorities follow the longest estimated path to the end") {
 TEST_CASE("the dry run's estimate replays the schedule at the given parallelism") {
     // DB (stage 1): build 2, release 1, deploy 3, health 1. Api (stage 4): build 10,
     // release 1, deploy 2, health 1. Web (stage 4, after Api): deploy 4.
-    const Environment env = sample();
+    const Environment env = plan_sample();
     Plan plan = make_plan(env, {});
     std::vector<double> d(plan.steps.size(), 0.0);
     const auto set = [&](const char* name, StepKind kind, double seconds) {

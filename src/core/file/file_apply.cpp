@@ -13,13 +13,6 @@
 namespace depctl {
 namespace {
 
-template <typename T>
-const T* by_name(const std::vector<T>& items, const std::string& name) {
-    for (const auto& item : items)
-        if (iequals(item.name, name)) return &item;
-    return nullptr;
-}
-
 // The file's environment, with the ids (and deployed status) of the one it replaces.
 Environment adopt(Environment wanted, const Environment* existing) {
     if (!existing) return wanted;
@@ -78,7 +71,7 @@ State applied_state(const State& current, const PipelineFile& file,
     result.project.applied_file_sha256 = file.sha256;
     if (only_environment) {
         const Environment& wanted = find_environment(file.desired, *only_environment);
-        Environment adopted = adopt(wanted, by_name(current.environments, wanted.name));
+        Environment adopted = adopt(wanted, current.find_environment_by_name(wanted.name));
         for (auto& env : result.environments) {
             if (env.id == adopted.id) {
                 env = std::move(adopted);
@@ -92,7 +85,7 @@ State applied_state(const State& current, const PipelineFile& file,
     result.environments.clear();
     std::unordered_map<std::string, std::string> env_ids;
     for (const auto& wanted : file.desired.environments) {
-        result.environments.push_back(adopt(wanted, by_name(current.environments, wanted.name)));
+        result.environments.push_back(adopt(wanted, current.find_environment_by_name(wanted.name)));
         env_ids[wanted.id] = result.environments.back().id;
     }
     result.project.enforced_order.clear();

@@ -86,13 +86,6 @@ void diff_fields(std::vector<DefinitionChange>& out, const DefinitionChange& bas
         if (!find(from, key)) emit(key, nullptr, &value);
 }
 
-template <typename T>
-const T* by_name(const std::vector<T>& items, const std::string& name) {
-    for (const auto& item : items)
-        if (iequals(item.name, name)) return &item;
-    return nullptr;
-}
-
 Fields stage_fields(const Stage& stage) {
     Fields f{{"description", quoted(stage.description)}};
     if (stage.max_parallel) f.emplace_back("max_parallel", number(stage.max_parallel));
@@ -179,7 +172,7 @@ std::vector<DefinitionChange> diff_definitions(const State& current, const State
     }
     for (const auto& env : current.environments) {
         if (only && !iequals(env.name, *only)) continue;
-        const Environment* other = by_name(target.environments, env.name);
+        const Environment* other = target.find_environment_by_name(env.name);
         if (!other)
             out.push_back({'-', "environment", env.name, env.name, "", "", ""});
         else
@@ -187,7 +180,7 @@ std::vector<DefinitionChange> diff_definitions(const State& current, const State
     }
     for (const auto& env : target.environments) {
         if (only && !iequals(env.name, *only)) continue;
-        if (!by_name(current.environments, env.name)) {
+        if (!current.find_environment_by_name(env.name)) {
             out.push_back({'+', "environment", env.name, env.name, "", "", ""});
             Environment empty;
             empty.name = env.name;

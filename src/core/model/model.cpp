@@ -126,6 +126,13 @@ Environment* State::find_environment_by_id(std::string_view id) {
     return nullptr;
 }
 
+const Environment* State::find_environment_by_name(std::string_view name) const {
+    for (const auto& env : environments) {
+        if (iequals(env.name, name)) return &env;
+    }
+    return nullptr;
+}
+
 std::string new_id(std::string_view prefix) {
     // 64 random bits: collisions within one project are not a practical concern.
     static thread_local std::mt19937_64 generator{[] {

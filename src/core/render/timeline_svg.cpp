@@ -17,7 +17,7 @@ namespace {
 constexpr double k_row = 22;
 constexpr double k_bar = 16;
 constexpr double k_chart_width = 880;
-constexpr double k_top = 100;  // title, subtitle, legend, stage lane
+constexpr double k_chart_top = 100;  // title, subtitle, legend, stage lane
 
 std::string secs3(long long ms) {
     char buffer[32];
@@ -31,7 +31,7 @@ std::string tick_label(double seconds, double step) {
     return buffer;
 }
 
-struct Layout {
+struct TimelineLayout {
     double left = 0;   // x of time zero
     double scale = 0;  // px per ms
     long long span_ms = 0;
@@ -61,7 +61,7 @@ std::string legend(double y) {
     return out;
 }
 
-std::string axis(const Layout& l, double top, double bottom) {
+std::string axis(const TimelineLayout& l, double top, double bottom) {
     std::string out;
     const double seconds = static_cast<double>(l.span_ms) / 1000.0;
     const double step = svg::nice_step(seconds, 8);
@@ -81,8 +81,8 @@ std::string axis(const Layout& l, double top, double bottom) {
     return out;
 }
 
-std::string bar(const Layout& l, double y, const std::string& service, const TimelineStep& step,
-                const std::string& started_at, bool critical) {
+std::string bar(const TimelineLayout& l, double y, const std::string& service,
+                const TimelineStep& step, const std::string& started_at, bool critical) {
     const double x = l.x(step.start_ms);
     const double w = std::max(3.0, static_cast<double>(step.duration_ms) * l.scale);
     std::string title = service + " / " + step.step + ": " + step.status + "\nstart +" +
@@ -106,7 +106,7 @@ std::string bar(const Layout& l, double y, const std::string& service, const Tim
 }
 
 // The time scale: labels as wide as the longest name, the chart as long as the last step.
-Layout layout_of(const DeploymentTimeline& t) {
+TimelineLayout layout_of(const DeploymentTimeline& t) {
     double label_width = svg::text_width("hooks", 12);
     long long end_ms = std::max<long long>(t.duration_ms, 1);
     for (const auto& s : t.services) {
@@ -118,7 +118,8 @@ Layout layout_of(const DeploymentTimeline& t) {
         if (step.ran()) end_ms = std::max(end_ms, step.end_ms());
     for (const auto& st : t.stages)
         label_width = std::max(label_width, svg::text_width(svg::shorten(st.name, 32), 11) + 8);
-    return Layout{24 + label_width + 12, k_chart_width / static_cast<double>(end_ms), end_ms};
+    return TimelineLayout{24 + label_width + 12, k_chart_width / static_cast<double>(end_ms),
+                          end_ms};
 }
 
 // The document's head: size, title, styles, the heading lines and the legend.
@@ -143,7 +144,7 @@ std::string head(const DeploymentTimeline& t, double width, double height) {
 }
 
 // Stage bands behind everything: from the stage's first rollout step to its last step.
-std::string stage_bands(const DeploymentTimeline& t, const Layout& l, double chart_top,
+std::string stage_bands(const DeploymentTimeline& t, const TimelineLayout& l, double chart_top,
                         double chart_bottom) {
     std::string out;
     for (std::size_t k = 0; k < t.stages.size(); ++k) {
@@ -171,7 +172,8 @@ std::string stage_bands(const DeploymentTimeline& t, const Layout& l, double cha
 }
 
 // The rows from y down: hooks first, then per stage a heading and a row per service.
-std::string rows_svg(const DeploymentTimeline& t, const Layout& l, const Explanation& e, double y) {
+std::string rows_svg(const DeploymentTimeline& t, const TimelineLayout& l, const Explanation& e,
+                     double y) {
     std::set<std::pair<std::size_t, std::size_t>> critical;
     for (const auto& link : e.critical_path) critical.insert({link.ref.service, link.ref.step});
     std::string out;
@@ -206,11 +208,11 @@ std::string rows_svg(const DeploymentTimeline& t, const Layout& l, const Explana
 }  // namespace
 
 std::string timeline_svg(const DeploymentTimeline& t, const Explanation& e) {
-    const Layout l = layout_of(t);
+    const TimelineLayout l = layout_of(t);
     // Rows: a heading per stage that has services, then its services; hooks first.
     std::size_t rows = t.hooks.empty() ? 0 : 1;
     for (const auto& st : t.stages) rows += st.services.empty() ? 0 : st.services.size() + 1;
-    const double chart_top = k_top;
+    const double chart_top = k_chart_top;
     const double chart_bottom = chart_top + static_cast<double>(rows) * k_row + 6;
     const double width = l.left + k_chart_width + 24;
     const double height = chart_bottom + 48;

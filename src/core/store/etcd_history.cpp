@@ -11,6 +11,7 @@
 
 #include "core/store/endpoint_memory.hpp"
 #include "core/store/etcd_client.hpp"
+#include "core/store/store_ids.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
@@ -24,11 +25,6 @@ namespace {
 constexpr std::size_t k_part_bytes = 1024 * 1024;  // below etcd's 1.5 MiB request limit
 constexpr std::int64_t k_page = 64;                // records per range request
 constexpr int k_append_attempts = 100;
-
-bool valid_id(const std::string& id) {
-    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos &&
-           id.find("..") == std::string::npos;
-}
 
 std::string sequence_key(const std::string& dir, std::int64_t n) {
     char digits[32];
@@ -74,7 +70,7 @@ std::string record_text(EtcdClient& client, const KeyValue& kv) {
 
 std::string EtcdStore::history_value(const std::string& environment_id, const json& record,
                                      std::size_t inline_limit) {
-    if (!valid_id(environment_id))
+    if (!path_safe_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     const std::string value = record.dump();
     if (value.size() <= inline_limit) return value;
@@ -114,7 +110,7 @@ void EtcdStore::append_history(const std::string& environment_id, const json& re
 
 std::vector<json> EtcdStore::list_history(const std::string& environment_id) {
     std::vector<json> records;
-    if (!valid_id(environment_id)) return records;
+    if (!path_safe_id(environment_id)) return records;
     for (const auto& kv : range_all(*m_client, key("history/" + environment_id + "/"))) {
         json record = json::parse(record_text(*m_client, kv), nullptr, false);
         if (!record.is_discarded() && record.is_object()) records.push_back(std::move(record));
@@ -125,7 +121,7 @@ std::vector<json> EtcdStore::list_history(const std::string& environment_id) {
 std::vector<json> EtcdStore::query_history(const std::string& environment_id,
                                            const HistoryFilter& filter) {
     std::vector<json> records;  // newest first until the end
-    if (!valid_id(environment_id)) return records;
+    if (!path_safe_id(environment_id)) return records;
     // Newest first, a page at a time, parsing only the records that contain the text.
     const std::string dir = key("history/" + environment_id + "/");
     std::string end = prefix_range_end(dir);
@@ -150,13 +146,13 @@ std::vector<json> EtcdStore::query_history(const std::string& environment_id,
 // PREFIX/running/<env-id>: the record of the deployment under way.
 void EtcdStore::put_running_record(const std::string& environment_id, const json& record,
                                    std::size_t /*reserve: a file-store concern*/) {
-    if (!valid_id(environment_id))
+    if (!path_safe_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     m_client->put(key("running/" + environment_id), record.dump());
 }
 
 std::optional<json> EtcdStore::running_record(const std::string& environment_id) {
-    if (!valid_id(environment_id)) return std::nullopt;
+    if (!path_safe_id(environment_id)) return std::nullopt;
     const auto kv = m_client->get(key("running/" + environment_id));
     if (!kv) return std::nullopt;
     json doc = json::parse(kv->value, nullptr, false);
@@ -165,7 +161,7 @@ std::optional<json> EtcdStore::running_record(const std::string& environment_id)
 }
 
 void EtcdStore::clear_running_record(const std::string& environment_id) {
-    if (!valid_id(environment_id)) return;
+    if (!path_safe_id(environment_id)) return;
     m_client->txn({}, {{TxnOp::Kind::remove, key("running/" + environment_id), "", "", 0}});
 }
 

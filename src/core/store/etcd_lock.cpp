@@ -14,6 +14,7 @@
 #include "core/store/etcd_client.hpp"
 #include "core/store/etcd_queue.hpp"
 #include "core/store/lock_wait.hpp"
+#include "core/store/store_ids.hpp"
 #include "depctl/error.hpp"
 #include "depctl/etcd_store.hpp"
 #include "depctl/names.hpp"
@@ -21,11 +22,6 @@
 
 namespace depctl {
 namespace {
-
-bool valid_id(const std::string& id) {
-    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos &&
-           id.find("..") == std::string::npos;
-}
 
 std::optional<LockHolder> parse_holder(const std::string& value) {
     const auto doc = nlohmann::json::parse(value, nullptr, false);
@@ -170,7 +166,7 @@ void nap(const CancelSignal* cancel, std::chrono::milliseconds pause) {
 // (etcd_queue.hpp); its first waiter polls the lock key and takes it once it is gone.
 std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& environment_id,
                                                              const LockHolder& me, LockWait wait) {
-    if (!valid_id(environment_id))
+    if (!path_safe_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     const std::string lock_key = key("locks/" + environment_id);
     const std::string queue_dir = key("queue/" + environment_id + "/");
@@ -208,7 +204,7 @@ std::unique_ptr<EnvironmentLock> EtcdStore::lock_environment(const std::string& 
 }
 
 std::optional<LockHolder> EtcdStore::environment_lock_holder(const std::string& environment_id) {
-    if (!valid_id(environment_id)) return std::nullopt;
+    if (!path_safe_id(environment_id)) return std::nullopt;
     const auto kv = m_client->get(key("locks/" + environment_id));
     if (!kv) return std::nullopt;  // a lease-bound key exists only while it is held
     return parse_holder(kv->value);

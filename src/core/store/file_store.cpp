@@ -13,6 +13,7 @@
 
 #include "core/store/file_queue.hpp"
 #include "core/store/lock_wait.hpp"
+#include "core/store/store_ids.hpp"
 #include "depctl/error.hpp"
 #include "depctl/names.hpp"
 #include "depctl/validate.hpp"
@@ -50,11 +51,6 @@ bool overwrite_in_place(const fs::path& path, std::string_view text) {
 }
 
 constexpr const char* k_history_header = R"({"depctl_history":1})";
-
-bool valid_id(const std::string& id) {
-    return !id.empty() && id.size() < 64 && id.find('/') == std::string::npos &&
-           id.find("..") == std::string::npos;
-}
 
 // The lock file holds the holder and the fencing token; on release only the token stays,
 // so the next holder's token is one more.
@@ -192,7 +188,7 @@ State FileStore::transact(const std::function<void(State&)>& change) {
 
 std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& environment_id,
                                                              const LockHolder& me, LockWait wait) {
-    if (!valid_id(environment_id))
+    if (!path_safe_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     ensure_own_directory(m_dir / "locks");
     // Where the deployment will be recorded is checked before any step runs.
@@ -211,7 +207,7 @@ std::unique_ptr<EnvironmentLock> FileStore::lock_environment(const std::string& 
 }
 
 std::optional<LockHolder> FileStore::environment_lock_holder(const std::string& environment_id) {
-    if (!valid_id(environment_id)) return std::nullopt;
+    if (!path_safe_id(environment_id)) return std::nullopt;
     const fs::path path = m_dir / "locks" / (environment_id + ".lock");
     if (!fs::exists(path)) return std::nullopt;
     FileLock probe = FileLock::try_acquire(path);
@@ -220,7 +216,7 @@ std::optional<LockHolder> FileStore::environment_lock_holder(const std::string& 
 }
 
 void FileStore::append_history(const std::string& environment_id, const nlohmann::json& record) {
-    if (!valid_id(environment_id))
+    if (!path_safe_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     ensure_own_directory(m_dir / "history");
     append_line_durable(m_dir / "history" / (environment_id + ".jsonl"), k_history_header,
@@ -234,7 +230,7 @@ std::vector<nlohmann::json> FileStore::list_history(const std::string& environme
 std::vector<nlohmann::json> FileStore::query_history(const std::string& environment_id,
                                                      const HistoryFilter& filter) {
     std::vector<nlohmann::json> records;
-    if (!valid_id(environment_id)) return records;
+    if (!path_safe_id(environment_id)) return records;
     const auto text = read_file(m_dir / "history" / (environment_id + ".jsonl"));
     if (!text) return records;
     // Complete lines after the header; a torn last record (no newline) is left out, so a
@@ -303,7 +299,7 @@ bool FileStore::commit_deployment(const std::string& environment_id, const nlohm
 // the disk is full.
 void FileStore::put_running_record(const std::string& environment_id, const nlohmann::json& record,
                                    std::size_t reserve) {
-    if (!valid_id(environment_id))
+    if (!path_safe_id(environment_id))
         throw Error(ErrorKind::Refused, "invalid environment id " + show_name(environment_id));
     ensure_own_directory(m_dir / "running");
     const fs::path path = m_dir / "running" / (environment_id + ".json");
@@ -319,7 +315,7 @@ void FileStore::put_running_record(const std::string& environment_id, const nloh
 }
 
 std::optional<nlohmann::json> FileStore::running_record(const std::string& environment_id) {
-    if (!valid_id(environment_id)) return std::nullopt;
+    if (!path_safe_id(environment_id)) return std::nullopt;
     const auto text = read_file(m_dir / "running" / (environment_id + ".json"));
     if (!text) return std::nullopt;
     auto doc = nlohmann::json::parse(*text, nullptr, false);
@@ -328,7 +324,7 @@ std::optional<nlohmann::json> FileStore::running_record(const std::string& envir
 }
 
 void FileStore::clear_running_record(const std::string& environment_id) {
-    if (!valid_id(environment_id)) return;
+    if (!path_safe_id(environment_id)) return;
     std::error_code ec;
     fs::remove(m_dir / "running" / (environment_id + ".json"), ec);
     if (ec) throw_errno("cannot remove " + (m_dir / "running").string(), ec.value());
