@@ -219,14 +219,14 @@ private:
     int m_required_bits[6] = {-1, -1, -1, -1, -1, -1};
 };
 
-Service read_service(Reader& in) {
-    Service s;
+// Into the vector's own element: a service is ~700 bytes, moving each in once more
+// showed in the 10k-service dry run's profile.
+void read_service(Reader& in, Service& s) {
     Seen seen;
     FieldReader fields(in, seen);
     const auto table = [&s](FieldReader& v) { state_fields::service_fields(s, v); };
     in.object([&](std::string_view key) { fields.read(key, table); });
     fields.require_all(table);
-    return s;
 }
 
 Environment read_environment(Reader& in) {
@@ -261,7 +261,7 @@ Environment read_environment(Reader& in) {
                     throw NotFast{};
             });
         } else if (key == "services")
-            seen.mark(8), in.array([&] { e.services.push_back(read_service(in)); });
+            seen.mark(8), in.array([&] { read_service(in, e.services.emplace_back()); });
         else
             throw NotFast{};
     });

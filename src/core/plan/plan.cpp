@@ -93,6 +93,8 @@ Plan select_services(const Environment& env, const PlanOptions& options, bool re
     std::unordered_set<std::string> selected;
     for (const auto& name : options.services) selected.insert(find_service(env, name).id);
 
+    // Each planned service holds a copy of its service: no second move of each on growth.
+    plan.services.reserve(env.services.size());
     std::unordered_map<std::string, std::size_t> stage_of;
     for (std::size_t k = 0; k < env.stages.size(); ++k) {
         const std::size_t i = reverse_stages ? env.stages.size() - 1 - k : k;
