@@ -95,6 +95,13 @@ Plan make_stop_plan(const Environment& env, const PlanOptions& options);
 // Critical-path priorities from per-step duration estimates (seconds; default 1 each).
 void assign_priorities(Plan& plan, const std::vector<double>& estimates = {});
 
+// Each step's own length in those paths: its estimate (1 s without one), 0 for a barrier.
+std::vector<double> step_weights(const Plan& plan, const std::vector<double>& estimates);
+// The longest estimated path from each step to the end, through the steps that depend on
+// it: what assign_priorities gives as priorities (a capped stage then reorders its own).
+// Refused on a dependency cycle.
+std::vector<double> longest_paths_to_end(const Plan& plan, const std::vector<double>& estimates);
+
 nlohmann::json plan_to_json(const Plan& plan);
 std::string render_plan_text(const Plan& plan);
 

@@ -52,7 +52,7 @@ DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<doubl
                                        int parallelism);
 
 // The chain of planned steps with the longest estimated total (`estimates` in seconds per
-// plan step), following the priorities assign_priorities gave from the same estimates.
+// plan step), by the longest paths to the end (longest_paths_to_end) of the same estimates.
 std::vector<DeploymentEstimate::Link> predicted_critical_path(const Plan& plan,
                                                               const std::vector<double>& estimates);
 

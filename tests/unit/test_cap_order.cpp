@@ -39,11 +39,7 @@ TEST_CASE("a capped stage orders its rollouts to end soonest, not longest first"
     for (std::size_t i = 0; i < lengths.size(); ++i)
         create_service(env, "s" + std::to_string(i), ServiceType::application, deploy_only);
     // Applications all go to the same default stage.
-    const auto stage_of = [&](const std::string& id) {
-        return std::find_if(env.stages.begin(), env.stages.end(),
-                            [&](const Stage& st) { return st.id == id; })
-            ->name;
-    };
+    const auto stage_of = [&](const std::string& id) { return env.find_stage_by_id(id)->name; };
     const std::string stage = stage_of(find_service(env, "s0").stage_id);
     for (std::size_t i = 1; i < lengths.size(); ++i)
         REQUIRE(stage_of(find_service(env, "s" + std::to_string(i)).stage_id) == stage);

@@ -129,14 +129,9 @@ std::vector<Rollout> stage_rollouts(const Plan& plan, const PlannedStage& stage,
 }  // namespace
 
 void order_capped_stages(Plan& plan, const std::vector<double>& estimates) {
-    const std::size_t steps = plan.steps.size();
-    std::vector<double> own(steps, 0);
-    util::Adjacency deps(steps);
-    for (std::size_t i = 0; i < steps; ++i) {
-        deps[i] = plan.steps[i].deps;
-        if (plan.steps[i].kind != StepKind::barrier)
-            own[i] = i < estimates.size() ? estimates[i] : 1.0;
-    }
+    const std::vector<double> own = step_weights(plan, estimates);
+    util::Adjacency deps(plan.steps.size());
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) deps[i] = plan.steps[i].deps;
     // Each step's end at the earliest: its longest chain of dependencies, workers unlimited.
     const auto earliest_end = util::longest_paths(deps, own);
     if (!earliest_end) return;

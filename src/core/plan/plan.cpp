@@ -238,20 +238,28 @@ Plan make_stop_plan(const Environment& env, const PlanOptions& options) {
     return plan;
 }
 
-void assign_priorities(Plan& plan, const std::vector<double>& estimates) {
-    // A step's priority is the longest estimated path from it to the end, through the
-    // steps that depend on it (depends_on edges can point forward, so no index order).
-    const std::size_t n = plan.steps.size();
-    util::Adjacency dependents(n);
-    std::vector<double> own(n, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t dep : plan.steps[i].deps) dependents[dep].push_back(i);
+std::vector<double> step_weights(const Plan& plan, const std::vector<double>& estimates) {
+    std::vector<double> own(plan.steps.size(), 0);
+    for (std::size_t i = 0; i < plan.steps.size(); ++i)
         if (plan.steps[i].kind != StepKind::barrier)
             own[i] = i < estimates.size() ? estimates[i] : 1.0;
-    }
-    const auto longest = util::longest_paths(dependents, own);
+    return own;
+}
+
+std::vector<double> longest_paths_to_end(const Plan& plan, const std::vector<double>& estimates) {
+    // Through the steps that depend on each one (depends_on edges can point forward, so
+    // no index order).
+    util::Adjacency dependents(plan.steps.size());
+    for (std::size_t i = 0; i < plan.steps.size(); ++i)
+        for (std::size_t dep : plan.steps[i].deps) dependents[dep].push_back(i);
+    auto longest = util::longest_paths(dependents, step_weights(plan, estimates));
     if (!longest) throw Error(ErrorKind::Refused, "the deployment plan has a dependency cycle");
-    for (std::size_t i = 0; i < n; ++i) plan.steps[i].priority = (*longest)[i];
+    return std::move(*longest);
+}
+
+void assign_priorities(Plan& plan, const std::vector<double>& estimates) {
+    const std::vector<double> longest = longest_paths_to_end(plan, estimates);
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].priority = longest[i];
 }
 
 }  // namespace depctl

@@ -8,8 +8,6 @@
 #include <string>
 #include <unordered_map>
 
-#include "util/graph.hpp"
-
 namespace depctl {
 namespace {
 
@@ -187,21 +185,17 @@ DeploymentEstimate simulate_deployment(const Plan& plan, const std::vector<doubl
 
 std::vector<DeploymentEstimate::Link> predicted_critical_path(
     const Plan& plan, const std::vector<double>& estimates) {
-    // The longest estimated path from each step to the end, as assign_priorities computes
-    // it (not the priorities themselves: a capped stage reorders its own, cap_order.cpp):
-    // the critical path starts at the highest root and follows the highest dependent.
+    // Not the priorities themselves (a capped stage reorders its own, cap_order.cpp): the
+    // critical path starts at the root with the longest path to the end and follows the
+    // dependent with the longest.
     std::vector<std::vector<std::size_t>> dependents(plan.steps.size());
     std::vector<bool> root(plan.steps.size(), true);
-    std::vector<double> weight(plan.steps.size(), 0);
     for (std::size_t i = 0; i < plan.steps.size(); ++i) {
         for (std::size_t d : plan.steps[i].deps) dependents[d].push_back(i);
         if (!plan.steps[i].deps.empty()) root[i] = false;
-        if (plan.steps[i].kind != StepKind::barrier)
-            weight[i] = i < estimates.size() ? estimates[i] : 1.0;
     }
-    const auto longest = util::longest_paths(dependents, weight);
-    if (!longest) return {};
-    const auto path = [&longest](std::size_t i) { return (*longest)[i]; };
+    const std::vector<double> longest = longest_paths_to_end(plan, estimates);
+    const auto path = [&longest](std::size_t i) { return longest[i]; };
     std::size_t at = k_no_step;
     for (std::size_t i = 0; i < plan.steps.size(); ++i)
         if (root[i] && (at == k_no_step || path(i) > path(at))) at = i;
