@@ -10,6 +10,8 @@ environment keeps its size. The requests etcd served are counted from its /metri
 (grpc_server_handled_total, summed over the members): requests per create is the steady
 figure on a noisy machine, as is depctl's CPU time.
 """
+import base64
+import http.client
 import json
 import os
 import random
@@ -143,27 +145,23 @@ def time_creates(args, project, env, state, runs, run_timed, cluster=None):
     return times, cpu, requests
 
 
-def etcd_round_trips(cluster, prefix, runs):
+def etcd_round_trips(cluster, prefix, runs, median):
     """The part of a create that is etcd's alone: on one kept-alive connection to the first
     member, a range of the environment's value, then a txn that puts the same bytes back if
     its mod_revision is unchanged (a create's two requests, without depctl). Returns the
     median milliseconds. Putting the same value back leaves the environment as it was."""
-    import base64
-    import http.client
 
     def call(connection, path, body):
         connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
-        response = connection.getresponse()
-        return json.loads(response.read())
+        return json.loads(connection.getresponse().read())
 
-    start = base64.b64encode(prefix.encode()).decode()
-    end = base64.b64encode(prefix.encode()[:-1] + bytes([prefix.encode()[-1] + 1])).decode()
+    raw = prefix.encode()
     connection = http.client.HTTPConnection("127.0.0.1", cluster.client_ports[0], timeout=10)
     try:
-        listing = call(connection, "/v3/kv/range", {"key": start, "range_end": end, "keys_only": True})
-        sized = [(len(call(connection, "/v3/kv/range", {"key": kv["key"]})["kvs"][0].get("value", "")), kv["key"])
-                 for kv in listing.get("kvs", [])]
-        key = max(sized)[1]  # the environment's value: the largest key under the prefix
+        listing = call(connection, "/v3/kv/range", {"key": base64.b64encode(raw).decode(),
+                                                    "range_end": base64.b64encode(raw[:-1] + bytes([raw[-1] + 1])).decode()})
+        # The environment's value: the largest under the prefix.
+        key = max(listing.get("kvs", []), key=lambda kv: len(kv.get("value", "")))["key"]
         times = []
         for _ in range(runs):
             begin = time.perf_counter()
@@ -174,8 +172,7 @@ def etcd_round_trips(cluster, prefix, runs):
             times.append(time.perf_counter() - begin)
             if not answer.get("succeeded"):
                 raise RuntimeError(f"etcd round trips: the txn on {prefix} did not succeed: {answer}")
-        times.sort()
-        return times[len(times) // 2] * 1000
+        return median(times) * 1000
     finally:
         connection.close()
 
@@ -220,7 +217,7 @@ def _bench_etcd(args, work, results, run_timed, median, big_environment, write_s
     for n, limit, runs in ((200, 12.0, 21 if not args.quick else 5), (2000, 30.0, 11 if not args.quick else 3)):
         project, env, state = prepare(args, work, f"n{n}", n, big_environment, write_state, cluster)
         times, cpu, requests = time_creates(args, project, env, state, runs, run_timed, cluster)
-        floor = etcd_round_trips(cluster, f"/bench/n{n}/env/", runs)
+        floor = etcd_round_trips(cluster, f"/bench/n{n}/env/", runs, median)
         exec_floor = median([run_timed(["/usr/bin/true"], project, env)[0] for _ in range(runs)]) * 1000
         f_project, f_env, f_state = prepare(args, work, f"file-n{n}", n, big_environment, write_state, None)
         f_times, f_cpu, _ = time_creates(args, f_project, f_env, f_state, runs, run_timed)
